@@ -1,0 +1,1 @@
+"""analysis package (pure Python, no Django)."""

@@ -1,0 +1,78 @@
+"""The columns of a study export: the contract between the platform and the analysis.
+
+``studyapp`` writes ``trials.csv``, ``participants.csv`` and ``events.csv`` with exactly these
+columns and describes them in ``datapackage.json`` (a Frictionless table schema built from the
+same lists); ``analysis`` reads them. One place, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ColumnType = Literal["string", "integer", "number", "boolean", "datetime"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: ColumnType
+    description: str
+    required: bool = False
+
+
+TRIAL_COLUMNS: tuple[Column, ...] = (
+    Column("participant", "string", "Pseudonymised participant id (keyed hash of the PID).", True),
+    Column("condition", "string", "Between-subjects condition the participant was assigned.", True),
+    Column("trial_condition", "string", "Condition in force on this trial (differs from "
+           "`condition` only in within-subjects designs)."),
+    Column("trial_index", "integer", "0-based position of the trial in the participant's plan.",
+           True),
+    Column("item_id", "string", "Identifier of the item (input) shown.", True),
+    Column("task", "string", "Task design of the trial (e.g. decision, forward_simulation).", True),
+    Column("phase", "string", "Phase within the design (e.g. main, learning, pre, post).", True),
+    Column("trial_kind", "string", "`main`, or `attention` for an attention/catch trial.", True),
+    Column("ai_prediction", "string", "The AI's output shown (or that would have been shown)."),
+    Column("ai_confidence", "number", "The AI's probability for its predicted class."),
+    Column("ai_correct", "boolean", "Whether the AI's prediction equals the truth."),
+    Column("truth", "string", "The true label of the item."),
+    Column("initial_response", "string", "First answer before advice (two-step designs)."),
+    Column("final_response", "string", "The participant's final answer."),
+    Column("correct", "boolean", "Final answer scored correct under the task's scoring rule "
+           "(truth for decisions, the AI's output for simulation)."),
+    Column("agreed_with_ai", "boolean", "Final answer equals the AI's prediction."),
+    Column("confidence", "integer", "Stated confidence on the study's scale."),
+    Column("rt_ms", "integer", "Client-measured response time in milliseconds."),
+    Column("explanation_visible_ms", "integer", "Milliseconds the explanation was on screen."),
+    Column("explanation_id", "string", "Fingerprint of the explanation shown, empty if none."),
+    Column("explanation_method", "string", "Explanation method shown, empty if none."),
+    Column("shown_at", "datetime", "Server time the trial page was first sent (UTC)."),
+    Column("answered_at", "datetime", "Server time the answer was stored (UTC)."),
+    Column("is_bot", "boolean", "Row produced by a scripted bot participant.", True),
+)
+
+PARTICIPANT_COLUMNS: tuple[Column, ...] = (
+    Column("participant", "string", "Pseudonymised participant id.", True),
+    Column("condition", "string", "Assigned condition.", True),
+    Column("status", "string", "started, active, completed, screened_out, timed_out, "
+           "returned or withdrawn.", True),
+    Column("source", "string", "Recruitment source: prolific, mturk or direct."),
+    Column("spec_hash", "string", "Content hash of the study specification version.", True),
+    Column("seed", "integer", "Seed of the participant's randomised trial plan.", True),
+    Column("started_at", "datetime", "When the participant opened the study (UTC)."),
+    Column("completed_at", "datetime", "When the participant finished (UTC)."),
+    Column("duration_s", "number", "Seconds from start to completion."),
+    Column("comprehension_attempts", "integer", "Attempts at the comprehension check."),
+    Column("attention_passed", "boolean", "Passed every attention-check trial."),
+    Column("is_bot", "boolean", "Scripted bot participant.", True),
+)
+
+EVENT_COLUMNS: tuple[Column, ...] = (
+    Column("participant", "string", "Pseudonymised participant id.", True),
+    Column("trial_index", "integer", "Trial the event belongs to, empty for page events."),
+    Column("kind", "string", "Event kind (page_view, explanation_shown, blur, focus, ...).", True),
+    Column("page", "string", "Page the event happened on."),
+    Column("client_ms", "integer", "Client clock in milliseconds since the page loaded."),
+    Column("server_at", "datetime", "Server time the event was stored (UTC).", True),
+    Column("detail", "string", "JSON with event-specific detail."),
+)

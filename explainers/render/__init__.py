@@ -1,0 +1,26 @@
+"""Server-side HTML/SVG for showing an explanation to a participant (no JS, no CDN).
+
+``render_html(explanation)`` dispatches on ``explanation.kind`` to ``explainers.render.<kind>``,
+whose ``render(explanation, **options) -> str`` returns an escaped, accessible HTML fragment:
+inline SVG with <title>/<desc>, signs written out (not carried by colour alone), and a text
+alternative. The Django partials in ``templates/explanations/`` wrap these fragments; a notebook
+can show them with ``IPython.display.HTML``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from explainers.base import Explanation
+
+# Colour-blind-safe diverging pair (blue / orange, distinguishable in all common CVD types).
+POSITIVE_COLOUR = "#1f6fb4"
+NEGATIVE_COLOUR = "#d55e00"
+NEUTRAL_COLOUR = "#6b6b6b"
+
+
+def render_html(explanation: Explanation, **options: Any) -> str:
+    module = importlib.import_module(f"explainers.render.{explanation.kind}")
+    html: str = module.render(explanation, **options)
+    return html
