@@ -1,0 +1,197 @@
+"""Turn a parsed formula and a data frame into response, fixed-effect and random-effect arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+from formulaic import Formula, model_matrix
+
+from analysis.mixed.formula import ParsedFormula, RandomSpec, parse_formula
+
+__all__ = ["Family", "ModelData", "RandomTerm", "build_model_data"]
+
+Family = Literal["gaussian", "binomial", "ordinal"]
+
+
+@dataclass
+class RandomTerm:
+    """A random-effect term: one ``p``-vector of effects per level of its grouping factor."""
+
+    group: str
+    names: list[str]
+    levels: np.ndarray
+    codes: np.ndarray  # level index of each row
+    matrix: np.ndarray  # n x p model rows of the term
+
+    @property
+    def p(self) -> int:
+        """Number of effects per level (1 for a random intercept)."""
+        return self.matrix.shape[1]
+
+    @property
+    def n_levels(self) -> int:
+        """Number of levels of the grouping factor."""
+        return len(self.levels)
+
+    @property
+    def q(self) -> int:
+        """Number of columns the term contributes to Z."""
+        return self.n_levels * self.p
+
+
+@dataclass
+class ModelData:
+    """Arrays that every fitter needs, with rows holding missing values already dropped."""
+
+    y: np.ndarray
+    X: np.ndarray
+    fixed_names: list[str]
+    terms: list[RandomTerm]
+    trials: np.ndarray | None = None  # binomial: number of trials per row
+    categories: list[str] = field(default_factory=list)  # ordinal: response levels, low to high
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def nobs(self) -> int:
+        """Number of rows used in the fit."""
+        return len(self.y)
+
+
+def _eval_column(expr: str, data: pd.DataFrame) -> pd.Series:
+    """Evaluate a response expression: a column name or arithmetic such as ``size - k``."""
+    if expr in data.columns:
+        return data[expr]
+    try:
+        return pd.Series(data.eval(expr), index=data.index)
+    except Exception as error:  # pandas raises several types for a bad expression
+        raise ValueError(f"cannot evaluate response {expr!r}: unknown column or bad "
+                         f"expression ({error})") from error
+
+
+def _required_columns(parsed: ParsedFormula, data: pd.DataFrame) -> list[str]:
+    """All data columns the right-hand side needs; ValueError names any that are missing."""
+    needed: set[str] = set(Formula(parsed.fixed).required_variables)
+    for spec in parsed.random:
+        needed |= set(Formula(spec.expr).required_variables)
+        needed |= set(spec.group)
+    missing = sorted(needed - set(data.columns))
+    if missing:
+        raise ValueError(f"unknown column(s) {missing} in formula; data has {list(data.columns)}")
+    return sorted(needed)
+
+
+def _responses(parsed: ParsedFormula, data: pd.DataFrame) -> list[pd.Series]:
+    """The response series (two for cbind)."""
+    if parsed.cbind is not None:
+        return [_eval_column(parsed.cbind[0], data), _eval_column(parsed.cbind[1], data)]
+    return [_eval_column(parsed.response, data)]
+
+
+def _drop_missing(parsed: ParsedFormula, data: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.Series]]:
+    """Keep complete rows (lme4's na.omit) and return them with the evaluated response(s)."""
+    columns = _required_columns(parsed, data)
+    responses = _responses(parsed, data)
+    keep = data[columns].notna().all(axis=1)
+    for series in responses:
+        keep &= series.notna()
+    if not keep.any():
+        raise ValueError("no complete rows: the data are empty or every row has a missing value")
+    return data.loc[keep], [series.loc[keep] for series in responses]
+
+
+def _full_rank(X: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str], list[str]]:
+    """Drop aliased columns (pivoted QR) like lme4 does, with a warning."""
+    if X.shape[1] == 0:
+        return X, names, []
+    _, r, pivot = scipy.linalg.qr(X, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(r))
+    rank = int(np.sum(diag > diag[0] * max(X.shape) * np.finfo(float).eps * 10))
+    if rank == X.shape[1]:
+        return X, names, []
+    kept = np.sort(pivot[:rank])
+    dropped = [names[i] for i in sorted(pivot[rank:])]
+    warning = f"fixed-effect model matrix is rank deficient; dropped columns {dropped}"
+    return X[:, kept], [names[i] for i in kept], [warning]
+
+
+def _random_term(spec: RandomSpec, data: pd.DataFrame) -> RandomTerm:
+    """Level codes and model rows of one ``(expr | group)`` term."""
+    keys = data[spec.group[0]]
+    for name in spec.group[1:]:  # an interaction of factors: one level per combination
+        keys = keys.astype(str) + ":" + data[name].astype(str)
+    codes, levels = pd.factorize(keys, sort=True)
+    if len(levels) < 2:
+        raise ValueError(f"grouping factor {spec.group_name!r} has fewer than 2 levels")
+    matrix = model_matrix(spec.expr, data)
+    if matrix.shape[1] == 0:
+        raise ValueError(f"random-effect term ({spec.expr} | {spec.group_name}) has no columns")
+    return RandomTerm(
+        group=spec.group_name,
+        names=[str(name) for name in matrix.columns],
+        levels=np.asarray(levels),
+        codes=np.asarray(codes, dtype=np.int64),
+        matrix=np.asarray(matrix, dtype=float),
+    )
+
+
+def _binomial_response(responses: list[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """Successes and trials, from ``cbind(successes, failures)`` or a 0/1 (or boolean) column."""
+    if len(responses) == 2:
+        successes, failures = (np.asarray(s, dtype=float) for s in responses)
+        if np.any(successes < 0) or np.any(failures < 0):
+            raise ValueError("cbind(successes, failures) needs non-negative counts")
+        if np.any(successes % 1 != 0) or np.any(failures % 1 != 0):
+            raise ValueError("cbind(successes, failures) needs whole-number counts")
+        return successes, successes + failures
+    values = responses[0]
+    if values.dtype == bool:
+        values = values.astype(float)
+    try:
+        numeric = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise ValueError("binomial response must be 0/1 or boolean") from error
+    if not np.all(np.isin(numeric, (0.0, 1.0))):
+        raise ValueError("binomial response must be 0/1 or boolean (or use cbind(successes, "
+                         "failures))")
+    return numeric, np.ones_like(numeric)
+
+
+def _ordinal_response(series: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Category index (0-based, low to high) of an ordered response."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        categories = [c for c in series.cat.categories if (series == c).any()]
+    else:
+        categories = sorted(series.unique().tolist())
+    if len(categories) < 2:
+        raise ValueError("ordinal response needs at least 2 observed categories")
+    codes = pd.Categorical(series, categories=categories).codes.astype(float)
+    return codes, [str(c) for c in categories]
+
+
+def build_model_data(formula: str, data: pd.DataFrame, family: Family) -> ModelData:
+    """Parse ``formula`` and build the arrays a fitter needs; ValueError on bad input."""
+    if not isinstance(data, pd.DataFrame) or data.empty:
+        raise ValueError("data must be a non-empty pandas DataFrame")
+    parsed = parse_formula(formula)
+    if parsed.cbind is not None and family != "binomial":
+        raise ValueError("cbind(successes, failures) is only for family='binomial'")
+    frame, responses = _drop_missing(parsed, data)
+    X_frame = model_matrix(parsed.fixed, frame)
+    X, names, warnings = _full_rank(np.asarray(X_frame, dtype=float),
+                                    [str(c) for c in X_frame.columns])
+    terms = [_random_term(spec, frame) for spec in parsed.random]
+    model = ModelData(y=np.empty(0), X=X, fixed_names=names, terms=terms, warnings=warnings)
+    if family == "binomial":
+        model.y, model.trials = _binomial_response(responses)
+    elif family == "ordinal":
+        model.y, model.categories = _ordinal_response(responses[0])
+    else:
+        try:
+            model.y = np.asarray(responses[0], dtype=float)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"response {parsed.response!r} must be numeric") from error
+    return model

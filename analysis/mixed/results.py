@@ -1,0 +1,184 @@
+"""Results of a mixed-model fit, shaped like statsmodels results objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.stats
+
+from analysis.mixed.design import ModelData
+from analysis.mixed.optimize import Optimum
+from analysis.mixed.structure import RandomStructure
+
+__all__ = ["MixedResults", "build_results", "random_effects_table"]
+
+SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance on the diagonal of each factor
+
+
+@dataclass
+class MixedResults:
+    """A fitted mixed model. Wald tests use the normal distribution for every family (for
+    linear mixed models this ignores the denominator degrees of freedom, like lme4's t values
+    read against a normal)."""
+
+    family: str
+    formula: str
+    method: str  # "REML", "ML" or "Laplace"
+    params: pd.Series
+    cov_fixed: pd.DataFrame
+    random_effects: pd.DataFrame
+    residual_sd: float | None
+    loglik: float
+    converged: bool
+    warnings: list[str]
+    nobs: int
+    ngroups: dict[str, int]
+    n_params: int
+    theta: np.ndarray
+    ranef: dict[str, pd.DataFrame]
+    thresholds: pd.Series | None = None
+    threshold_bse: pd.Series | None = None
+    n_evaluations: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors of the fixed effects."""
+        return pd.Series(np.sqrt(np.diag(self.cov_fixed.to_numpy())), index=self.params.index)
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """Wald statistics estimate / SE."""
+        return self.params / self.bse
+
+    @property
+    def zvalues(self) -> pd.Series:
+        """Alias of ``tvalues`` (z for GLMMs and CLMMs)."""
+        return self.tvalues
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided Wald p-values from the normal distribution."""
+        return pd.Series(2 * scipy.stats.norm.sf(np.abs(self.tvalues)), index=self.params.index)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald confidence intervals for the fixed effects (columns ``lower``, ``upper``)."""
+        z = scipy.stats.norm.ppf(1 - alpha / 2)
+        return pd.DataFrame({"lower": self.params - z * self.bse,
+                             "upper": self.params + z * self.bse})
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance matrix of the fixed effects."""
+        return self.cov_fixed
+
+    @property
+    def aic(self) -> float:
+        """Akaike information criterion."""
+        return -2 * self.loglik + 2 * self.n_params
+
+    @property
+    def bic(self) -> float:
+        """Bayesian information criterion."""
+        return -2 * self.loglik + np.log(self.nobs) * self.n_params
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (the shape the ``analysis fit --json`` command prints)."""
+        out: dict[str, Any] = {
+            "family": self.family,
+            "method": self.method,
+            "fixed": {name: {"estimate": float(self.params[name]), "se": float(self.bse[name])}
+                      for name in self.params.index},
+            "random": [_json_row(row) for row in self.random_effects.to_dict("records")],
+            "residual_sd": self.residual_sd,
+            "loglik": self.loglik,
+            "converged": self.converged,
+            "warnings": list(self.warnings),
+            "nobs": self.nobs,
+            "ngroups": dict(self.ngroups),
+        }
+        if self.thresholds is not None:
+            se = self.threshold_bse if self.threshold_bse is not None else self.thresholds * np.nan
+            out["thresholds"] = {str(k): {"estimate": float(v), "se": float(se[k])}
+                                 for k, v in self.thresholds.items()}
+        return out
+
+    def summary(self) -> str:
+        """A plain-text report in the spirit of lme4's ``summary()``."""
+        from analysis.mixed.summary import format_summary
+
+        return format_summary(self)
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Random-effects row with NaN/None turned into JSON null."""
+    return {key: (None if value is None or (isinstance(value, float) and np.isnan(value))
+                  else value) for key, value in row.items()}
+
+
+def random_effects_table(structure: RandomStructure, theta: np.ndarray,
+                         scale: float) -> pd.DataFrame:
+    """SDs and correlations of each term, like ``as.data.frame(VarCorr(fit))`` in lme4."""
+    rows = []
+    for term, T in zip(structure.terms, structure.factors(theta), strict=True):
+        cov = scale**2 * (T @ T.T)
+        sd = np.sqrt(np.diag(cov))
+        for name, value in zip(term.names, sd, strict=True):
+            rows.append({"group": term.group, "term": name, "term2": None, "sd_or_cor": value})
+        for j in range(term.p):
+            for i in range(j + 1, term.p):
+                cor = cov[i, j] / (sd[i] * sd[j]) if sd[i] * sd[j] > 0 else np.nan
+                rows.append({"group": term.group, "term": term.names[j],
+                             "term2": term.names[i], "sd_or_cor": float(cor)})
+    return pd.DataFrame(rows, columns=["group", "term", "term2", "sd_or_cor"])
+
+
+def _singular_warning(structure: RandomStructure, theta: np.ndarray) -> list[str]:
+    """lme4's isSingular(): a factor with a (near-)zero diagonal element."""
+    lower = structure.theta_lower()
+    if np.any(theta[lower == 0] < SINGULAR_TOL):
+        return ["singular fit: a random-effect variance is (near) zero or a correlation is "
+                "+/-1; consider simplifying the random-effects structure"]
+    return []
+
+
+def _conditional_modes(model: ModelData, structure: RandomStructure,
+                       b: np.ndarray) -> dict[str, pd.DataFrame]:
+    """Conditional modes of the random effects, one data frame per grouping factor."""
+    out: dict[str, pd.DataFrame] = {}
+    for term, values in zip(model.terms, structure.split_by_term(b), strict=True):
+        frame = pd.DataFrame(values, index=pd.Index(term.levels, name=term.group),
+                             columns=term.names)
+        out[term.group] = out[term.group].join(frame, rsuffix="_2") if term.group in out else frame
+    return out
+
+
+def build_results(*, family: str, formula: str, model: ModelData, structure: RandomStructure,
+                  theta: np.ndarray, beta: np.ndarray, cov_fixed: np.ndarray,
+                  random_modes: np.ndarray, residual_sd: float | None, loglik: float,
+                  method: str, optimum: Optimum, n_params: int,
+                  thresholds: pd.Series | None = None,
+                  warnings: list[str] | None = None) -> MixedResults:
+    """Assemble a MixedResults from a fitter's estimates."""
+    names = model.fixed_names
+    scale = residual_sd if residual_sd is not None else 1.0
+    table = random_effects_table(structure, theta, scale)
+    if residual_sd is not None:
+        residual = pd.DataFrame([{"group": "Residual", "term": None, "term2": None,
+                                  "sd_or_cor": residual_sd}])
+        table = pd.concat([table, residual], ignore_index=True)
+    notes = list(model.warnings) + _singular_warning(structure, theta) + list(warnings or [])
+    if not optimum.converged:
+        notes.append(f"optimizer did not converge: {optimum.message}")
+    return MixedResults(
+        family=family, formula=formula, method=method,
+        params=pd.Series(beta, index=names, dtype=float),
+        cov_fixed=pd.DataFrame(cov_fixed, index=names, columns=names),
+        random_effects=table, residual_sd=residual_sd, loglik=float(loglik),
+        converged=optimum.converged, warnings=notes, nobs=model.nobs,
+        ngroups={t.group: t.n_levels for t in model.terms}, n_params=n_params,
+        theta=np.asarray(theta), ranef=_conditional_modes(model, structure, random_modes),
+        thresholds=thresholds, n_evaluations=optimum.n_evaluations,
+    )

@@ -1,0 +1,156 @@
+"""The analysis every report runs: load, exclude, score, summarise, contrast, model.
+
+The notebook spells these steps out cell by cell so a reader can follow and change them; the
+HTML report calls :func:`analyse_export` to get the same numbers in one go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis.estimates import condition_contrasts
+from analysis.exclusions import ExclusionResult, apply_exclusions
+from analysis.io import StudyExport, load_export
+from analysis.questionnaires import score_all
+from analysis.reliability import reliability_table
+from analysis.summary import summarise_study, trial_outcomes
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """Choices a report makes; every one is printed in the report so it can be pre-registered.
+
+    ``human_alone``: the no-AI condition, if any. ``reference_condition``: the baseline the
+    other conditions are compared with (default: ``human_alone``, else the first condition in
+    sorted order). ``confidence_scale``: (lowest, highest)
+    rating of stated confidence, to add calibration. ``speeder_fraction``: see
+    :mod:`analysis.exclusions`. ``seed`` feeds every bootstrap. ``random_slopes=False`` drops
+    the by-participant slopes from the models (faster, but not "maximal": Barr et al. 2013).
+    """
+
+    speeder_fraction: float | None = 0.3
+    human_alone: str | None = None
+    reference_condition: str | None = None
+    confidence_scale: tuple[int, int] | None = None
+    ready_threshold: float | None = None
+    n_boot: int = 2000
+    seed: int = 2026
+    fit_models: bool = True
+    random_slopes: bool = True
+
+
+@dataclass
+class StudyAnalysis:
+    """Everything a report shows."""
+
+    export: StudyExport
+    exclusions: ExclusionResult
+    participants: pd.DataFrame
+    reliability: pd.DataFrame
+    summary: pd.DataFrame
+    contrasts: pd.DataFrame
+    models: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def analyse_export(
+    export_dir: str | Path, options: ReportOptions | None = None
+) -> StudyAnalysis:
+    """Run the whole analysis on an export directory."""
+    options = options or ReportOptions()
+    export = load_export(export_dir)
+    kept = apply_exclusions(
+        export.trials, export.participants, speeder_fraction=options.speeder_fraction
+    )
+    participants = score_all(kept.participants)
+    common: dict[str, Any] = {
+        "human_alone": options.human_alone,
+        "confidence_scale": options.confidence_scale,
+        "ready_threshold": options.ready_threshold,
+        "n_boot": options.n_boot,
+        "seed": options.seed,
+    }
+    summary = summarise_study(kept.trials, participants, **common)
+    per_participant = summarise_study(kept.trials, participants, by="participant", **common)
+    reference = options.reference_condition or options.human_alone
+    analysis = StudyAnalysis(
+        export=export,
+        exclusions=kept,
+        participants=participants,
+        reliability=reliability_table(participants),
+        summary=summary,
+        contrasts=condition_contrasts(per_participant, reference=reference),
+    )
+    if options.fit_models:
+        analysis.models, analysis.notes = fit_accuracy_models(
+            trial_outcomes(kept.trials), random_slopes=options.random_slopes
+        )
+    return analysis
+
+
+def model_formulas(outcomes: pd.DataFrame, *, random_slopes: bool = True) -> dict[str, str]:
+    """The logistic GLMMs to fit per task design, keyed ``"<task>: <what>"``.
+
+    ``correct ~ condition + (1 | participant) + (1 | item)`` whenever there are two or more
+    conditions; with AI advice that is sometimes right and sometimes wrong, the
+    ``condition * ai_correct`` model of LITERATURE.md ("Analysis"); for pre/post designs,
+    ``phase * condition``; the by-participant slopes go when ``random_slopes=False``.
+    """
+    formulas = {}
+    for task, part in outcomes.groupby("task", sort=True):
+        part = part.dropna(subset=["correct"])
+        if part["condition"].nunique() < 2:
+            continue
+        formulas[f"{task}: condition"] = "correct ~ condition + (1 | participant) + (1 | item)"
+        if part["ai_correct"].dropna().nunique() == 2:
+            slope = "1 + ai_correct" if random_slopes else "1"
+            formulas[f"{task}: condition x AI correctness"] = (
+                f"correct ~ condition * ai_correct + ({slope} | participant) + (1 | item)"
+            )
+        if {"pre", "post"} <= set(part["phase"]):
+            slope = "1 + phase" if random_slopes else "1"
+            formulas[f"{task}: phase x condition"] = (
+                f"correct ~ phase * condition + ({slope} | participant) + (1 | item)"
+            )
+    return formulas
+
+
+def fit_accuracy_models(
+    outcomes: pd.DataFrame, *, random_slopes: bool = True
+) -> tuple[dict[str, Any], list[str]]:
+    """Fit :func:`model_formulas` with ``analysis.mixed.glmer``; returns results and notes.
+
+    A model that fails to fit is reported in the notes rather than stopping the report.
+    """
+    try:
+        from analysis.mixed import glmer  # lazily: the mixed-model package is optional here
+    except ImportError as error:
+        return {}, [f"Mixed models skipped: analysis.mixed.glmer is not available ({error})."]
+    results: dict[str, Any] = {}
+    notes = []
+    for name, formula in model_formulas(outcomes, random_slopes=random_slopes).items():
+        task = name.split(":")[0]
+        data = outcomes[outcomes["task"] == task].dropna(subset=["correct"])
+        if "phase x condition" not in name:
+            data = data[~data["phase"].isin(["pre"])]
+        try:
+            results[name] = glmer(formula, data, family="binomial")
+        except Exception as error:  # a failed fit must not sink the whole report
+            notes.append(f"{name}: {formula} did not fit ({type(error).__name__}: {error}).")
+    return results, notes
+
+
+def describe_model(result: Any) -> str:
+    """The fitted model's ``summary()`` text, or its estimates when that is unavailable.
+
+    A report must not fail over the printing of one model.
+    """
+    try:
+        return str(result.summary())
+    except Exception as error:  # fall back to the fields every results object has
+        params = pd.DataFrame({"estimate": result.params, "std_error": result.bse})
+        return f"(summary() unavailable: {error})\n{params.to_string()}"

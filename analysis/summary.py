@@ -1,0 +1,198 @@
+"""The table a paper reports: every metric that fits the task designs present in a study."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from analysis import calibration, metrics, reliance
+from analysis.estimates import (
+    CI,
+    CONDITION_COLUMNS,
+    PARTICIPANT_COLUMNS,
+    By,
+    as_float,
+    same_answer,
+    scored_trials,
+    summarise,
+)
+
+SUMMARY_COLUMNS = ["task", *CONDITION_COLUMNS]
+PARTICIPANT_SUMMARY_COLUMNS = ["task", *PARTICIPANT_COLUMNS]
+
+# Which metrics answer the questions of each design (LITERATURE.md, "Task designs").
+_LABEL_DECISION = ("accuracy", "agreement", "over_reliance", "under_reliance")
+TASK_METRICS: dict[str, tuple[str, ...]] = {
+    "decision": _LABEL_DECISION,
+    "judge_advisor": (
+        "initial_accuracy", *_LABEL_DECISION, "switch_fraction", "rair", "rsr", "weight_of_advice",
+        "complementarity",
+    ),
+    "forward_simulation": ("simulation_accuracy_pre", "simulation_accuracy_post",
+                           "simulation_change"),
+    "counterfactual_simulation": ("simulation_accuracy",),
+    "agreement": ("scored_accuracy",),
+    "distinction": ("accuracy",),
+    "simulate_decide": ("simulation_error", "decision_error"),
+    "debugging": ("debugging_detection",),
+    "compare_models": ("accuracy",),
+    "find_errors": ("accuracy",),
+}
+_EVERY_TASK = ("time_per_trial_s", "explanation_time_s")
+
+# Metric name -> (function, fixed keyword arguments).
+CALCULATORS: dict[str, tuple[Callable[..., pd.DataFrame], dict[str, Any]]] = {
+    "accuracy": (metrics.accuracy, {}),
+    "initial_accuracy": (metrics.accuracy, {"answer": "initial_response"}),
+    "agreement": (reliance.agreement, {}),
+    "over_reliance": (reliance.over_reliance, {}),
+    "under_reliance": (reliance.under_reliance, {}),
+    "switch_fraction": (reliance.switch_fraction, {}),
+    "rair": (reliance.rair, {}),
+    "rsr": (reliance.rsr, {}),
+    "weight_of_advice": (reliance.weight_of_advice, {}),
+    "complementarity": (reliance.complementarity, {}),
+    "simulation_accuracy": (metrics.simulation_accuracy, {}),
+    "simulation_accuracy_pre": (metrics.simulation_accuracy, {"phase": "pre"}),
+    "simulation_accuracy_post": (metrics.simulation_accuracy, {"phase": "post"}),
+    "simulation_change": (metrics.simulation_change, {}),
+    "scored_accuracy": (metrics.scored_accuracy, {}),
+    # In simulate-then-decide designs the first answer is the simulation of the model.
+    "simulation_error": (metrics.simulation_error, {"answer": "initial_response"}),
+    "decision_error": (metrics.decision_error, {}),
+    "debugging_detection": (metrics.debugging_detection, {}),
+    "time_per_trial_s": (metrics.response_time, {}),
+    "explanation_time_s": (metrics.explanation_time, {}),
+}
+
+
+def summarise_study(
+    trials: pd.DataFrame,
+    participants: pd.DataFrame | None = None,
+    *,
+    human_alone: str | None = None,
+    confidence_scale: tuple[int, int] | None = None,
+    confidence_floor: float = 0.0,
+    ready_threshold: float | None = None,
+    by: By = "condition",
+    ci: CI = "t",
+    n_boot: int = 2000,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """Per task design present, per metric and condition: ``task, metric, condition, n,
+    estimate, ci_low, ci_high``; with ``by="participant"`` one row per participant instead
+    (plus a ``participant`` column; complementary team performance, which only exists per
+    condition, is then left out).
+
+    ``human_alone`` names the no-AI condition (adds complementary team performance for
+    decision designs); ``confidence_scale`` (lowest, highest rating) adds the Brier score and
+    ECE of stated confidence; ``ready_threshold`` is the lowest Likert rating meaning "ready to
+    deploy" in debugging designs. Scale scores (``score_*`` columns of ``participants``) are
+    added under task ``questionnaire``. Pass trials after :func:`analysis.exclusions.
+    apply_exclusions`; attention-check trials are dropped here in any case.
+    """
+    specific: dict[str, dict[str, Any]] = {
+        "complementarity": {"human_alone": human_alone},
+        "debugging_detection": {"ready_threshold": ready_threshold},
+    }
+    tables = []
+    for task in sorted(trials["task"].dropna().astype(str).unique()):
+        subset = trials[trials["task"].astype(str) == task]
+        names = list(TASK_METRICS.get(task, ("accuracy",)))
+        if task == "decision" and human_alone is not None:
+            names.append("complementarity")
+        if by == "participant" and "complementarity" in names:
+            names.remove("complementarity")
+        for name in [*names, *_EVERY_TASK]:
+            function, fixed = CALCULATORS[name]
+            options: dict[str, Any] = {"n_boot": n_boot, "seed": seed, **fixed}
+            if name != "complementarity":
+                options.update(ci=ci, by=by)
+            options.update(specific.get(name, {}))
+            tables.append(function(subset, **options).assign(task=task))
+        if confidence_scale is not None and subset["confidence"].notna().any():
+            calibration_options: dict[str, Any] = {
+                "scale": confidence_scale,
+                "floor": confidence_floor,
+                # Verification designs rate the AI's correctness, the others their own answer.
+                "target": "ai" if task == "agreement" else "own",
+                "by": by,
+                "n_boot": n_boot,
+                "seed": seed,
+            }
+            brier = calibration.brier_score(subset, ci=ci, **calibration_options)
+            ece = calibration.expected_calibration_error(subset, **calibration_options)
+            tables.extend([brier.assign(task=task), ece.assign(task=task)])
+    if participants is not None:
+        tables.append(scale_scores(participants, by=by))
+    columns = SUMMARY_COLUMNS if by == "condition" else PARTICIPANT_SUMMARY_COLUMNS
+    tables = [table for table in tables if not table.empty]
+    if not tables:
+        return pd.DataFrame(columns=columns)
+    return pd.concat(tables, ignore_index=True)[columns]
+
+
+# Designs whose answer is a guess of the model's output, scored against ``m`` not ``y``.
+SIMULATION_TASKS = frozenset({"forward_simulation", "counterfactual_simulation"})
+# Designs whose answer is not a class label; the platform's own ``correct`` scoring is used.
+PLATFORM_SCORED_TASKS = frozenset({"agreement", "simulate_decide", "debugging"})
+
+
+def trial_outcomes(trials: pd.DataFrame) -> pd.DataFrame:
+    """One row per scored trial, ready for a mixed model: ``participant, item, condition, task,
+    phase, correct, ai_correct, agreed`` (0/1 floats, NaN when not defined).
+
+    ``correct`` is computed from the participant's answer: ``h == y`` for decision designs,
+    ``h == m`` for simulation designs, and the platform's ``correct`` for designs whose answer
+    is a rating or a number. Attention-check and learning trials are left out.
+    """
+    kept = scored_trials(trials)
+    task = kept["task"].astype(str)
+    versus_truth = same_answer(kept["final_response"], kept["truth"])
+    versus_ai = same_answer(kept["final_response"], kept["ai_prediction"])
+    platform = (
+        as_float(kept["correct"])
+        if "correct" in kept.columns
+        else pd.Series(float("nan"), index=kept.index)
+    )
+    correct = versus_truth.where(~task.isin(SIMULATION_TASKS), versus_ai)
+    correct = correct.where(~task.isin(PLATFORM_SCORED_TASKS), platform).fillna(platform)
+    return pd.DataFrame(
+        {
+            "participant": kept["participant"].astype(str),
+            "item": kept["item_id"].astype(str),
+            "condition": kept["condition"].astype(str),
+            "task": task,
+            "phase": kept["phase"].astype(str),
+            "correct": correct,
+            "ai_correct": reliance.ai_was_correct(kept),
+            "agreed": versus_ai,
+        }
+    ).reset_index(drop=True)
+
+
+def scale_scores(participants: pd.DataFrame, *, by: By = "condition") -> pd.DataFrame:
+    """Each ``score_*`` column (task ``questionnaire``): per condition the mean with a t
+    interval, or per participant the score itself."""
+    frames = []
+    for column in sorted(c for c in participants.columns if c.startswith("score_")):
+        values = pd.to_numeric(participants[column], errors="coerce").astype(float)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "metric": column,
+                    "participant": participants["participant"].astype(str).to_numpy(),
+                    "condition": participants["condition"].astype(str).to_numpy(),
+                    "n": 1,
+                    "estimate": values.to_numpy(),
+                    "ci_low": float("nan"),
+                    "ci_high": float("nan"),
+                }
+            ).dropna(subset=["estimate"])
+        )
+    if not frames:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    per_participant = pd.concat(frames, ignore_index=True)
+    return summarise(per_participant, by=by).assign(task="questionnaire")

@@ -1,0 +1,160 @@
+"""JSON Schema of the study specification (the structural half of validation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Task designs the platform can run; each names its steps (one or two answers per trial).
+TASK_DESIGNS: dict[str, tuple[str, ...]] = {
+    "decision": ("final",),
+    "judge_advisor": ("initial", "final"),
+}
+
+_SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}
+_CODE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{4,64}$"}
+_TEXT = {"type": "string", "maxLength": 20000}
+
+_EXPLANATION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["method"],
+    "properties": {
+        "method": {"type": "string", "minLength": 1, "maxLength": 64},
+        "params": {"type": "object"},
+    },
+}
+
+_CONDITION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name"],
+    "properties": {
+        "name": _SLUG,
+        "label": {"type": "string", "maxLength": 200},
+        "show_ai": {"type": "boolean"},
+        "explanation": _EXPLANATION,
+        "cap": {"type": ["integer", "null"], "minimum": 1},
+    },
+}
+
+_QUESTION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "text", "options", "answer"],
+    "properties": {
+        "id": _SLUG,
+        "text": {"type": "string", "minLength": 1, "maxLength": 1000},
+        "options": {"type": "array", "minItems": 2, "maxItems": 10,
+                    "items": {"type": "string", "minLength": 1, "maxLength": 300}},
+        "answer": {"type": "string"},
+    },
+}
+
+_QUESTIONNAIRE = {
+    "oneOf": [
+        {"type": "string", "enum": ["jian_trust", "hoffman_satisfaction", "hoffman_trust"]},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["free_text"],
+            "properties": {
+                "free_text": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["name", "prompt"],
+                    "properties": {
+                        "name": _SLUG,
+                        "prompt": {"type": "string", "minLength": 1, "maxLength": 1000},
+                        "required": {"type": "boolean"},
+                    },
+                }
+            },
+        },
+    ]
+}
+
+SPEC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["slug", "title", "scenario", "task", "trials", "conditions", "recruitment"],
+    "properties": {
+        "slug": _SLUG,
+        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+        "description": _TEXT,
+        "scenario": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name"],
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 64},
+                "model": {"type": "string", "minLength": 1, "maxLength": 64},
+                "seed": {"type": "integer", "minimum": 0},
+                "bug": {"type": ["string", "null"]},
+            },
+        },
+        "task": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["design", "question"],
+            "properties": {
+                "design": {"type": "string"},
+                "question": {"type": "string", "minLength": 1, "maxLength": 500},
+                "prompt": {"type": "string", "maxLength": 2000},
+                "confidence_scale": {"type": "integer", "enum": [0, 4, 5, 7]},
+            },
+        },
+        "design": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["type"],
+            "properties": {"type": {"type": "string", "enum": ["between"]}},
+        },
+        "trials": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["count"],
+            "properties": {
+                "count": {"type": "integer", "minimum": 1, "maximum": 500},
+                "pool_size": {"type": "integer", "minimum": 1, "maximum": 5000},
+                "balance": {"type": "array", "items": {"enum": ["ai_correct", "predicted_class"]},
+                            "uniqueItems": True},
+                "attention_checks": {"type": "integer", "minimum": 0, "maximum": 20},
+            },
+        },
+        "conditions": {"type": "array", "minItems": 1, "maxItems": 32, "items": _CONDITION},
+        "consent": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["text"],
+            "properties": {"text": _TEXT, "screen_out_on_decline": {"type": "boolean"}},
+        },
+        "instructions": {"type": "array", "maxItems": 20, "items": _TEXT},
+        "comprehension": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "max_attempts": {"type": "integer", "minimum": 1, "maximum": 10},
+                "questions": {"type": "array", "maxItems": 20, "items": _QUESTION},
+            },
+        },
+        "questionnaires": {"type": "array", "maxItems": 10, "items": _QUESTIONNAIRE},
+        "recruitment": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["completion_code", "screenout_code"],
+            "properties": {
+                "completion_code": _CODE,
+                "screenout_code": _CODE,
+                "completion_url": {"type": "string", "maxLength": 500,
+                                   "pattern": "^(https?://.*)?$"},
+                "screenout_url": {"type": "string", "maxLength": 500,
+                                  "pattern": "^(https?://.*)?$"},
+                "allow_direct": {"type": "boolean"},
+                "time_limit_minutes": {"type": ["integer", "null"], "minimum": 1,
+                                       "maximum": 1440},
+                "active_window_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
+            },
+        },
+        "assignment_seed": {"type": "integer", "minimum": 0},
+    },
+}

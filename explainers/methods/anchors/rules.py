@@ -1,0 +1,120 @@
+"""Predicates of anchor rules: building them from x's bins, testing rows, and wording them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from explainers.base import Feature, TabularDataset
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """``feature op value``; op is ">", ">=", "<=" (numeric) or "==" (category code)."""
+
+    feature: int
+    op: str
+    value: float
+
+    def holds(self, column: np.ndarray) -> np.ndarray:
+        if self.op == ">":
+            return column > self.value
+        if self.op == ">=":
+            return column >= self.value
+        if self.op == "<=":
+            return column <= self.value
+        return np.round(column) == self.value
+
+
+def build_predicates(
+    x: np.ndarray, dataset: TabularDataset, edges: list[np.ndarray]
+) -> list[Predicate]:
+    """For each feature, the bounds of x's quartile bin (numeric) or x's category."""
+    predicates = []
+    for j, (feature, e) in enumerate(zip(dataset.features, edges, strict=True)):
+        if feature.kind == "categorical":
+            predicates.append(Predicate(j, "==", float(round(x[j]))))
+            continue
+        b = int(np.searchsorted(e, x[j], side="left"))
+        if b > 0:
+            predicates.append(_lower_bound(j, feature, float(e[b - 1])))
+        if b < len(e):
+            predicates.append(_upper_bound(j, feature, float(e[b])))
+    return predicates
+
+
+def _lower_bound(j: int, feature: Feature, edge: float) -> Predicate:
+    # On an integer feature "> 37.5" and ">= 38" select the same rows; the latter reads better.
+    if feature.integer:
+        return Predicate(j, ">=", float(math.floor(edge) + 1))
+    return Predicate(j, ">", edge)
+
+
+def _upper_bound(j: int, feature: Feature, edge: float) -> Predicate:
+    if feature.integer:
+        return Predicate(j, "<=", float(math.floor(edge)))
+    return Predicate(j, "<=", edge)
+
+
+def satisfies(X: np.ndarray, predicates: list[Predicate]) -> np.ndarray:
+    """Boolean mask of the rows of ``X`` that satisfy every predicate."""
+    mask = np.ones(len(X), dtype=bool)
+    for p in predicates:
+        mask &= p.holds(X[:, p.feature])
+    return mask
+
+
+_WORDS = {">": "is more than", ">=": "is at least", "<=": "is at most", "==": "is"}
+
+
+def describe(predicate: Predicate, feature: Feature) -> str:
+    """The predicate in words, with the feature's display value ("Education is Degree")."""
+    return f"{feature.display_name} {_WORDS[predicate.op]} {feature.display_value(predicate.value)}"
+
+
+def _clause(feature: Feature, predicates: list[Predicate]) -> str:
+    """All predicates on one feature as one clause: "Age is at least 38 and at most 45 years"."""
+    if len(predicates) == 2 and feature.kind == "numeric":
+        low, high = sorted(predicates, key=lambda p: p.op == "<=")
+        unit = f" {feature.unit}" if feature.unit else ""
+        low_text = feature.display_value(low.value).removesuffix(unit)
+        return (f"{feature.display_name} {_WORDS[low.op]} {low_text} and "
+                f"{_WORDS[high.op].removeprefix('is ')} {feature.display_value(high.value)}")
+    return " and ".join(describe(p, feature) for p in predicates)
+
+
+def rule_content(
+    rule: list[Predicate],
+    dataset: TabularDataset,
+    *,
+    precision: float,
+    coverage: float,
+    predicted_class_name: str,
+) -> dict[str, Any]:
+    """The ``rule`` payload (see :class:`explainers.kinds.RuleContent`)."""
+    rule = sorted(rule, key=lambda p: (p.feature, p.op != ">" and p.op != ">="))
+    conditions = [
+        {
+            "feature": dataset.features[p.feature].name,
+            "label": dataset.features[p.feature].display_name,
+            "op": p.op,
+            "value": p.value,
+            "display": describe(p, dataset.features[p.feature]),
+        }
+        for p in rule
+    ]
+    by_feature: dict[int, list[Predicate]] = {}
+    for p in rule:
+        by_feature.setdefault(p.feature, []).append(p)
+    clauses = [_clause(dataset.features[j], ps) for j, ps in by_feature.items()]
+    premise = " AND ".join(clauses) if clauses else "any values"
+    return {
+        "conditions": conditions,
+        "rule_text": f"IF {premise} THEN the AI predicts {predicted_class_name}",
+        "precision": precision,
+        "coverage": coverage,
+        "predicted_class_name": predicted_class_name,
+    }

@@ -1,0 +1,315 @@
+"""Global explanations: what the model does overall, shown next to one prediction.
+
+* ``distilled_tree``: a small decision tree fitted to the model's own predictions on the
+  background sample; fidelity = agreement with the model on held-out rows.
+* ``mean_abs_shap``: mean |SHAP value| per feature for the predicted class over a sample
+  (exact interventional TreeSHAP for tree ensembles, KernelSHAP with ``l1_reg=False`` otherwise).
+* ``counterfactual_summary``: over the rows that share the explained row's prediction, how
+  often each feature must change to flip it and by how much (in the spirit of AReS, Rawal &
+  Lakkaraju 2020).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Literal
+
+import numpy as np
+from sklearn.tree import DecisionTreeClassifier
+
+from explainers.base import Explanation, Feature, TabularDataset
+from explainers.kinds_b import (
+    Condition,
+    FeatureChange,
+    GlobalContent,
+    Importance,
+    Rule,
+    class_name,
+    make_explanation,
+)
+from explainers.methods.counterfactuals import find_counterfactual, predicted_index
+from explainers.recourse import CostName, action_space, total_cost
+from explainers.recourse_milp import linear_model_of
+from explainers.registry import register
+
+
+def _start(model: Any, x: Any, dataset: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if not isinstance(dataset, TabularDataset):
+        raise TypeError("global explanations need a TabularDataset")
+    row = np.asarray(x, dtype=float).reshape(-1)
+    return row, np.asarray(model.predict_proba(row[None, :]))[0], np.asarray(dataset.X, float)
+
+
+def _finish(
+    method: str,
+    model: Any,
+    dataset: TabularDataset,
+    proba: np.ndarray,
+    content: GlobalContent,
+    params: dict[str, Any],
+    random_state: int | None,
+    metrics: dict[str, float],
+) -> Explanation:
+    return make_explanation(
+        kind="global",
+        method=method,
+        model=model,
+        proba=proba,
+        class_names=dataset.class_names,
+        content=content,
+        params=params,
+        random_state=random_state,
+        metrics=metrics,
+    )
+
+
+@register("distilled_tree")
+def explain_distilled_tree(
+    model: Any,
+    x: Any,
+    *,
+    dataset: Any,
+    random_state: int | None = None,
+    max_depth: int = 3,
+    min_samples_leaf: int = 10,
+    held_out: float = 0.3,
+) -> Explanation:
+    """Rules of a depth-``max_depth`` tree that imitates the model (fitted on its predictions)."""
+    row, proba, X = _start(model, x, dataset)
+    labels = predicted_index(model, X)
+    order = np.random.default_rng(random_state).permutation(len(X))
+    n_test = max(1, round(held_out * len(X)))
+    test, train = order[:n_test], order[n_test:]
+    tree = DecisionTreeClassifier(
+        max_depth=max_depth, min_samples_leaf=min_samples_leaf, random_state=random_state
+    ).fit(X[train], labels[train])
+    fidelity = float(np.mean(tree.predict(X[test]) == labels[test]))
+    leaf_of_x = int(tree.apply(row[None, :])[0])
+    rules = sorted(_rules(tree, dataset, leaf_of_x), key=lambda r: -r["support"])
+    content: GlobalContent = {"summary": "rules", "rules": rules, "depth": int(tree.get_depth())}
+    return _finish(
+        "distilled_tree",
+        model,
+        dataset,
+        proba,
+        content,
+        {"max_depth": max_depth, "min_samples_leaf": min_samples_leaf, "held_out": held_out},
+        random_state,
+        {"fidelity": fidelity, "n_rules": float(len(rules)), "depth": float(tree.get_depth())},
+    )
+
+
+def _rules(tree: DecisionTreeClassifier, dataset: TabularDataset, leaf_of_x: int) -> list[Rule]:
+    """One rule per leaf: the path's conditions (tightest per feature and side)."""
+    t = tree.tree_
+    rules: list[Rule] = []
+    stack: list[tuple[int, dict[tuple[int, str], float]]] = [(0, {})]
+    while stack:
+        node, path = stack.pop()
+        if t.children_left[node] == -1:
+            counts = t.value[node][0]
+            k = int(np.argmax(counts))
+            index = int(tree.classes_[k])
+            conditions = [
+                _condition(dataset.features[j], op, v) for (j, op), v in sorted(path.items())
+            ]
+            verdict = class_name(index, dataset.class_names)
+            clauses = [
+                _clause(dataset.features[j], path.get((j, ">")), path.get((j, "<=")))
+                for j in sorted({j for j, _ in path})
+            ]
+            text = " AND ".join(clauses) or "always"
+            rules.append(
+                {
+                    "conditions": conditions,
+                    "text": f"IF {text} THEN {verdict}",
+                    "class_index": index,
+                    "class_name": verdict,
+                    "support": int(t.n_node_samples[node]),
+                    "confidence": float(counts[k] / counts.sum()),
+                    "covers_input": node == leaf_of_x,
+                }
+            )
+            continue
+        j, threshold = int(t.feature[node]), float(t.threshold[node])
+        left = dict(path)
+        left[(j, "<=")] = min(threshold, path.get((j, "<="), np.inf))
+        right = dict(path)
+        right[(j, ">")] = max(threshold, path.get((j, ">"), -np.inf))
+        stack += [(int(t.children_right[node]), right), (int(t.children_left[node]), left)]
+    return rules
+
+
+def _condition(feature: Feature, op: str, threshold: float) -> Condition:
+    """One split condition; for categories the threshold is shown as the last code kept."""
+    if feature.kind == "categorical":
+        codes = [c for c in range(len(feature.categories)) if (c <= threshold) == (op == "<=")]
+        shown = " or ".join(f"“{feature.categories[c]}”" for c in codes)
+    else:
+        shown = feature.display_value(threshold)
+    return {
+        "feature": feature.name,
+        "label": feature.display_name,
+        "op": "<=" if op == "<=" else ">",
+        "threshold": threshold,
+        "threshold_display": shown,
+    }
+
+
+def _clause(feature: Feature, low: float | None, high: float | None) -> str:
+    """A feature's bounds on one path as one phrase: "a < X <= b" or "X is “u” or “v”"."""
+    name = feature.display_name
+    if feature.kind == "categorical":
+        codes = [
+            c
+            for c in range(len(feature.categories))
+            if (low is None or c > low) and (high is None or c <= high)
+        ]
+        words = [f"“{feature.categories[c]}”" for c in codes]
+        return f"{name} is {words[0]}" if len(words) == 1 else f"{name} is {' or '.join(words)}"
+    if low is not None and high is not None:
+        return f"{feature.display_value(low)} < {name} <= {feature.display_value(high)}"
+    if high is not None:
+        return f"{name} <= {feature.display_value(high)}"
+    return f"{name} > {feature.display_value(low if low is not None else float('nan'))}"
+
+
+@register("mean_abs_shap")
+def explain_mean_abs_shap(
+    model: Any,
+    x: Any,
+    *,
+    dataset: Any,
+    random_state: int | None = None,
+    n_rows: int = 100,
+    n_background: int = 50,
+    nsamples: int = 500,
+) -> Explanation:
+    """Mean |SHAP| per feature for the predicted class over ``n_rows`` background rows."""
+    import shap  # heavy (numba); only this method needs it
+
+    _row, proba, X = _start(model, x, dataset)
+    target = int(np.argmax(proba))
+    rng = np.random.default_rng(random_state)
+    sample = X[rng.choice(len(X), size=min(n_rows, len(X)), replace=False)]
+    background = X[rng.choice(len(X), size=min(n_background, len(X)), replace=False)]
+    try:
+        explainer: Any = shap.TreeExplainer(
+            model,
+            data=background,
+            model_output="probability",
+            feature_perturbation="interventional",
+        )
+        values = np.asarray(explainer.shap_values(sample))
+        used: Literal["tree", "kernel"] = "tree"
+    except Exception:  # shap raises bare Exceptions for models it cannot treat as trees
+
+        def predict_target(rows: np.ndarray) -> np.ndarray:
+            return np.asarray(model.predict_proba(rows))[:, target]
+
+        explainer = shap.KernelExplainer(predict_target, background, seed=random_state)
+        values = np.asarray(
+            explainer.shap_values(sample, nsamples=nsamples, l1_reg=False, silent=True)
+        )
+        used = "kernel"
+    if values.ndim == 3:  # (rows, features, classes)
+        values = values[:, :, target]
+    importance = np.abs(values).mean(axis=0)
+    importances: list[Importance] = sorted(
+        (
+            {"feature": f.name, "label": f.display_name, "value": float(v)}
+            for f, v in zip(dataset.features, importance, strict=True)
+        ),
+        key=lambda item: -item["value"],
+    )
+    content: GlobalContent = {
+        "summary": "importance",
+        "importances": importances,
+        "shap_explainer": used,
+        "group_size": len(sample),
+    }
+    return _finish(
+        "mean_abs_shap",
+        model,
+        dataset,
+        proba,
+        content,
+        {"n_rows": n_rows, "n_background": n_background, "nsamples": nsamples},
+        random_state,
+        {"n_rows": float(len(sample))},
+    )
+
+
+@register("counterfactual_summary")
+def explain_counterfactual_summary(
+    model: Any,
+    x: Any,
+    *,
+    dataset: Any,
+    random_state: int | None = None,
+    n_rows: int = 25,
+    cost: CostName = "percentile_shift",
+    grid_size: int = 15,
+) -> Explanation:
+    """Recourse for up to ``n_rows`` rows sharing x's prediction, summarised per feature."""
+    _row, proba, X = _start(model, x, dataset)
+    target = int(np.argmax(proba))
+    group = np.flatnonzero(predicted_index(model, X) == target)
+    rng = np.random.default_rng(random_state)
+    group = np.sort(rng.choice(group, size=min(n_rows, len(group)), replace=False))
+    linear = linear_model_of(model, dataset)
+    found, costs = [], []
+    for i in group:
+        space = action_space(dataset, X[i], actionable=True, grid_size=grid_size)
+        cf, _ = find_counterfactual(
+            model, space, target, target=None, cost=cost, linear=linear, program="milp"
+        )
+        if cf is not None and predicted_index(model, cf)[0] != target:
+            found.append((X[i], cf))
+            costs.append(total_cost(space, cf, cost))
+    content: GlobalContent = {
+        "summary": "counterfactual_summary",
+        "feature_changes": _summarise(dataset, found),
+        "group_size": len(group),
+        "group_class": target,
+    }
+    metrics = {
+        "recourse_rate": len(found) / max(len(group), 1),
+        "median_cost": float(np.median(costs)) if costs else 0.0,
+    }
+    return _finish(
+        "counterfactual_summary",
+        model,
+        dataset,
+        proba,
+        content,
+        {"n_rows": n_rows, "cost": cost, "grid_size": grid_size},
+        random_state,
+        metrics,
+    )
+
+
+def _summarise(
+    dataset: TabularDataset, pairs: list[tuple[np.ndarray, np.ndarray]]
+) -> list[FeatureChange]:
+    summary: list[FeatureChange] = []
+    for j, f in enumerate(dataset.features):
+        moves = [(a[j], b[j]) for a, b in pairs if a[j] != b[j]]
+        if not moves:
+            continue
+        if f.kind == "categorical":
+            common = Counter(f.display_value(b) for _, b in moves).most_common(1)[0][0]
+            median, shown = 0.0, f"to {common}"
+        else:
+            median = float(np.median([b - a for a, b in moves]))
+            shown = ("+" if median >= 0 else "-") + f.display_value(abs(median))
+        summary.append(
+            {
+                "feature": f.name,
+                "label": f.display_name,
+                "share_changed": len(moves) / len(pairs),
+                "median_change": median,
+                "median_change_display": shown,
+            }
+        )
+    return sorted(summary, key=lambda item: -item["share_changed"])

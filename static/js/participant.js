@@ -1,0 +1,75 @@
+// ExplainLab participant pages: response timing, explanation visibility, one submit per page.
+// Plain JavaScript, no dependencies. Everything here is an enhancement: without JS the
+// forms still post and the server still records one answer per step.
+(function () {
+  "use strict";
+  var loadedAt = performance.now();
+
+  // A double click or Enter pressed twice sends one request: disable after the first.
+  document.querySelectorAll("form").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent === "1") { event.preventDefault(); return; }
+      form.dataset.sent = "1";
+      var rt = form.querySelector("input[name=rt_ms]");
+      if (rt) { rt.value = String(Math.round(performance.now() - loadedAt)); }
+      var vis = form.querySelector("input[name=explanation_visible_ms]");
+      if (vis) { vis.value = visibleMs() === null ? "" : String(Math.round(visibleMs())); }
+      var submitter = event.submitter;
+      setTimeout(function () {
+        form.querySelectorAll("button[data-once]").forEach(function (b) { b.disabled = true; });
+        if (submitter && submitter.name) {
+          // Keep the clicked button's value, which a disabled button would not send.
+          var keep = document.createElement("input");
+          keep.type = "hidden"; keep.name = submitter.name; keep.value = submitter.value;
+          form.appendChild(keep);
+        }
+      }, 0);
+    });
+  });
+
+  // Time the explanation is on screen while the tab is visible.
+  var figure = document.querySelector("figure.explanation");
+  var shownSince = null, shownTotal = 0, everShown = false;
+  function visibleMs() {
+    if (!figure) { return null; }
+    return shownTotal + (shownSince === null ? 0 : performance.now() - shownSince);
+  }
+  function setShown(on) {
+    if (on && shownSince === null) { shownSince = performance.now(); everShown = true; }
+    if (!on && shownSince !== null) { shownTotal += performance.now() - shownSince; shownSince = null; }
+  }
+  var inView = false;
+  if (figure && "IntersectionObserver" in window) {
+    new IntersectionObserver(function (entries) {
+      inView = entries[0].isIntersecting;
+      setShown(inView && !document.hidden);
+      if (inView && everShown) { logEvent("explanation_shown", {}); }
+    }, { threshold: 0.25 }).observe(figure);
+  } else if (figure) { inView = true; setShown(true); }
+  document.addEventListener("visibilitychange", function () {
+    setShown(inView && !document.hidden);
+    logEvent(document.hidden ? "page_hidden" : "page_visible", {});
+  });
+
+  function csrfToken() {
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+  var logged = {};
+  function logEvent(kind, detail) {
+    var trial = document.querySelector("[data-trial]");
+    var key = kind + (trial ? trial.dataset.trial : "");
+    if (kind === "explanation_shown" && logged[key]) { return; }
+    logged[key] = true;
+    var slug = window.location.pathname.split("/")[2];
+    var body = JSON.stringify({
+      study: slug, kind: kind, page: document.body.dataset.page || "",
+      trial_index: trial ? Number(trial.dataset.trial) : null,
+      client_ms: Math.round(performance.now()), detail: detail
+    });
+    if (!window.fetch) { return; }
+    fetch("/api/events/", { method: "POST", credentials: "same-origin", keepalive: true,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() }, body: body })
+      .catch(function () { /* logging must never block the participant */ });
+  }
+})();

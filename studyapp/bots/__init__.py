@@ -1,0 +1,1 @@
+"""Bots: scripted participants that play a study over HTTP (see ``runner``)."""

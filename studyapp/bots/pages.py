@@ -1,0 +1,105 @@
+"""Reading a participant page the way a bot needs: which page it is and what its form wants.
+
+Plain ``html.parser``: bots see exactly the HTML a browser gets, nothing more (in particular
+never the truth label, which the server does not send).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+
+@dataclass
+class Form:
+    action: str = ""
+    hidden: dict[str, str] = field(default_factory=dict)
+    radios: dict[str, list[str]] = field(default_factory=dict)
+    textareas: list[str] = field(default_factory=list)
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    """One participant page as a bot reads it."""
+
+    status: int
+    url: str
+    forms: list[Form] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+    code: str = ""
+    ai_prediction: str = ""
+    has_explanation: bool = False
+    text: str = ""
+
+    @property
+    def kind(self) -> str:
+        """consent, instructions, comprehension, answer, questionnaire, start, finished, error."""
+        for form in self.forms:
+            if form.hidden.get("action"):
+                return form.hidden["action"]
+        if self.code:
+            return "finished"
+        return "error"
+
+    @property
+    def form(self) -> Form:
+        return next(f for f in self.forms if f.hidden.get("action") == self.kind)
+
+
+class _Parser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+        self.attributes: dict[str, str] = {}
+        self.code = ""
+        self.ai_prediction = ""
+        self.has_explanation = False
+        self.text: list[str] = []
+        self._capture: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append(Form())
+        elif tag == "input" and self.forms:
+            self._input(self.forms[-1], a)
+        elif tag == "textarea" and self.forms:
+            self.forms[-1].textareas.append(a.get("name", ""))
+        elif tag == "button" and self.forms:
+            self.forms[-1].buttons.append((a.get("name", ""), a.get("value", "")))
+        elif tag == "figure" and "explanation" in a.get("class", ""):
+            self.has_explanation = True
+        for key in ("data-trial", "data-step", "data-item"):
+            if key in a:
+                self.attributes[key] = a[key]
+        if a.get("id") == "completion-code":
+            self._capture = "code"
+        elif "ai-prediction" in a.get("class", ""):
+            self._capture = "ai"
+
+    def _input(self, form: Form, a: dict[str, str]) -> None:
+        kind, name = a.get("type", "text"), a.get("name", "")
+        if kind == "hidden":
+            form.hidden[name] = a.get("value", "")
+        elif kind == "radio":
+            form.radios.setdefault(name, []).append(a.get("value", ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"p", "strong"}:
+            self._capture = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._capture == "code":
+            self.code += data.strip()
+        elif self._capture == "ai" and data.strip():
+            self.ai_prediction = self.ai_prediction or data.strip()
+
+
+def parse_page(status: int, url: str, html: str) -> Page:
+    parser = _Parser()
+    parser.feed(html)
+    return Page(status=status, url=url, forms=parser.forms, attributes=parser.attributes,
+                code=parser.code, ai_prediction=parser.ai_prediction,
+                has_explanation=parser.has_explanation, text=" ".join(parser.text))

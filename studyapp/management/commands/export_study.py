@@ -1,0 +1,30 @@
+"""python manage.py export_study SLUG --out DIR [--raw-ids]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from studyapp.models import Study
+from studyapp.services import exports
+
+
+class Command(BaseCommand):
+    help = "Write trials.csv, participants.csv, events.csv, datapackage.json and study.yaml."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug")
+        parser.add_argument("--out", type=Path, required=True)
+        parser.add_argument("--raw-ids", action="store_true",
+                            help="write raw recruitment ids instead of pseudonyms")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        study = Study.objects.filter(slug=options["slug"]).first()
+        if study is None:
+            raise CommandError(f"no study {options['slug']!r}")
+        written = exports.study_export(study=study, out_dir=options["out"],
+                                       raw_ids=True if options["raw_ids"] else None)
+        for path in written:
+            self.stdout.write(str(path))

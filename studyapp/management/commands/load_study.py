@@ -1,0 +1,57 @@
+"""python manage.py load_study PATH [--owner USER] [--prepare] [--open]"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from studyapp.services import preparation, studies
+from studyapp.services.errors import ServiceError
+
+
+class Command(BaseCommand):
+    help = "Create or update a study from a YAML spec (nothing is written if the spec is bad)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("path", type=Path)
+        parser.add_argument("--owner", default="", help="researcher username (default: first "
+                            "superuser)")
+        parser.add_argument("--prepare", action="store_true", help="also build items and "
+                            "explanations now")
+        parser.add_argument("--open", action="store_true", help="also open recruitment")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path: Path = options["path"]
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        owner = _owner(options["owner"])
+        try:
+            study, created = studies.study_load_spec(text=path.read_text(encoding="utf-8"),
+                                                     owner=owner)
+            if options["prepare"] or options["open"]:
+                preparation.study_prepare(study=study, progress=self._progress)
+            if options["open"]:
+                studies.study_set_status(study=study, status="open")
+        except ServiceError as exc:
+            raise CommandError(f"{path}: {exc}") from None
+        verb = "Created" if created else "Updated"
+        self.stdout.write(f"{verb} study {study.slug} (spec {study.spec_hash[:12]})")
+
+    def _progress(self, done: int, total: int) -> None:
+        if done == total or done % 25 == 0:
+            self.stderr.write(f"  explanations {done}/{total}")
+
+
+def _owner(username: str) -> User:
+    if username:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise CommandError(f"--owner: no user {username!r}")
+        return user
+    user = User.objects.filter(is_superuser=True).order_by("id").first()
+    if user is None:
+        raise CommandError("no owner: pass --owner USER or create a superuser first")
+    return user

@@ -1,0 +1,57 @@
+"""python manage.py runbots SLUG --participants N [--seed S] [--dropout P] [--concurrency K]"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from studyapp.bots.behaviours import make_behaviour
+from studyapp.bots.reconcile import reconcile
+from studyapp.bots.runner import BotConfig, run_bots, summarise
+from studyapp.models import Study
+from studyapp.services import exports
+
+
+class Command(BaseCommand):
+    help = "Play whole participants over HTTP against a running server; check the export."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug")
+        parser.add_argument("--participants", type=int, default=10)
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--dropout", type=float, default=0.0)
+        parser.add_argument("--concurrency", type=int, default=4)
+        parser.add_argument("--behaviour", default="planted",
+                            choices=["random", "follows_ai", "planted"])
+        parser.add_argument("--base-url", default=settings.SITE_URL)
+        parser.add_argument("--no-mischief", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        study = Study.objects.filter(slug=options["slug"]).first()
+        if study is None:
+            raise CommandError(f"no study {options['slug']!r}")
+        if not 0 <= options["dropout"] < 1:
+            raise CommandError("--dropout must be in [0, 1)")
+        config = bot_config(study, base_url=options["base_url"], behaviour=options["behaviour"],
+                            seed=options["seed"], dropout=options["dropout"],
+                            mischief=not options["no_mischief"])
+        results = run_bots(config, options["participants"], concurrency=options["concurrency"])
+        summary = summarise(results)
+        trials_csv = exports.study_export_files(study=study)["trials.csv"]
+        summary["reconciliation_problems"] = reconcile(
+            results, trials_csv, lambda pid: exports.participant_pseudonym(study, pid))
+        self.stdout.write(json.dumps(summary, indent=2))
+        if summary["with_errors"] or summary["reconciliation_problems"]:
+            raise CommandError("bots found problems (see above)")
+
+
+def bot_config(study: Study, **options: Any) -> BotConfig:
+    """A bot configuration that knows the study's comprehension answers and item labels."""
+    truths = dict(study.items.values_list("key", "truth"))
+    behaviour = make_behaviour(options.pop("behaviour"), oracle=truths.get)
+    answers = {q["id"]: q["answer"] for q in study.spec["comprehension"]["questions"]}
+    return BotConfig(slug=study.slug, behaviour=behaviour, comprehension_answers=answers,
+                     **options)

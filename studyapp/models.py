@@ -1,0 +1,297 @@
+"""The study's records: what was configured, who took part, what they saw and answered.
+
+Writes happen only in ``studyapp.services``; reads shared by several views in
+``studyapp.selectors``. Models hold data and small derived properties, no workflow.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+def _new_secret() -> str:
+    return secrets.token_hex(16)
+
+
+class Study(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PREPARING = "preparing", "Preparing"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    class Preparation(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    slug = models.SlugField(max_length=64, unique=True)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="owned_studies")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    # The validated study specification (study-as-code) and its content hash.
+    spec = models.JSONField()
+    spec_hash = models.CharField(max_length=64)
+    task = models.CharField(max_length=40, default="decision")
+    completion_code = models.CharField(max_length=64)
+    screenout_code = models.CharField(max_length=64)
+    completion_url = models.URLField(max_length=500, blank=True)
+    screenout_url = models.URLField(max_length=500, blank=True)
+    allow_direct = models.BooleanField(default=False, help_text=(
+        "Accept participants who arrive without Prolific/MTurk ids (an id is generated)."))
+    time_limit_minutes = models.PositiveIntegerField(null=True, blank=True)
+    active_window_minutes = models.PositiveIntegerField(default=30, help_text=(
+        "A started participant counts towards balance while seen within this window."))
+    comprehension_max_attempts = models.PositiveSmallIntegerField(default=2)
+    # The answers a trial offers, from the scenario's classes: [{"value", "label"}].
+    answer_options = models.JSONField(default=list, blank=True)
+    assignment_seed = models.BigIntegerField(default=0)
+    raw_ids_in_export = models.BooleanField(default=False)
+    pseudonym_salt = models.CharField(max_length=32, default=_new_secret, editable=False)
+    preparation = models.CharField(max_length=16, choices=Preparation.choices,
+                                   default=Preparation.NOT_STARTED)
+    preparation_done = models.PositiveIntegerField(default=0)
+    preparation_total = models.PositiveIntegerField(default=0)
+    preparation_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "studies"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+    @property
+    def is_accepting(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class StudyAccess(models.Model):
+    """A colleague's rights on a study that someone else owns."""
+
+    class Role(models.TextChoices):
+        VIEW = "view", "View and export"
+        EDIT = "edit", "Edit"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="access")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="study_access")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.VIEW)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["study", "user"], name="one_access_row")]
+
+
+class Condition(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="conditions")
+    name = models.SlugField(max_length=64)
+    label = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+    show_ai = models.BooleanField(default=True)
+    explanation_method = models.CharField(max_length=64, blank=True)
+    explanation_params = models.JSONField(default=dict, blank=True)
+    cap = models.PositiveIntegerField(null=True, blank=True, help_text=(
+        "Stop assigning newcomers once this many have completed or are active."))
+    is_open = models.BooleanField(default=True, help_text="Untick to stop recruiting to it.")
+
+    class Meta:
+        ordering = ["study", "position"]
+        constraints = [models.UniqueConstraint(fields=["study", "name"],
+                                               name="condition_name_unique_in_study")]
+
+    def __str__(self) -> str:
+        return f"{self.study.slug}/{self.name}"
+
+
+class Item(models.Model):
+    """One input from the scenario's test set, with the AI's output on it."""
+
+    class Role(models.TextChoices):
+        POOL = "pool", "Trial pool"
+        ATTENTION = "attention", "Attention check"
+        PRACTICE = "practice", "Practice"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="items")
+    key = models.CharField(max_length=64)
+    role = models.CharField(max_length=12, choices=Role.choices, default=Role.POOL)
+    source_index = models.IntegerField(null=True, blank=True)
+    # What a participant may see of the input (display labels -> display values).
+    display = models.JSONField()
+    features = models.JSONField(default=list, help_text="Numeric feature vector (model input).")
+    truth = models.CharField(max_length=64)
+    ai_prediction = models.CharField(max_length=64)
+    ai_class_index = models.IntegerField(null=True, blank=True)
+    ai_confidence = models.FloatField(null=True, blank=True)
+    ai_correct = models.BooleanField()
+    # For attention checks: the answer the instruction asks for.
+    expected_answer = models.CharField(max_length=64, blank=True)
+    instruction = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["study", "id"]
+        constraints = [models.UniqueConstraint(fields=["study", "key"], name="item_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.study.slug}/{self.key}"
+
+
+class Explanation(models.Model):
+    """A precomputed explanation of the AI's prediction on one item."""
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="explanations")
+    method = models.CharField(max_length=64)
+    params_key = models.CharField(max_length=64, default="", help_text=(
+        "Hash of the method's parameters, so two conditions with different settings coexist."))
+    kind = models.CharField(max_length=20)
+    fingerprint = models.CharField(max_length=32)
+    payload = models.JSONField()
+    metrics = models.JSONField(default=dict)
+    html = models.TextField(help_text="Rendered fragment shown to participants.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["item", "method", "params_key"],
+                                               name="one_explanation_per_item_method")]
+
+
+class Participant(models.Model):
+    class Status(models.TextChoices):
+        STARTED = "started", "Started"
+        ACTIVE = "active", "Active"
+        COMPLETED = "completed", "Completed"
+        SCREENED_OUT = "screened_out", "Screened out"
+        TIMED_OUT = "timed_out", "Timed out"
+        RETURNED = "returned", "Returned"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Stage(models.TextChoices):
+        CONSENT = "consent", "Consent"
+        INSTRUCTIONS = "instructions", "Instructions"
+        COMPREHENSION = "comprehension", "Comprehension check"
+        TRIALS = "trials", "Trials"
+        QUESTIONNAIRE = "questionnaire", "Questionnaire"
+        DONE = "done", "Done"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="participants")
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT,
+                                  related_name="participants")
+    external_id = models.CharField(max_length=64, help_text="PROLIFIC_PID / workerId / generated.")
+    source = models.CharField(max_length=12, default="direct")
+    recruitment = models.JSONField(default=dict, help_text="STUDY_ID, SESSION_ID, hitId, ...")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.STARTED)
+    stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.CONSENT)
+    trial_pointer = models.PositiveIntegerField(default=0)
+    seed = models.BigIntegerField()
+    spec_hash = models.CharField(max_length=64)
+    comprehension_attempts = models.PositiveSmallIntegerField(default=0)
+    is_bot = models.BooleanField(default=False)
+    is_preview = models.BooleanField(default=False)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["study", "id"]
+        constraints = [models.UniqueConstraint(fields=["study", "external_id"],
+                                               name="one_participant_per_id")]
+        indexes = [models.Index(fields=["study", "condition", "status", "last_seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.study.slug}/{self.pk}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.COMPLETED, self.Status.SCREENED_OUT,
+                               self.Status.TIMED_OUT, self.Status.RETURNED,
+                               self.Status.WITHDRAWN}
+
+
+class Trial(models.Model):
+    """One planned trial: what the participant is (or was) shown. Answers are Responses."""
+
+    class Kind(models.TextChoices):
+        MAIN = "main", "Main"
+        ATTENTION = "attention", "Attention check"
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="trials")
+    index = models.PositiveIntegerField()
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="trials")
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="trials")
+    phase = models.CharField(max_length=20, default="main")
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.MAIN)
+    explanation = models.ForeignKey(Explanation, on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="trials")
+    shown_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["participant", "index"]
+        constraints = [models.UniqueConstraint(fields=["participant", "index"],
+                                               name="one_trial_per_index")]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}#{self.index}"
+
+
+class Response(models.Model):
+    """One answer to one step of a trial, stored exactly once (unique per trial and step)."""
+
+    class Step(models.TextChoices):
+        INITIAL = "initial", "Initial answer (before advice)"
+        FINAL = "final", "Final answer"
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="responses")
+    step = models.CharField(max_length=8, choices=Step.choices)
+    answer = models.CharField(max_length=64)
+    confidence = models.PositiveSmallIntegerField(null=True, blank=True)
+    rt_ms = models.PositiveIntegerField(null=True, blank=True)
+    explanation_visible_ms = models.PositiveIntegerField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64)
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["trial", "step"],
+                                               name="one_response_per_step")]
+
+
+class QuestionnaireAnswer(models.Model):
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE,
+                                    related_name="questionnaire_answers")
+    questionnaire = models.CharField(max_length=40)
+    item = models.CharField(max_length=40)
+    value = models.TextField()
+    answered_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["participant", "questionnaire", "item"],
+                                               name="one_answer_per_questionnaire_item")]
+
+
+class Event(models.Model):
+    """Client and server events (page views, explanation shown, tab hidden, ...)."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="events")
+    trial_index = models.PositiveIntegerField(null=True, blank=True)
+    kind = models.CharField(max_length=40)
+    page = models.CharField(max_length=40, blank=True)
+    client_ms = models.BigIntegerField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    server_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["participant", "server_at", "id"]
+
+
+def spec_section(study: Study, key: str, default: Any = None) -> Any:
+    """One section of a study's stored specification."""
+    return study.spec.get(key, default)

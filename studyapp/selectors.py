@@ -1,0 +1,103 @@
+"""Reads shared by several views, API classes, services and commands."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from experiments.spec_schema import TASK_DESIGNS
+from studyapp.models import Condition, Participant, Study, StudyAccess, Trial
+
+Status = Participant.Status
+STATUS_ORDER = [s.value for s in Status]
+
+
+# ----- researchers and their studies -------------------------------------------------------
+
+def studies_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Study]:
+    """Studies a researcher owns or was given access to (superusers: all)."""
+    if not user.is_authenticated:
+        return Study.objects.none()
+    if getattr(user, "is_superuser", False):
+        return Study.objects.all()
+    return Study.objects.filter(Q(owner=user) | Q(access__user=user)).distinct()
+
+
+def study_for_user(user: AbstractBaseUser | AnonymousUser, slug: str, *,
+                   edit: bool = False) -> Study:
+    """The study if this researcher may see it (or edit it); otherwise 404, never 403,
+    so outsiders cannot learn which slugs exist."""
+    study = studies_for_user(user).filter(slug=slug).first()
+    if study is None or (edit and not can_edit(user, study)):
+        raise Http404("No such study")
+    return study
+
+
+def can_edit(user: AbstractBaseUser | AnonymousUser, study: Study) -> bool:
+    if getattr(user, "is_superuser", False) or study.owner_id == user.pk:
+        return True
+    return StudyAccess.objects.filter(study=study, user_id=user.pk,
+                                      role=StudyAccess.Role.EDIT).exists()
+
+
+def consort_counts(study: Study) -> dict[str, Any]:
+    """Counts per condition x status (CONSORT-style), previews excluded."""
+    rows = (Participant.objects.filter(study=study, is_preview=False)
+            .values("condition__name", "status").annotate(n=Count("id")))
+    table = {c.name: {s: 0 for s in STATUS_ORDER} for c in study.conditions.all()}
+    for row in rows:
+        table[row["condition__name"]][row["status"]] = row["n"]
+    totals = {s: sum(table[c][s] for c in table) for s in STATUS_ORDER}
+    return {"statuses": STATUS_ORDER, "conditions": table, "totals": totals}
+
+
+# ----- assignment ------------------------------------------------------------------------
+
+def condition_load(study: Study, *, now: datetime) -> dict[int, int]:
+    """Per condition: completed participants plus those still active within the window.
+
+    This is the count balanced assignment equalises: a dropout stops counting once their
+    last activity is older than ``study.active_window_minutes``.
+    """
+    window_start = now - timedelta(minutes=study.active_window_minutes)
+    counting = Q(status=Status.COMPLETED) | Q(
+        status__in=[Status.STARTED, Status.ACTIVE], last_seen_at__gte=window_start)
+    rows = (Participant.objects.filter(study=study, is_preview=False).filter(counting)
+            .values("condition_id").annotate(n=Count("id")))
+    return {row["condition_id"]: row["n"] for row in rows}
+
+
+# ----- the participant's position --------------------------------------------------------
+
+def trial_steps(trial: Trial) -> tuple[str, ...]:
+    """The answers a trial asks for: attention checks and AI-less trials ask once."""
+    steps = TASK_DESIGNS.get(trial.participant.study.task, ("final",))
+    if trial.kind == Trial.Kind.ATTENTION or not trial.condition.show_ai:
+        return ("final",)
+    return steps
+
+
+def next_step(trial: Trial, steps: tuple[str, ...]) -> str | None:
+    answered = set(trial.responses.values_list("step", flat=True))
+    return next((s for s in steps if s not in answered), None)
+
+
+def current_trial(participant: Participant) -> Trial | None:
+    return (Trial.objects.select_related("item", "condition", "explanation",
+                                         "participant__study")
+            .filter(participant=participant, index=participant.trial_pointer).first())
+
+
+def participant_for_session(study: Study, participant_id: Any) -> Participant | None:
+    if not isinstance(participant_id, int):
+        return None
+    return (Participant.objects.select_related("study", "condition")
+            .filter(pk=participant_id, study=study).first())
+
+
+def open_conditions(study: Study) -> QuerySet[Condition]:
+    return study.conditions.filter(is_open=True)

@@ -1,0 +1,1 @@
+"""Every write in the app happens here: keyword-only, typed, transactional functions."""

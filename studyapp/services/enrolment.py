@@ -1,0 +1,136 @@
+"""Enrolment: one participant per recruitment id, balanced and concurrency-safe assignment."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from studyapp import selectors
+from studyapp.models import Condition, Event, Participant, Study
+from studyapp.services.errors import ParticipantError
+from studyapp.services.plans import trial_plan_create
+
+# Prolific ids are 24 hex characters and MTurk ids upper-case alphanumerics; we accept any
+# short token of letters, digits, '_' and '-' so that test panels work, and refuse the rest.
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_PROLIFIC_KEYS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
+_MTURK_KEYS = ("workerId", "assignmentId", "hitId")
+MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"
+
+
+@dataclass(frozen=True)
+class Recruitment:
+    """Who sent the participant, and the ids that platform gave them."""
+
+    source: str
+    external_id: str
+    details: dict[str, str] = field(default_factory=dict)
+
+
+def recruitment_from_query(query: Mapping[str, str]) -> Recruitment | None:
+    """Parse Prolific / MTurk parameters; ``None`` when the link carries none.
+
+    Raises ParticipantError (shown to the participant) for a garbled or half-given set.
+    """
+    if any(key in query for key in _PROLIFIC_KEYS):
+        return _parse_ids("prolific", query, _PROLIFIC_KEYS, "PROLIFIC_PID")
+    if any(key in query for key in _MTURK_KEYS):
+        if query.get("assignmentId") == MTURK_PREVIEW:
+            raise ParticipantError("This is an MTurk preview: accept the HIT to take part.")
+        return _parse_ids("mturk", query, _MTURK_KEYS, "workerId")
+    return None
+
+
+def _parse_ids(source: str, query: Mapping[str, str], keys: tuple[str, ...],
+               id_key: str) -> Recruitment:
+    details: dict[str, str] = {}
+    for key in keys:
+        value = (query.get(key) or "").strip()
+        if key == id_key and not value:
+            raise ParticipantError(f"The study link is missing {id_key}. Please open the "
+                                   f"study again from {source.title()}.")
+        if value and not _ID_PATTERN.match(value):
+            raise ParticipantError(f"The study link has an invalid {key}. Please open the "
+                                   f"study again from {source.title()}.")
+        if value:
+            details[key] = value
+    return Recruitment(source=source, external_id=details[id_key], details=details)
+
+
+def direct_recruitment() -> Recruitment:
+    """A generated id for a participant who came without a recruitment platform."""
+    return Recruitment(source="direct", external_id=f"direct-{secrets.token_hex(10)}")
+
+
+def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = False
+                      ) -> tuple[Participant, bool]:
+    """Enrol a newcomer or resume the participant who already has this id.
+
+    Returns ``(participant, created)``. The study row is locked for the assignment so that
+    simultaneous arrivals see each other's choices (PostgreSQL: SELECT ... FOR UPDATE; SQLite:
+    the IMMEDIATE transaction holds the write lock).
+    """
+    existing = _existing(study, recruitment.external_id)
+    if existing is not None:
+        return existing, False
+    with transaction.atomic():
+        locked = Study.objects.select_for_update().get(pk=study.pk)
+        existing = _existing(locked, recruitment.external_id)
+        if existing is not None:
+            return existing, False
+        if not locked.is_accepting:
+            raise ParticipantError("This study is not accepting participants at the moment.")
+        condition, seed = _assign(locked)
+        participant = _create(locked, condition, seed, recruitment, is_bot=is_bot)
+    return participant, True
+
+
+def preview_participant_create(*, study: Study, condition: Condition) -> Participant:
+    """A researcher's walk-through in one condition: flagged, never counted, never exported."""
+    recruitment = Recruitment(source="preview", external_id=f"preview-{secrets.token_hex(10)}")
+    seed = secrets.randbelow(2**31)
+    with transaction.atomic():
+        return _create(study, condition, seed, recruitment, is_preview=True)
+
+
+def _existing(study: Study, external_id: str) -> Participant | None:
+    return Participant.objects.filter(study=study, external_id=external_id).first()
+
+
+def _assign(study: Study) -> tuple[Condition, int]:
+    """Fewest completed + recently active wins; ties broken by a draw seeded per arrival."""
+    load = selectors.condition_load(study, now=timezone.now())
+    eligible = [c for c in study.conditions.all() if c.is_open and
+                (c.cap is None or load.get(c.pk, 0) < c.cap)]
+    if not eligible:
+        raise ParticipantError("This study is full. Thank you for your interest.")
+    fewest = min(load.get(c.pk, 0) for c in eligible)
+    tied = [c for c in eligible if load.get(c.pk, 0) == fewest]
+    arrival = Participant.objects.filter(study=study, is_preview=False).count()
+    rng = np.random.default_rng([study.assignment_seed, arrival])
+    condition = tied[int(rng.integers(len(tied)))]
+    return condition, int(rng.integers(2**31))
+
+
+def _create(study: Study, condition: Condition, seed: int, recruitment: Recruitment, *,
+            is_bot: bool = False, is_preview: bool = False) -> Participant:
+    now = timezone.now()
+    deadline = (now + timedelta(minutes=study.time_limit_minutes)
+                if study.time_limit_minutes else None)
+    participant = Participant.objects.create(
+        study=study, condition=condition, external_id=recruitment.external_id,
+        source=recruitment.source, recruitment=recruitment.details, seed=seed,
+        spec_hash=study.spec_hash, is_bot=is_bot, is_preview=is_preview,
+        started_at=now, last_seen_at=now, deadline_at=deadline,
+    )
+    trial_plan_create(participant=participant)
+    Event.objects.create(participant=participant, kind="enrolled", page="entry",
+                         detail={"condition": condition.name, "source": recruitment.source})
+    return participant

@@ -1,0 +1,36 @@
+"""Storing precomputed explanations: one row per item, method and parameter set."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from explainers.base import Explanation as ExplanationResult
+from explainers.render import render_html
+from studyapp.models import Explanation, Item
+
+
+def params_key(params: dict[str, Any]) -> str:
+    """A short stable key for a condition's explanation parameters."""
+    canonical = json.dumps(params or {}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def explanation_store(*, item: Item, params: dict[str, Any],
+                      result: ExplanationResult) -> Explanation:
+    """Store an explanation once; a retried preparation task finds the existing row."""
+    key = params_key(params)
+    existing = Explanation.objects.filter(item=item, method=result.method, params_key=key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Explanation.objects.create(
+                item=item, method=result.method, params_key=key, kind=result.kind,
+                fingerprint=result.fingerprint, payload=result.to_dict(),
+                metrics=result.metrics, html=render_html(result))
+    except IntegrityError:  # a concurrent retry stored it first
+        return Explanation.objects.get(item=item, method=result.method, params_key=key)

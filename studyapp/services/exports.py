@@ -1,0 +1,251 @@
+"""Tidy exports: trials.csv, participants.csv, events.csv, datapackage.json, study.yaml.
+
+Columns come from ``analysis.schema`` (the contract with the analysis package). Previews are
+never exported; bots are, flagged ``is_bot``. Participant ids are pseudonymised with a keyed
+hash unless the researcher opted in to raw ids.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from analysis.schema import EVENT_COLUMNS, PARTICIPANT_COLUMNS, TRIAL_COLUMNS, Column
+from experiments.spec import dump_spec
+from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, Study, Trial
+import pandas as pd
+
+from analysis.questionnaires import score
+from studyapp.services.questionnaires import questionnaire_items, study_scales
+
+Row = dict[str, Any]
+
+
+def participant_pseudonym(study: Study, external_id: str) -> str:
+    """Keyed hash of a recruitment id: stable within a study, unlinkable across studies."""
+    key = f"{settings.EXPORT_PSEUDONYM_KEY}:{study.pseudonym_salt}".encode()
+    return "p_" + hmac.new(key, external_id.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def study_export_files(*, study: Study, raw_ids: bool | None = None) -> dict[str, str]:
+    """File name -> text of every export file, built from one consistent read."""
+    raw = study.raw_ids_in_export if raw_ids is None else raw_ids
+    participants = list(Participant.objects.filter(study=study, is_preview=False)
+                        .select_related("condition").order_by("id"))
+    ids = {p.pk: (p.external_id if raw else participant_pseudonym(study, p.external_id))
+           for p in participants}
+    trial_rows = list(_trial_rows(study, ids))
+    participant_rows, extra_columns = _participant_rows(study, participants, ids)
+    files = {
+        "trials.csv": _csv(TRIAL_COLUMNS, trial_rows),
+        "participants.csv": _csv(PARTICIPANT_COLUMNS + tuple(extra_columns), participant_rows),
+        "events.csv": _csv(EVENT_COLUMNS, _event_rows(study, ids)),
+        "study.yaml": dump_spec(study.spec),
+    }
+    files["datapackage.json"] = _datapackage(study, extra_columns)
+    return files
+
+
+def study_export(*, study: Study, out_dir: Path, raw_ids: bool | None = None) -> list[Path]:
+    """Write the export files into ``out_dir`` (created if missing)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in study_export_files(study=study, raw_ids=raw_ids).items():
+        path = out_dir / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def study_export_zip(*, study: Study, raw_ids: bool | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in study_export_files(study=study, raw_ids=raw_ids).items():
+            archive.writestr(f"{study.slug}/{name}", text)
+    return buffer.getvalue()
+
+
+def _csv(columns: Iterable[Column], rows: Iterable[Row]) -> str:
+    names = [c.name for c in columns]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(row.get(k)) for k in names})
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def _trial_rows(study: Study, ids: dict[int, str]) -> Iterator[Row]:
+    shown_or_answered = Q(shown_at__isnull=False) | Q(responses__isnull=False)
+    trials = (Trial.objects.filter(shown_or_answered, participant__study=study,
+                                   participant__is_preview=False).distinct()
+              .select_related("participant__condition", "item", "condition", "explanation")
+              .order_by("participant_id", "index"))
+    responses: dict[int, dict[str, Response]] = defaultdict(dict)
+    for response in Response.objects.filter(trial__participant__study=study,
+                                            trial__participant__is_preview=False):
+        responses[response.trial_id][response.step] = response
+    for trial in trials.iterator(chunk_size=2000):
+        yield _trial_row(study, trial, responses.get(trial.pk, {}), ids)
+
+
+def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
+               ids: dict[int, str]) -> Row:
+    item, final, initial = trial.item, steps.get("final"), steps.get("initial")
+    answer = final.answer if final else None
+    is_attention = trial.kind == Trial.Kind.ATTENTION
+    target = item.expected_answer if is_attention else item.truth
+    explanation = trial.explanation
+    return {
+        "participant": ids[trial.participant_id],
+        "condition": trial.participant.condition.name,
+        "trial_condition": trial.condition.name,
+        "trial_index": trial.index, "item_id": item.key, "task": study.task,
+        "phase": trial.phase, "trial_kind": trial.kind,
+        "ai_prediction": item.ai_prediction, "ai_confidence": item.ai_confidence,
+        "ai_correct": item.ai_correct, "truth": item.truth,
+        "initial_response": initial.answer if initial else None,
+        "final_response": answer,
+        "correct": None if answer is None else answer == target,
+        "agreed_with_ai": None if answer is None else answer == item.ai_prediction,
+        "confidence": final.confidence if final else None,
+        "rt_ms": final.rt_ms if final else None,
+        "explanation_visible_ms": final.explanation_visible_ms if final else None,
+        "explanation_id": explanation.fingerprint if explanation else None,
+        "explanation_method": explanation.method if explanation else None,
+        "shown_at": trial.shown_at, "answered_at": final.answered_at if final else None,
+        "is_bot": trial.participant.is_bot,
+    }
+
+
+def _participant_rows(study: Study, participants: list[Participant],
+                      ids: dict[int, str]) -> tuple[list[Row], list[Column]]:
+    answers: dict[int, dict[str, str]] = defaultdict(dict)
+    for a in QuestionnaireAnswer.objects.filter(participant__in=participants):
+        answers[a.participant_id][_answer_column(a.questionnaire, a.item)] = a.value
+    attention = _attention_results(participants)
+    extra = _questionnaire_columns(study)
+    rows = []
+    for p in participants:
+        row: Row = {
+            "participant": ids[p.pk], "condition": p.condition.name, "status": p.status,
+            "source": p.source, "spec_hash": p.spec_hash, "seed": p.seed,
+            "started_at": p.started_at, "completed_at": p.completed_at,
+            "duration_s": (p.completed_at - p.started_at).total_seconds()
+            if p.completed_at else None,
+            "comprehension_attempts": p.comprehension_attempts,
+            "attention_passed": attention.get(p.pk), "is_bot": p.is_bot,
+        }
+        row.update(answers.get(p.pk, {}))
+        rows.append(row)
+    _add_scale_scores(study, rows)
+    return rows, extra
+
+
+def _add_scale_scores(study: Study, rows: list[Row]) -> None:
+    """score_<scale> per participant, by the analysis package's scoring (reverse keying)."""
+    scales = study_scales(study)
+    if not rows or not scales:
+        return
+    table = pd.DataFrame(rows)
+    for scale in scales:
+        for column in scale.columns:
+            if column not in table:
+                table[column] = None
+        scores = score(table, scale)
+        for row, value in zip(rows, scores, strict=True):
+            row[f"score_{scale.name}"] = None if pd.isna(value) else round(float(value), 4)
+
+
+def _answer_column(questionnaire: str, item: str) -> str:
+    return f"text_{item}" if questionnaire == "text" else f"q_{questionnaire}_{item}"
+
+
+def _questionnaire_columns(study: Study) -> list[Column]:
+    columns = [Column(_answer_column(q.questionnaire, q.item),
+                      "string" if q.kind == "text" else "integer", q.text)
+               for q in questionnaire_items(study)]
+    for scale in study_scales(study):
+        columns.append(Column(f"score_{scale.name}", "number",
+                              f"{scale.title}: mean of the items, reverse-keyed items reversed."))
+    return columns
+
+
+def _attention_results(participants: list[Participant]) -> dict[int, bool | None]:
+    """True when every attention trial answered was passed; None when none answered yet."""
+    result: dict[int, bool | None] = {}
+    finals = (Response.objects.filter(trial__participant__in=participants,
+                                      trial__kind=Trial.Kind.ATTENTION, step="final")
+              .select_related("trial__item"))
+    for response in finals:
+        pid = response.trial.participant_id
+        passed = response.answer == response.trial.item.expected_answer
+        result[pid] = passed and result.get(pid, True) is not False
+    return result
+
+
+def _event_rows(study: Study, ids: dict[int, str]) -> Iterator[Row]:
+    events = (Event.objects.filter(participant__study=study, participant__is_preview=False)
+              .order_by("participant_id", "server_at", "id"))
+    for event in events.iterator(chunk_size=5000):
+        yield {"participant": ids[event.participant_id], "trial_index": event.trial_index,
+               "kind": event.kind, "page": event.page, "client_ms": event.client_ms,
+               "server_at": event.server_at, "detail": json.dumps(event.detail, sort_keys=True)}
+
+
+def _schema(columns: Iterable[Column]) -> dict[str, Any]:
+    fields = []
+    for c in columns:
+        field: dict[str, Any] = {"name": c.name, "type": c.type, "description": c.description}
+        if c.type == "boolean":
+            field.update(trueValues=["true"], falseValues=["false"])
+        if c.required:
+            field["constraints"] = {"required": True}
+        fields.append(field)
+    return {"fields": fields, "missingValues": [""]}
+
+
+def _datapackage(study: Study, extra_columns: list[Column]) -> str:
+    resources = [
+        ("trials", "One row per trial that was shown (unanswered trials have empty answers).",
+         TRIAL_COLUMNS),
+        ("participants", "One row per participant, with questionnaire items and scale scores.",
+         PARTICIPANT_COLUMNS + tuple(extra_columns)),
+        ("events", "Client and server events, one row each.", EVENT_COLUMNS),
+    ]
+    package = {
+        "profile": "tabular-data-package", "name": study.slug, "title": study.title,
+        "created": _cell(timezone.now()),
+        "explainlab": {"spec_hash": study.spec_hash, "task": study.task,
+                       "raw_ids": study.raw_ids_in_export},
+        "resources": [
+            {"name": name, "path": f"{name}.csv", "profile": "tabular-data-resource",
+             "format": "csv", "encoding": "utf-8", "description": description,
+             "schema": _schema(columns)}
+            for name, description, columns in resources
+        ],
+    }
+    return json.dumps(package, indent=2)

@@ -1,0 +1,263 @@
+"""The participant's path: consent, instructions, comprehension, trials, questionnaire, done.
+
+The server holds the position (``Participant.stage`` and ``trial_pointer``). Every service
+here locks the participant's row, checks the submission is for the page the participant is
+on, stores it once, and advances the position, all in one transaction: the answer is
+committed before the next page is rendered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from studyapp import selectors
+from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, Trial
+from studyapp.services.errors import ParticipantError, StaleSubmission
+from studyapp.services.questionnaires import questionnaire_answers_validate
+
+Stage = Participant.Stage
+Status = Participant.Status
+MAX_RT_MS = 6 * 60 * 60 * 1000  # anything longer is a client clock problem
+TOUCH_INTERVAL = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One submitted answer to one step of a trial, as parsed from the form."""
+
+    trial_index: int
+    step: str
+    answer: str
+    idempotency_key: str
+    confidence: int | None = None
+    rt_ms: int | None = None
+    explanation_visible_ms: int | None = None
+
+
+def _lock(participant: Participant) -> Participant:
+    return Participant.objects.select_for_update().select_related("study").get(pk=participant.pk)
+
+
+def _event(participant: Participant, kind: str, page: str, **detail: Any) -> None:
+    Event.objects.create(participant=participant, kind=kind, page=page, detail=detail)
+
+
+def _expect_stage(participant: Participant, stage: str) -> None:
+    if participant.is_finished:
+        raise StaleSubmission("You have already finished this study.")
+    if participant.stage != stage:
+        raise StaleSubmission("That page has already been answered; here is where you are now.")
+
+
+def participant_touch(*, participant: Participant) -> Participant:
+    """Mark the participant as seen (for balance) and enforce the study's time limit."""
+    now = timezone.now()
+    if participant.is_finished:
+        return participant
+    if participant.deadline_at is not None and now > participant.deadline_at:
+        return participant_time_out(participant=participant)
+    if now - participant.last_seen_at > TOUCH_INTERVAL:
+        Participant.objects.filter(pk=participant.pk).update(last_seen_at=now)
+        participant.last_seen_at = now
+    return participant
+
+
+@transaction.atomic
+def participant_time_out(*, participant: Participant) -> Participant:
+    """Past the time limit: marked timed out; their slot no longer counts towards balance."""
+    participant = _lock(participant)
+    if not participant.is_finished:
+        participant.status = Status.TIMED_OUT
+        participant.stage = Stage.DONE
+        participant.save(update_fields=["status", "stage"])
+        _event(participant, "timed_out", "server")
+    return participant
+
+
+@transaction.atomic
+def consent_record(*, participant: Participant, agreed: bool) -> Participant:
+    participant = _lock(participant)
+    _expect_stage(participant, Stage.CONSENT)
+    if agreed:
+        participant.stage = Stage.INSTRUCTIONS
+        participant.save(update_fields=["stage"])
+    else:
+        _screen_out(participant, reason="declined_consent")
+    _event(participant, "consent", "consent", agreed=agreed)
+    return participant
+
+
+@transaction.atomic
+def instructions_done(*, participant: Participant) -> Participant:
+    participant = _lock(participant)
+    _expect_stage(participant, Stage.INSTRUCTIONS)
+    if participant.study.spec["comprehension"]["questions"]:
+        participant.stage = Stage.COMPREHENSION
+        participant.save(update_fields=["stage"])
+    else:
+        _start_trials(participant)
+    return participant
+
+
+@transaction.atomic
+def comprehension_submit(*, participant: Participant, answers: dict[str, str]) -> list[str]:
+    """Score one attempt; returns the ids of wrongly answered questions (empty = passed)."""
+    participant = _lock(participant)
+    _expect_stage(participant, Stage.COMPREHENSION)
+    questions = participant.study.spec["comprehension"]["questions"]
+    wrong = [q["id"] for q in questions if answers.get(q["id"]) != q["answer"]]
+    participant.comprehension_attempts += 1
+    participant.save(update_fields=["comprehension_attempts"])
+    _event(participant, "comprehension", "comprehension", attempt=participant.comprehension_attempts,
+           wrong=wrong)
+    if not wrong:
+        _start_trials(participant)
+    elif participant.comprehension_attempts >= participant.study.comprehension_max_attempts:
+        _screen_out(participant, reason="failed_comprehension")
+    return wrong
+
+
+def _start_trials(participant: Participant) -> None:
+    participant.stage = Stage.TRIALS
+    participant.status = Status.ACTIVE
+    participant.save(update_fields=["stage", "status"])
+
+
+def _screen_out(participant: Participant, *, reason: str) -> None:
+    participant.status = Status.SCREENED_OUT
+    participant.stage = Stage.DONE
+    participant.completed_at = timezone.now()
+    participant.save(update_fields=["status", "stage", "completed_at"])
+    _event(participant, "screened_out", "server", reason=reason)
+
+
+def response_record(*, participant: Participant, answer: Answer) -> tuple[Response, bool]:
+    """Store one answer exactly once and advance; returns ``(response, created)``.
+
+    A repeat of an answer already stored (double click, retried POST, second tab) returns the
+    stored one unchanged with ``created=False``. An answer for any other trial or step than the
+    current one is refused.
+    """
+    try:
+        with transaction.atomic():
+            return _response_record(participant, answer)
+    except IntegrityError:
+        # Two requests raced past the lock-free check on a database without row locks.
+        stored = Response.objects.get(trial__participant=participant,
+                                      trial__index=answer.trial_index, step=answer.step)
+        return stored, False
+
+
+def _response_record(participant: Participant, answer: Answer) -> tuple[Response, bool]:
+    participant = _lock(participant)
+    trial = (Trial.objects.select_related("item", "condition")
+             .filter(participant=participant, index=answer.trial_index).first())
+    if trial is None:
+        raise ParticipantError("That trial does not exist.")
+    stored = trial.responses.filter(step=answer.step).first()
+    if stored is not None:
+        _event(participant, "duplicate_answer", "trial", trial_index=trial.index,
+               step=answer.step, same=stored.answer == answer.answer)
+        return stored, False
+    _expect_stage(participant, Stage.TRIALS)
+    if trial.index != participant.trial_pointer:
+        raise StaleSubmission("That trial has already been answered; here is where you are now.")
+    steps = selectors.trial_steps(trial)
+    expected_step = selectors.next_step(trial, steps)
+    if answer.step != expected_step:
+        raise StaleSubmission("That step has already been answered; here is where you are now.")
+    _validate_answer(participant, answer)
+    response = Response.objects.create(
+        trial=trial, step=answer.step, answer=answer.answer, confidence=answer.confidence,
+        rt_ms=answer.rt_ms, explanation_visible_ms=answer.explanation_visible_ms,
+        idempotency_key=answer.idempotency_key[:64])
+    if answer.step == steps[-1]:
+        _advance(participant)
+    return response, True
+
+
+def _validate_answer(participant: Participant, answer: Answer) -> None:
+    options = {o["value"] for o in participant.study.answer_options}
+    if answer.answer not in options:
+        raise ParticipantError("Please choose one of the answers shown.")
+    scale = participant.study.spec["task"]["confidence_scale"]
+    if scale and answer.step == "final" and (answer.confidence is None or
+                                             not 1 <= answer.confidence <= scale):
+        raise ParticipantError(f"Please say how confident you are (1 to {scale}).")
+    for name in ("rt_ms", "explanation_visible_ms"):
+        value = getattr(answer, name)
+        if value is not None and not 0 <= value <= MAX_RT_MS:
+            raise ParticipantError(f"{name} is out of range.")
+
+
+def _advance(participant: Participant) -> None:
+    participant.trial_pointer += 1
+    fields = ["trial_pointer"]
+    if participant.trial_pointer >= participant.trials.count():
+        if participant.study.spec["questionnaires"]:
+            participant.stage = Stage.QUESTIONNAIRE
+        else:
+            _complete(participant)
+        fields += ["stage", "status", "completed_at"]
+    participant.save(update_fields=fields)
+
+
+def _complete(participant: Participant) -> None:
+    participant.stage = Stage.DONE
+    participant.status = Status.COMPLETED
+    participant.completed_at = timezone.now()
+
+
+@transaction.atomic
+def questionnaire_submit(*, participant: Participant, answers: Any) -> Participant:
+    """Validate and store every questionnaire answer, then complete the participant."""
+    participant = _lock(participant)
+    _expect_stage(participant, Stage.QUESTIONNAIRE)
+    rows = questionnaire_answers_validate(participant.study, answers)
+    QuestionnaireAnswer.objects.bulk_create([
+        QuestionnaireAnswer(participant=participant, questionnaire=q, item=i, value=v)
+        for q, i, v in rows])
+    _complete(participant)
+    participant.save(update_fields=["stage", "status", "completed_at"])
+    _event(participant, "completed", "questionnaire")
+    return participant
+
+
+@transaction.atomic
+def participant_withdraw(*, participant: Participant) -> None:
+    """Withdrawal deletes every record of the participant (trials, answers, events)."""
+    Participant.objects.filter(pk=participant.pk).delete()
+
+
+def stale_participants_release(*, now: Any = None) -> int:
+    """Mark participants past their deadline as timed out (the periodic sweep)."""
+    now = now or timezone.now()
+    late = Participant.objects.filter(deadline_at__lt=now, status__in=[Status.STARTED,
+                                                                        Status.ACTIVE])
+    count = 0
+    for participant in late.iterator():
+        participant_time_out(participant=participant)
+        count += 1
+    return count
+
+
+def trial_mark_shown(*, trial: Trial) -> None:
+    """Record when a trial page was first sent (a refresh keeps the first time)."""
+    if trial.shown_at is None:
+        now = timezone.now()
+        Trial.objects.filter(pk=trial.pk, shown_at__isnull=True).update(shown_at=now)
+        trial.shown_at = now
+
+
+def event_record(*, participant: Participant, kind: str, page: str = "",
+                 trial_index: int | None = None, client_ms: int | None = None,
+                 detail: dict[str, Any] | None = None) -> Event:
+    """A client-side event (explanation shown, tab hidden, ...) from the participant's page."""
+    return Event.objects.create(participant=participant, kind=kind, page=page,
+                                trial_index=trial_index, client_ms=client_ms,
+                                detail=detail or {})

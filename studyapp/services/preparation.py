@@ -1,0 +1,134 @@
+"""Preparing a study: the item pool from its scenario and every explanation it needs.
+
+Runs in a Celery task (eagerly in the embedded mode). Re-running it — a retried task after a
+worker died — creates nothing twice: items are keyed by scenario row, explanations by
+(item, method, parameters).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from django.db import transaction
+
+from experiments.randomisation import balanced_items
+from explainers import explain
+from explainers.base import Explanation as ExplanationResult
+from explainers.quality import score_explanation
+from studyapp.models import Condition, Item, Study
+from studyapp.services.explanations import explanation_store, params_key
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+ATTENTION_INSTRUCTION = ("Attention check: to show that you are reading carefully, please "
+                         "answer “{label}” on this page, whatever the profile says.")
+
+
+def study_prepare(*, study: Study, progress: Progress | None = None) -> Study:
+    """Build the item pool (once) and compute the missing explanations, reporting progress."""
+    Study.objects.filter(pk=study.pk).update(preparation=Study.Preparation.RUNNING,
+                                             preparation_error="")
+    try:
+        scenario = _load_scenario(study)
+        if not study.items.exists():
+            _pool_create(study, scenario)
+        _explanations_create(study, scenario, progress)
+    except Exception as exc:
+        Study.objects.filter(pk=study.pk).update(preparation=Study.Preparation.FAILED,
+                                                 preparation_error=str(exc)[:2000])
+        raise
+    Study.objects.filter(pk=study.pk).update(preparation=Study.Preparation.DONE)
+    study.refresh_from_db()
+    return study
+
+
+def _load_scenario(study: Study) -> Any:
+    from experiments.scenarios import load_scenario
+
+    s = study.spec["scenario"]
+    return load_scenario(s["name"], model=s["model"], bug=s["bug"], random_state=s["seed"])
+
+
+def _class_names(scenario: Any) -> list[str]:
+    return [str(name) for name in scenario.dataset.class_names]
+
+
+@transaction.atomic
+def _pool_create(study: Study, scenario: Any) -> None:
+    """Pool items balanced on AI correct x predicted class, plus attention-check items."""
+    names = _class_names(scenario)
+    proba = np.asarray(scenario.model.predict_proba(scenario.X_test))
+    predicted = proba.argmax(axis=1)
+    correct = predicted == np.asarray(scenario.y_test)
+    rng = np.random.default_rng(study.spec["scenario"]["seed"])
+    pool_size = study.spec["trials"]["pool_size"]
+    chosen = balanced_items(correct, predicted, pool_size, rng=rng)
+    for index in chosen:
+        _item_create(study, scenario, int(index), proba[index], names, Item.Role.POOL)
+    n_checks = study.spec["trials"]["attention_checks"]
+    rest = np.setdiff1d(np.arange(len(predicted)), chosen)
+    for n, index in enumerate(rng.choice(rest, size=max(n_checks, 0) * 2, replace=False)):
+        expected = names[n % len(names)]
+        _item_create(study, scenario, int(index), proba[index], names, Item.Role.ATTENTION,
+                     expected=expected)
+    study.answer_options = [{"value": name, "label": name} for name in names]
+    study.save(update_fields=["answer_options"])
+
+
+def _item_create(study: Study, scenario: Any, index: int, proba: np.ndarray,
+                 names: list[str], role: str, expected: str = "") -> Item:
+    predicted = int(np.argmax(proba))
+    truth = int(scenario.y_test[index])
+    return Item.objects.create(
+        study=study, key=f"{scenario.name}-test-{index}", role=role, source_index=index,
+        display=scenario.item(index),
+        features=np.asarray(scenario.X_test[index], dtype=float).tolist(),
+        truth=names[truth], ai_prediction=names[predicted], ai_class_index=predicted,
+        ai_confidence=float(proba[predicted]), ai_correct=predicted == truth,
+        expected_answer=expected,
+        instruction=ATTENTION_INSTRUCTION.format(label=expected) if expected else "",
+    )
+
+
+def _explanations_create(study: Study, scenario: Any, progress: Progress | None) -> None:
+    conditions = [c for c in study.conditions.all() if c.explanation_method]
+    items = list(study.items.filter(role=Item.Role.POOL).order_by("id"))
+    total = len(conditions) * len(items)
+    Study.objects.filter(pk=study.pk).update(preparation_total=total, preparation_done=0)
+    done = 0
+    for condition in conditions:
+        for item in items:
+            _explain_item(study, scenario, condition, item)
+            done += 1
+            Study.objects.filter(pk=study.pk).update(preparation_done=done)
+            if progress is not None:
+                progress(done, total)
+
+
+def _explain_item(study: Study, scenario: Any, condition: Condition, item: Item) -> None:
+    if item.explanations.filter(method=condition.explanation_method,
+                                params_key=params_key(condition.explanation_params)).exists():
+        return  # computed by an earlier (interrupted or retried) run
+    result = explanation_compute(
+        condition.explanation_method, scenario, np.asarray(item.features, dtype=float),
+        params=condition.explanation_params, seed=study.spec["scenario"]["seed"])
+    explanation_store(item=item, params=condition.explanation_params, result=result)
+
+
+def explanation_compute(method: str, scenario: Any, x: np.ndarray, *, params: dict[str, Any],
+                        seed: int) -> ExplanationResult:
+    """The explanation of the model's prediction for ``x`` with its quality metrics.
+
+    A pure function of its arguments (same inputs and seed, same JSON).
+    """
+    result = explain(method, scenario.model, x, dataset=scenario.dataset, random_state=seed,
+                     **params)
+    try:
+        result.metrics.update(score_explanation(result, scenario.model, x, scenario.dataset,
+                                                random_state=seed))
+    except (ValueError, NotImplementedError) as exc:
+        logger.info("no quality metrics for %s: %s", result.method, exc)
+    return result

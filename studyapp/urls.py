@@ -1,0 +1,47 @@
+"""URL map: participant pages under /s/, researcher pages under /r/, API under /api/."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import DefaultRouter
+
+from studyapp.api.views import EventView, StudyViewSet
+from studyapp.views import participant, researcher
+
+router = DefaultRouter()
+router.register("studies", StudyViewSet, basename="api-study")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect("/r/")
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", home),
+    path("healthz", health),
+    path("s/<slug:slug>/", participant.study_page, name="study"),
+    path("r/", researcher.study_list, name="researcher-studies"),
+    path("r/<slug:slug>/", researcher.study_detail, name="researcher-study"),
+    path("r/<slug:slug>/counts.json", researcher.study_counts, name="researcher-counts"),
+    path("r/<slug:slug>/status", researcher.study_status, name="researcher-status"),
+    path("r/<slug:slug>/prepare", researcher.study_prepare, name="researcher-prepare"),
+    path("r/<slug:slug>/export.zip", researcher.study_export, name="researcher-export"),
+    path("r/<slug:slug>/conditions/<slug:name>/open", researcher.condition_toggle,
+         name="researcher-condition"),
+    path("r/<slug:slug>/preview/<slug:name>", researcher.study_preview,
+         name="researcher-preview"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/events/", EventView.as_view(), name="api-events"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", include(router.urls)),
+]

@@ -1,0 +1,155 @@
+"""Participant pages: one URL per study; the server decides which page it shows.
+
+GET ``/s/<slug>/?PROLIFIC_PID=…`` enrols or resumes and redirects to the clean URL. GET
+``/s/<slug>/`` renders the participant's current page; every POST goes through one service
+and redirects back (POST/redirect/GET), so a refresh never re-submits and the back button
+cannot re-answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from studyapp import selectors
+from studyapp.forms import AnswerForm, parse_answer
+from studyapp.models import Participant, Study
+from studyapp.services import enrolment, flow
+from studyapp.services.errors import ParticipantError, ServiceError, StaleSubmission
+from studyapp.views.pages import page_context
+from studyapp.views.ratelimit import enrolment_allowed
+
+Stage = Participant.Stage
+
+
+def _session_key(study: Study) -> str:
+    return f"participant:{study.slug}"
+
+
+def _here(study: Study) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("study", args=[study.slug]), status=303)
+
+
+def _error_page(request: HttpRequest, study: Study | None, message: str,
+                status: int = 400) -> HttpResponse:
+    return render(request, "participant/error.html", {"study": study, "message": message},
+                  status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def study_page(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_object_or_404(Study, slug=slug)
+    if request.method == "GET" and _has_recruitment(request):
+        return _enter(request, study)
+    participant = selectors.participant_for_session(
+        study, request.session.get(_session_key(study)))
+    if participant is None:
+        return _landing(request, study)
+    participant = flow.participant_touch(participant=participant)
+    if request.method == "POST":
+        return _submit(request, study, participant)
+    return render(request, *page_context(request, study, participant))
+
+
+def _has_recruitment(request: HttpRequest) -> bool:
+    keys = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID", "workerId", "assignmentId", "hitId")
+    return any(key in request.GET for key in keys)
+
+
+def _enter(request: HttpRequest, study: Study) -> HttpResponse:
+    try:
+        recruitment = enrolment.recruitment_from_query(request.GET)
+        assert recruitment is not None
+        return _enrol(request, study, recruitment)
+    except ParticipantError as exc:
+        return _error_page(request, study, str(exc))
+
+
+def _enrol(request: HttpRequest, study: Study,
+           recruitment: enrolment.Recruitment) -> HttpResponse:
+    existing = study.participants.filter(external_id=recruitment.external_id).exists()
+    if not existing and not enrolment_allowed(request):
+        return _error_page(request, study, "Too many sign-ups from your network right now. "
+                           "Please wait a minute and open the link again.", status=429)
+    participant, _ = enrolment.participant_enrol(
+        study=study, recruitment=recruitment, is_bot=request.headers.get("X-Bot") == "1")
+    request.session.cycle_key()
+    request.session[_session_key(study)] = participant.pk
+    return _here(study)
+
+
+def _landing(request: HttpRequest, study: Study) -> HttpResponse:
+    """No participant in this browser yet: a start button (direct studies) or an error."""
+    if not study.allow_direct:
+        return _error_page(request, study, "This link is missing your Prolific ID. Please "
+                           "open the study from Prolific.")
+    if not study.is_accepting:
+        return _error_page(request, study, "This study is not accepting participants at the "
+                           "moment.", status=403)
+    if request.method == "POST" and request.POST.get("action") == "start":
+        try:
+            return _enrol(request, study, enrolment.direct_recruitment())
+        except ParticipantError as exc:
+            return _error_page(request, study, str(exc))
+    return render(request, "participant/landing.html", {"study": study})
+
+
+def _submit(request: HttpRequest, study: Study, participant: Participant) -> HttpResponse:
+    handler = _HANDLERS.get(request.POST.get("action", ""))
+    if handler is None:
+        return _error_page(request, study, "Unknown action.")
+    try:
+        handler(request, participant)
+    except StaleSubmission as exc:
+        messages.info(request, str(exc))
+    except ServiceError as exc:
+        # Nothing was stored: show the same page again with the reason.
+        template, context = page_context(request, study, _reload(participant), error=str(exc))
+        return render(request, template, context, status=exc.status_code)
+    return _here(study)
+
+
+def _reload(participant: Participant) -> Participant:
+    return Participant.objects.select_related("study", "condition").get(pk=participant.pk)
+
+
+def _consent(request: HttpRequest, participant: Participant) -> None:
+    flow.consent_record(participant=participant, agreed=request.POST.get("agree") == "yes")
+
+
+def _instructions(request: HttpRequest, participant: Participant) -> None:
+    flow.instructions_done(participant=participant)
+
+
+def _comprehension(request: HttpRequest, participant: Participant) -> None:
+    wrong = flow.comprehension_submit(participant=participant, answers=request.POST.dict())
+    participant.refresh_from_db()
+    if wrong and participant.stage == Stage.COMPREHENSION:
+        left = participant.study.comprehension_max_attempts - participant.comprehension_attempts
+        messages.warning(request, f"Some answers were not right. Please read the "
+                         f"instructions again. Attempts left: {left}.")
+
+
+def _answer(request: HttpRequest, participant: Participant) -> None:
+    form = AnswerForm(request.POST)
+    flow.response_record(participant=participant, answer=parse_answer(form))
+
+
+def _questionnaire(request: HttpRequest, participant: Participant) -> None:
+    flow.questionnaire_submit(participant=participant, answers=request.POST)
+
+
+_HANDLERS: dict[str, Callable[[HttpRequest, Participant], None]] = {
+    "consent": _consent,
+    "instructions": _instructions,
+    "comprehension": _comprehension,
+    "answer": _answer,
+    "questionnaire": _questionnaire,
+}

@@ -1,0 +1,101 @@
+"""Researcher pages: their studies, live CONSORT counts, preview, preparation and export."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from studyapp import selectors, tasks
+from studyapp.models import Condition
+from studyapp.services import enrolment, exports, studies
+from studyapp.services.errors import ServiceError
+
+
+@login_required
+@require_GET
+def study_list(request: HttpRequest) -> HttpResponse:
+    rows = [(study, selectors.consort_counts(study)["totals"])
+            for study in selectors.studies_for_user(request.user).select_related("owner")]
+    return render(request, "researcher/study_list.html", {"rows": rows})
+
+
+@login_required
+@require_GET
+def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    study = selectors.study_for_user(request.user, slug)
+    counts = selectors.consort_counts(study)
+    rows = [(c, [counts["conditions"][c.name][s] for s in counts["statuses"]])
+            for c in study.conditions.all()]
+    return render(request, "researcher/study_detail.html", {
+        "study": study, "counts": counts, "rows": rows,
+        "can_edit": selectors.can_edit(request.user, study),
+        "participant_link": request.build_absolute_uri(reverse("study", args=[study.slug])),
+    })
+
+
+@login_required
+@require_GET
+def study_counts(request: HttpRequest, slug: str) -> JsonResponse:
+    """Live counts for the dashboard's auto-refresh."""
+    study = selectors.study_for_user(request.user, slug)
+    return JsonResponse({"counts": selectors.consort_counts(study),
+                         "preparation": {"state": study.preparation,
+                                         "done": study.preparation_done,
+                                         "total": study.preparation_total}})
+
+
+@login_required
+@require_POST
+def study_status(request: HttpRequest, slug: str) -> HttpResponse:
+    study = selectors.study_for_user(request.user, slug, edit=True)
+    try:
+        studies.study_set_status(study=study, status=request.POST.get("status", ""))
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    return HttpResponseRedirect(reverse("researcher-study", args=[slug]))
+
+
+@login_required
+@require_POST
+def study_prepare(request: HttpRequest, slug: str) -> HttpResponse:
+    study = selectors.study_for_user(request.user, slug, edit=True)
+    tasks.prepare_study.delay(study.pk)
+    messages.info(request, "Preparation started: items and explanations are being computed.")
+    return HttpResponseRedirect(reverse("researcher-study", args=[slug]))
+
+
+@login_required
+@require_POST
+def condition_toggle(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    study = selectors.study_for_user(request.user, slug, edit=True)
+    condition = get_object_or_404(Condition, study=study, name=name)
+    studies.condition_set_open(condition=condition, is_open=request.POST.get("open") == "1")
+    return HttpResponseRedirect(reverse("researcher-study", args=[slug]))
+
+
+@login_required
+@require_POST
+def study_preview(request: HttpRequest, slug: str, name: str) -> HttpResponse:
+    """Walk through the study as a participant in one condition (flagged, not exported)."""
+    study = selectors.study_for_user(request.user, slug)
+    condition = get_object_or_404(Condition, study=study, name=name)
+    if study.preparation != study.Preparation.DONE:
+        messages.error(request, "Prepare the study before previewing it.")
+        return HttpResponseRedirect(reverse("researcher-study", args=[slug]))
+    participant = enrolment.preview_participant_create(study=study, condition=condition)
+    request.session[f"participant:{study.slug}"] = participant.pk
+    return HttpResponseRedirect(reverse("study", args=[slug]))
+
+
+@login_required
+@require_GET
+def study_export(request: HttpRequest, slug: str) -> HttpResponse:
+    study = selectors.study_for_user(request.user, slug)
+    payload = exports.study_export_zip(study=study)
+    response = HttpResponse(payload, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{study.slug}-export.zip"'
+    return response

@@ -1,0 +1,125 @@
+"""Test layers: integration (PostgreSQL/Redis/Celery worker) and browser (Chromium) tests skip
+with a reason when their services are absent, and fail instead when REQUIRE_SERVICES=1 /
+REQUIRE_BROWSER=1 is set (as .ci/run does)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+
+def _required(name: str) -> bool:
+    return os.getenv(name, "") in {"1", "true", "yes"}
+
+
+def missing_services() -> str | None:
+    """Why the integration layer cannot run here, or None when it can."""
+    url = os.getenv("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return "DATABASE_URL does not point at PostgreSQL"
+    if not os.getenv("CELERY_BROKER_URL", "").startswith("redis://"):
+        return "CELERY_BROKER_URL does not point at Redis"
+    return None
+
+
+def missing_browser() -> str | None:
+    if not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"):
+        return "Chromium is not installed (apt-get install -y chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Python Playwright is not installed"
+    return None
+
+
+def _layers() -> list[tuple[str, str | None, bool]]:
+    return [("integration", missing_services(), _required("REQUIRE_SERVICES")),
+            ("browser", missing_browser(), _required("REQUIRE_BROWSER"))]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker, reason, required in _layers():
+        if reason is None or marker not in item.keywords:
+            continue
+        if required:
+            pytest.fail(f"{marker} layer is required here but {reason}", pytrace=False)
+        pytest.skip(reason)
+
+
+# ----- app fixtures (Django) ---------------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(request):  # type: ignore[no-untyped-def]
+    if "django_db_setup" not in request.fixturenames:
+        return
+    settings = request.getfixturevalue("settings")
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def owner(django_user_model):  # type: ignore[no-untyped-def]
+    from studyapp.services.researchers import researcher_create
+
+    return researcher_create(username="owner", password="owner-password-1")
+
+
+@pytest.fixture
+def colleague(django_user_model):  # type: ignore[no-untyped-def]
+    from studyapp.services.researchers import researcher_create
+
+    return researcher_create(username="colleague", password="colleague-password-1")
+
+
+@pytest.fixture
+def outsider(django_user_model):  # type: ignore[no-untyped-def]
+    from studyapp.services.researchers import researcher_create
+
+    return researcher_create(username="outsider", password="outsider-password-1")
+
+
+def make_study(owner, spec=None, *, open_study: bool = True):  # type: ignore[no-untyped-def]
+    from studyapp.services import preparation, studies
+    from tests.factories import small_spec, to_yaml
+
+    study, _ = studies.study_load_spec(text=to_yaml(spec or small_spec()), owner=owner)
+    preparation.study_prepare(study=study)
+    if open_study:
+        studies.study_set_status(study=study, status="open")
+    return study
+
+
+@pytest.fixture
+def study(owner, colleague, db):  # type: ignore[no-untyped-def]
+    """A small prepared, open study; the colleague may view (not edit) it."""
+    from studyapp.models import StudyAccess
+
+    prepared = make_study(owner)
+    StudyAccess.objects.create(study=prepared, user=colleague, role=StudyAccess.Role.VIEW)
+    return prepared
+
+
+_EXPLANATIONS: dict[tuple[object, ...], object] = {}
+
+
+@pytest.fixture(autouse=True)
+def _reuse_explanations(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """Explanations are a pure function of (method, params, item, seed): compute each once per
+    test session instead of once per test, so that app tests stay fast."""
+    if "django_db_setup" not in request.fixturenames:
+        return  # pure-package tests do not prepare studies
+    import copy
+    import json
+
+    from studyapp.services import preparation
+
+    original = preparation.explanation_compute
+
+    def memoised(method, scenario, x, *, params, seed):  # type: ignore[no-untyped-def]
+        key = (method, scenario.name, json.dumps(params, sort_keys=True), x.tobytes(), seed)
+        if key not in _EXPLANATIONS:
+            _EXPLANATIONS[key] = original(method, scenario, x, params=params, seed=seed)
+        return copy.deepcopy(_EXPLANATIONS[key])
+
+    monkeypatch.setattr(preparation, "explanation_compute", memoised)

@@ -1,0 +1,36 @@
+"""Small builders for app tests: researchers in their roles and a quickly prepared study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEMO_SPEC = Path(__file__).resolve().parent.parent / "examples" / "studies" / "demo.yaml"
+
+
+def demo_spec(**overrides: Any) -> dict[str, Any]:
+    """The demo spec as a dict, optionally with top-level sections replaced."""
+    spec = yaml.safe_load(DEMO_SPEC.read_text(encoding="utf-8"))
+    spec.update(overrides)
+    return spec
+
+
+def small_spec(**overrides: Any) -> dict[str, Any]:
+    """The demo study made small for fast tests: 4 trials from a 16-item pool, and the
+    explanation condition uses exact TreeSHAP (milliseconds per item)."""
+    spec = demo_spec()
+    spec["slug"] = "small"
+    spec["trials"] = {"count": 4, "pool_size": 16, "attention_checks": 1}
+    spec["conditions"] = [
+        {"name": "no_ai", "label": "No AI", "show_ai": False},
+        {"name": "ai", "label": "AI prediction"},
+        {"name": "ai_shap", "label": "AI + SHAP", "explanation": {"method": "tree_shap"}},
+    ]
+    spec.update(overrides)
+    return spec
+
+
+def to_yaml(spec: dict[str, Any]) -> str:
+    return yaml.safe_dump(spec, sort_keys=False)
