@@ -16,6 +16,7 @@ the AI's prediction is correct?" (HIVE verification).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -101,32 +102,37 @@ def expected_calibration_error(
          "p": p, "o": outcome}
     ).dropna(subset=["p", "o"])
 
-    def statistic(part: pd.DataFrame) -> float:
-        return ece(part["p"].to_numpy(), part["o"].to_numpy(), bins=bins)
-
     rows: list[tuple[object, ...]] = []
     if by == "participant":
         for (participant, condition), group in frame.groupby(["participant", "condition"]):
-            rows.append(
-                ("ece", participant, condition, len(group), statistic(group), np.nan, np.nan)
-            )
+            value = ece(group["p"].to_numpy(), group["o"].to_numpy(), bins=bins)
+            rows.append(("ece", participant, condition, len(group), value, np.nan, np.nan))
         return pd.DataFrame(rows, columns=PARTICIPANT_COLUMNS)
     rng = np.random.default_rng(seed)
     for condition, group in frame.groupby("condition", sort=True):
-        low, high = cluster_bootstrap(group, statistic, rng=rng, n_boot=n_boot)
-        rows.append(
-            ("ece", condition, group["participant"].nunique(), statistic(group), low[0], high[0])
+        p_values, outcomes = group["p"].to_numpy(), group["o"].to_numpy()
+        low, high = cluster_bootstrap(
+            group["participant"],
+            partial(_ece_of_rows, p_values, outcomes, bins),
+            rng=rng,
+            n_boot=n_boot,
         )
+        estimate = ece(p_values, outcomes, bins=bins)
+        rows.append(("ece", condition, group["participant"].nunique(), estimate, low[0], high[0]))
     return pd.DataFrame(rows, columns=CONDITION_COLUMNS)
 
 
 def ece(probability: np.ndarray, outcome: np.ndarray, *, bins: int = 10) -> float:
     """Expected calibration error of probabilities against 0/1 outcomes (equal-width bins)."""
-    table = reliability_table(probability, outcome, bins=bins)
-    if table.empty:
+    probability = np.asarray(probability, dtype=float)
+    outcome = np.asarray(outcome, dtype=float)
+    if len(probability) == 0:
         return float("nan")
-    weights = table["n"] / table["n"].sum()
-    return float((weights * (table["accuracy"] - table["mean_confidence"]).abs()).sum())
+    index = _bin_index(probability, bins)
+    count = np.bincount(index, minlength=bins)
+    gap = np.bincount(index, weights=outcome - probability, minlength=bins)
+    # sum_b (n_b / N) |acc_b - conf_b| = sum_b |sum over the bin of (o - p)| / N
+    return float(np.abs(gap).sum() / count.sum())
 
 
 def reliability_table(
@@ -136,7 +142,7 @@ def reliability_table(
     reliability diagram). Bins are [k/B, (k+1)/B), the last one closed at 1."""
     probability = np.asarray(probability, dtype=float)
     outcome = np.asarray(outcome, dtype=float)
-    index = np.minimum((probability * bins).astype(int), bins - 1)
+    index = _bin_index(probability, bins)
     rows = []
     for b in range(bins):
         in_bin = index == b
@@ -144,6 +150,17 @@ def reliability_table(
             rows.append((b / bins, (b + 1) / bins, int(in_bin.sum()),
                          float(probability[in_bin].mean()), float(outcome[in_bin].mean())))
     return pd.DataFrame(rows, columns=["bin_low", "bin_high", "n", "mean_confidence", "accuracy"])
+
+
+def _ece_of_rows(
+    probability: np.ndarray, outcome: np.ndarray, bins: int, picked: np.ndarray
+) -> float:
+    return ece(probability[picked], outcome[picked], bins=bins)
+
+
+def _bin_index(probability: np.ndarray, bins: int) -> np.ndarray:
+    """Bin k holds [k/B, (k+1)/B); probability 1 joins the last bin."""
+    return np.minimum((probability * bins).astype(int), bins - 1)
 
 
 def _probability_and_outcome(

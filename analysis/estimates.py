@@ -15,7 +15,7 @@ estimate, ci_low, ci_high``; ``n`` counts participants).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -43,7 +43,8 @@ def scored_trials(
     Attention-check trials and learning-phase trials never count. ``tasks`` / ``phases``
     restrict further. In within-subjects designs ``trial_condition`` overrides ``condition``.
     """
-    kept = trials[trials["trial_kind"].astype("string") != "attention"]
+    attention = trials["trial_kind"].astype("string").eq("attention").fillna(False)
+    kept = trials[~attention.astype(bool)]
     phase = kept["phase"].astype("string")
     kept = kept[~phase.isin(NOT_MEASURED_PHASES).fillna(False).astype(bool)]
     if tasks is not None:
@@ -99,15 +100,25 @@ def participant_estimates(
             "value": values.astype(float),
         }
     ).dropna(subset=["value"])
-    rows = []
-    for (participant, condition), group in frame.groupby(["participant", "condition"], sort=True):
-        x = group["value"].to_numpy()
-        if binary:
-            low, high = wilson_interval(float(x.sum()), len(x))
-        else:
-            low, high = t_interval(x)
-        rows.append((metric, participant, condition, len(x), float(x.mean()), low, high))
-    return pd.DataFrame(rows, columns=PARTICIPANT_COLUMNS)
+    grouped = frame.groupby(["participant", "condition"], sort=True)["value"]
+    table = grouped.agg(["count", "sum", "mean", "std"]).reset_index()
+    n = table["count"].to_numpy(dtype=float)
+    if binary:
+        low, high = wilson_interval(table["sum"].to_numpy(dtype=float), n)
+    else:
+        low, high = _t_bounds(table["mean"].to_numpy(float), table["std"].to_numpy(float), n)
+    return pd.DataFrame(
+        {
+            "metric": metric,
+            "participant": table["participant"],
+            "condition": table["condition"],
+            "n": table["count"].astype(int),
+            "estimate": table["mean"].astype(float),
+            "ci_low": low,
+            "ci_high": high,
+        },
+        columns=PARTICIPANT_COLUMNS,
+    )
 
 
 def condition_summary(
@@ -159,24 +170,53 @@ def condition_contrasts(
     """Difference of each condition's mean from the ``reference`` condition, per metric.
 
     Uses the participants' estimates (``by="participant"`` tables; grouped by ``task`` too
-    when the table has that column) and a Welch t interval, so
-    unequal group sizes and variances are allowed. ``reference`` defaults to the first
-    condition in sorted order. Columns: ``metric, condition, reference, n, n_reference,
-    difference, ci_low, ci_high, p_value``.
+    when the table has that column). Between subjects: a Welch t interval (unequal sizes and
+    variances allowed). When the same participants appear in both conditions (within
+    subjects): a paired t interval over the participants who have both. ``reference``
+    defaults to the first condition in sorted order. Columns: ``[task,] metric, condition,
+    reference, test, n, n_reference, difference, ci_low, ci_high, p_value``.
     """
     keys = [key for key in ("task", "metric") if key in per_participant.columns]
     rows = []
     for key, table in per_participant.groupby(keys, sort=False):
-        groups = {c: g["estimate"].dropna().to_numpy(float) for c, g in table.groupby("condition")}
+        groups = {
+            c: g.dropna(subset=["estimate"]).set_index(g["participant"].astype(str).to_numpy())[
+                "estimate"
+            ].astype(float)
+            for c, g in table.groupby("condition")
+        }
         base = reference if reference is not None else sorted(groups)[0]
         if base not in groups:
             continue
         for condition in sorted(set(groups) - {base}):
-            difference, low, high, p_value = welch_difference(groups[condition], groups[base])
-            rows.append((*key, condition, base, len(groups[condition]), len(groups[base]),
-                         difference, low, high, p_value))
-    return pd.DataFrame(rows, columns=[*keys, "condition", "reference", "n", "n_reference",
-                                       "difference", "ci_low", "ci_high", "p_value"])
+            x, y = groups[condition], groups[base]
+            shared = x.index.intersection(y.index)
+            if len(shared):
+                test = "paired"
+                x, y = x.loc[shared], y.loc[shared]
+                result = paired_difference(x.to_numpy(), y.to_numpy())
+            else:
+                test = "welch"
+                result = welch_difference(x.to_numpy(), y.to_numpy())
+            rows.append((*key, condition, base, test, len(x), len(y), *result))
+    return pd.DataFrame(rows, columns=[*keys, "condition", "reference", "test", "n",
+                                       "n_reference", "difference", "ci_low", "ci_high",
+                                       "p_value"])
+
+
+def paired_difference(
+    x: np.ndarray, y: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[float, float, float, float]:
+    """mean(x - y) over pairs with a paired t interval and two-sided p-value."""
+    differences = np.asarray(x, dtype=float) - np.asarray(y, dtype=float)
+    nan = float("nan")
+    if len(differences) < 2:
+        return (float(differences.mean()) if len(differences) else nan), nan, nan, nan
+    low, high = t_interval(differences, confidence)
+    se = differences.std(ddof=1) / np.sqrt(len(differences))
+    statistic = differences.mean() / se if se > 0 else nan
+    p_value = float(2 * stats.t.sf(abs(statistic), len(differences) - 1)) if se > 0 else nan
+    return float(differences.mean()), low, high, p_value
 
 
 def welch_difference(
@@ -203,22 +243,44 @@ def t_interval(x: np.ndarray, confidence: float = CONFIDENCE) -> tuple[float, fl
     x = np.asarray(x, dtype=float)
     if len(x) < 2:
         return float("nan"), float("nan")
-    half = stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x))
-    return float(x.mean() - half), float(x.mean() + half)
+    low, high = _t_bounds(np.array([x.mean()]), np.array([x.std(ddof=1)]),
+                          np.array([float(len(x))]), confidence)
+    return float(low[0]), float(high[0])
 
 
+def _t_bounds(
+    mean: np.ndarray, sd: np.ndarray, n: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Elementwise t intervals from means, standard deviations and counts (NaN for n < 2)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = np.where(n >= 2, n - 1, np.nan)
+        half = stats.t.ppf(0.5 + confidence / 2, df) * sd / np.sqrt(n)
+    return mean - half, mean + half
+
+
+@overload
 def wilson_interval(
-    successes: float, n: int, confidence: float = CONFIDENCE
-) -> tuple[float, float]:
-    """Wilson score interval for a proportion ``successes / n``."""
-    if n == 0:
-        return float("nan"), float("nan")
+    successes: float, n: float, confidence: float = CONFIDENCE
+) -> tuple[float, float]: ...
+@overload
+def wilson_interval(
+    successes: np.ndarray, n: np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[np.ndarray, np.ndarray]: ...
+def wilson_interval(
+    successes: float | np.ndarray, n: float | np.ndarray, confidence: float = CONFIDENCE
+) -> tuple[float, float] | tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a proportion ``successes / n`` (elementwise for arrays)."""
+    k, total = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
     z = stats.norm.ppf(0.5 + confidence / 2)
-    p = successes / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / total
+        centre = (p + z**2 / (2 * total)) / (1 + z**2 / total)
+        half = z * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2)) / (1 + z**2 / total)
     # Clip: at p = 0 or 1 rounding leaves the bound a hair outside [0, 1].
-    return float(max(centre - half, 0.0)), float(min(centre + half, 1.0))
+    low, high = np.clip(centre - half, 0.0, None), np.clip(centre + half, None, 1.0)
+    if np.ndim(successes) == 0 and np.ndim(n) == 0:
+        return float(low), float(high)
+    return low, high
 
 
 def bootstrap_interval(
@@ -240,32 +302,33 @@ def bootstrap_interval(
 
 
 def cluster_bootstrap(
-    trials: pd.DataFrame,
-    statistic: Callable[[pd.DataFrame], float | np.ndarray],
+    clusters: pd.Series | np.ndarray,
+    statistic: Callable[[np.ndarray], float | np.ndarray],
     *,
     rng: np.random.Generator,
     n_boot: int = 2000,
     confidence: float = CONFIDENCE,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile intervals of a trial-level ``statistic`` resampling whole participants.
+    """Percentile intervals of a statistic of pooled trials, resampling whole clusters
+    (participants), since one participant's trials are not independent.
 
-    For statistics that pool trials (fairness gaps, pooled calibration), where a participant's
-    trials are not independent. ``statistic`` may return several numbers at once; the result
-    is then one array of lower and one of upper bounds (each of length 1 for a scalar).
+    ``clusters`` labels each trial; ``statistic`` receives the positions of the resampled
+    trials (with repeats) and may return several numbers at once. Returns one array of lower
+    and one of upper bounds (each of length 1 for a scalar statistic).
     """
-    positions = list(trials.groupby("participant", sort=True).indices.values())
-    width = np.atleast_1d(np.asarray(statistic(trials), dtype=float)).shape[0]
+    labels = np.asarray(clusters)
+    positions = list(pd.Series(np.arange(len(labels))).groupby(labels, sort=True).indices.values())
+    width = np.atleast_1d(np.asarray(statistic(np.arange(len(labels))), dtype=float)).shape[0]
     if len(positions) < 2:
         return np.full(width, np.nan), np.full(width, np.nan)
     values = np.empty((n_boot, width))
     for b in range(n_boot):
         picks = rng.integers(0, len(positions), size=len(positions))
         rows = np.concatenate([positions[i] for i in picks])
-        values[b] = np.atleast_1d(np.asarray(statistic(trials.iloc[rows]), dtype=float))
+        values[b] = np.atleast_1d(np.asarray(statistic(rows), dtype=float))
     alpha = (1 - confidence) / 2
-    with np.errstate(all="ignore"):
-        low = np.array([_nan_quantile(values[:, j], alpha) for j in range(width)])
-        high = np.array([_nan_quantile(values[:, j], 1 - alpha) for j in range(width)])
+    low = np.array([_nan_quantile(values[:, j], alpha) for j in range(width)])
+    high = np.array([_nan_quantile(values[:, j], 1 - alpha) for j in range(width)])
     return low, high
 
 

@@ -7,7 +7,7 @@ says nothing about how the people decided).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -50,16 +50,12 @@ def fairness_gaps(
     names = [f"tpr_{pair[0]}", f"tpr_{pair[1]}", f"fpr_{pair[0]}", f"fpr_{pair[1]}",
              "delta_tpr", "delta_fpr"]
 
-    def statistic(part: pd.DataFrame) -> np.ndarray:
-        tpr = [_rate(part, pair[0], True), _rate(part, pair[1], True)]
-        fpr = [_rate(part, pair[0], False), _rate(part, pair[1], False)]
-        return np.array([*tpr, *fpr, tpr[0] - tpr[1], fpr[0] - fpr[1]])
-
     rng = np.random.default_rng(seed)
     rows: list[tuple[object, ...]] = []
     for condition, part in frame.groupby("condition", sort=True):
-        estimates = statistic(part)
-        low, high = cluster_bootstrap(part, statistic, rng=rng, n_boot=n_boot)
+        statistic = _gap_statistic(part, pair)
+        estimates = statistic(np.arange(len(part)))
+        low, high = cluster_bootstrap(part["participant"], statistic, rng=rng, n_boot=n_boot)
         n = part["participant"].nunique()
         rows.extend(
             (name, condition, n, float(estimates[j]), float(low[j]), float(high[j]))
@@ -68,13 +64,29 @@ def fairness_gaps(
     return pd.DataFrame(rows, columns=CONDITION_COLUMNS)
 
 
-def _rate(frame: pd.DataFrame, group: str, among_positives: bool) -> float:
-    """Share of "positive" decisions among the group's truly positive (TPR) or negative (FPR)
-    items."""
-    rows = frame[(frame["group"] == group) & (frame["is_positive"] == among_positives)]
-    if rows.empty:
+def _gap_statistic(
+    part: pd.DataFrame, pair: tuple[str, str]
+) -> Callable[[np.ndarray], np.ndarray]:
+    """TPR a, TPR b, FPR a, FPR b, ΔTPR, ΔFPR of the trials at the given positions."""
+    in_a = (part["group"] == pair[0]).to_numpy()
+    in_b = (part["group"] == pair[1]).to_numpy()
+    positive = part["is_positive"].to_numpy(dtype=bool)
+    said = part["said_positive"].to_numpy(dtype=float)
+
+    def statistic(picked: np.ndarray) -> np.ndarray:
+        tpr = [_rate(said[picked], (g & positive)[picked]) for g in (in_a, in_b)]
+        fpr = [_rate(said[picked], (g & ~positive)[picked]) for g in (in_a, in_b)]
+        return np.array([*tpr, *fpr, tpr[0] - tpr[1], fpr[0] - fpr[1]])
+
+    return statistic
+
+
+def _rate(said_positive: np.ndarray, among: np.ndarray) -> float:
+    """Share of "positive" decisions among the selected trials (the group's truly positive
+    items for TPR, its negative ones for FPR); NaN when there are none."""
+    if not among.any():
         return float("nan")
-    return float(rows["said_positive"].astype(float).mean())
+    return float(said_positive[among].mean())
 
 
 def _two_groups(values: pd.Series) -> tuple[str, str]:

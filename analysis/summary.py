@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -18,6 +18,7 @@ from analysis.estimates import (
     scored_trials,
     summarise,
 )
+from analysis.fairness import fairness_gaps
 
 SUMMARY_COLUMNS = ["task", *CONDITION_COLUMNS]
 PARTICIPANT_SUMMARY_COLUMNS = ["task", *PARTICIPANT_COLUMNS]
@@ -41,6 +42,8 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "find_errors": ("accuracy",),
 }
 _EVERY_TASK = ("time_per_trial_s", "explanation_time_s")
+# Designs whose final answer is a class label judged against the truth.
+LABEL_TASKS = frozenset({"decision", "judge_advisor", "distinction"})
 
 # Metric name -> (function, fixed keyword arguments).
 CALCULATORS: dict[str, tuple[Callable[..., pd.DataFrame], dict[str, Any]]] = {
@@ -76,6 +79,8 @@ def summarise_study(
     confidence_scale: tuple[int, int] | None = None,
     confidence_floor: float = 0.0,
     ready_threshold: float | None = None,
+    fairness_group: str | Mapping[str, str] | None = None,
+    positive_label: str | None = None,
     by: By = "condition",
     ci: CI = "t",
     n_boot: int = 2000,
@@ -89,7 +94,9 @@ def summarise_study(
     ``human_alone`` names the no-AI condition (adds complementary team performance for
     decision designs); ``confidence_scale`` (lowest, highest rating) adds the Brier score and
     ECE of stated confidence; ``ready_threshold`` is the lowest Likert rating meaning "ready to
-    deploy" in debugging designs. Scale scores (``score_*`` columns of ``participants``) are
+    deploy" in debugging designs. ``fairness_group`` (a trials column or an item -> group
+    mapping) with ``positive_label`` adds the human decisions' TPR/FPR gaps (by condition
+    only). Scale scores (``score_*`` columns of ``participants``) are
     added under task ``questionnaire``. Pass trials after :func:`analysis.exclusions.
     apply_exclusions`; attention-check trials are dropped here in any case.
     """
@@ -125,6 +132,12 @@ def summarise_study(
             brier = calibration.brier_score(subset, ci=ci, **calibration_options)
             ece = calibration.expected_calibration_error(subset, **calibration_options)
             tables.extend([brier.assign(task=task), ece.assign(task=task)])
+        if fairness_group is not None and by == "condition" and task in LABEL_TASKS:
+            if positive_label is None:
+                raise ValueError("fairness gaps need positive_label, the positive class")
+            gaps = fairness_gaps(subset, group=fairness_group, positive=positive_label,
+                                 n_boot=n_boot, seed=seed)
+            tables.append(gaps.assign(task=task))
     if participants is not None:
         tables.append(scale_scores(participants, by=by))
     columns = SUMMARY_COLUMNS if by == "condition" else PARTICIPANT_SUMMARY_COLUMNS

@@ -27,8 +27,9 @@ class ImageDataset:
 
     def __post_init__(self) -> None:
         if self.X.ndim != 3 or tuple(self.X.shape[1:]) != tuple(self.shape):
-            raise ValueError(f"X has shape {self.X.shape}; expected (n, {self.shape[0]}, "
-                             f"{self.shape[1]})")
+            raise ValueError(
+                f"X has shape {self.X.shape}; expected (n, {self.shape[0]}, {self.shape[1]})"
+            )
 
     @property
     def flat(self) -> np.ndarray:

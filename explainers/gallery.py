@@ -11,6 +11,7 @@ import json
 import traceback
 import warnings
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,7 @@ def _scenario_cases(random_state: int) -> dict[str, Case]:
     return cases
 
 
+@lru_cache(maxsize=2)  # fitting the demo models is the slow part; reuse them in one process
 def _bundled_cases(random_state: int) -> dict[str, Case]:
     """scikit-learn's breast cancer and digits, and a tiny synthetic review set."""
     from sklearn.datasets import load_breast_cancer, load_digits

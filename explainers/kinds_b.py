@@ -43,6 +43,7 @@ class ExamplesContent(TypedDict, total=False):
     score_help: str  # one sentence saying what the score means
     query: dict[str, str]  # tabular: the explained input, display name -> display value
     query_image: list[list[float]]
+    query_text: str
     examples: list[Example]
 
 

@@ -25,12 +25,27 @@ class ScoreAndGradient:
     gradients: np.ndarray  # (n, d)
 
 
+@dataclass(frozen=True)
+class _LinearNetwork:
+    """A LogisticRegression seen as a network without hidden layers (same attribute names)."""
+
+    coefs_: list[np.ndarray]
+    intercepts_: list[np.ndarray]
+    activation: str = "identity"
+
+
 def split_pipeline(model: Any) -> tuple[Any, np.ndarray, np.ndarray]:
-    """Return ``(mlp, scale, offset)`` such that the MLP sees ``(x - offset) * scale``."""
+    """Return ``(network, scale, offset)`` such that the network sees ``(x - offset) * scale``.
+
+    The network is the MLPClassifier itself, or a LogisticRegression wrapped as a network with
+    no hidden layer (its single layer's logits are exactly the MLP's output logits).
+    """
     steps = [step for _, step in model.steps] if hasattr(model, "steps") else [model]
     mlp = steps[-1]
-    if not hasattr(mlp, "coefs_") or not hasattr(mlp, "out_activation_"):
-        raise TypeError("saliency needs a fitted MLPClassifier or a Pipeline ending in one")
+    if type(mlp).__name__ == "LogisticRegression":
+        mlp = _LinearNetwork([np.asarray(mlp.coef_, float).T], [np.asarray(mlp.intercept_, float)])
+    elif not hasattr(mlp, "coefs_") or not hasattr(mlp, "out_activation_"):
+        raise TypeError("saliency needs a fitted MLPClassifier or LogisticRegression")
     n_in = mlp.coefs_[0].shape[0]
     scale, offset = np.ones(n_in), np.zeros(n_in)
     for step in steps[:-1]:
@@ -148,14 +163,21 @@ def class_score_gradient(
 
 
 def randomised_copy(model: Any, *, random_state: int | np.random.Generator | None) -> Any:
-    """A copy of ``model`` whose MLP weights are re-drawn (Adebayo et al. 2018's sanity check).
+    """A copy of ``model`` whose weights are re-drawn (Adebayo et al. 2018's sanity check).
 
     Weights are drawn with the same per-layer standard deviation as the trained ones, so the
     network's scale is comparable but everything it learned is gone.
     """
     rng = np.random.default_rng(random_state)
     clone = copy.deepcopy(model)
-    mlp, _, _ = split_pipeline(clone)
-    mlp.coefs_ = [rng.normal(0.0, W.std() or 1.0, size=W.shape) for W in mlp.coefs_]
-    mlp.intercepts_ = [rng.normal(0.0, b.std() or 1.0, size=b.shape) for b in mlp.intercepts_]
+    final = clone.steps[-1][1] if hasattr(clone, "steps") else clone
+    if type(final).__name__ == "LogisticRegression":
+        final.coef_ = rng.normal(0.0, final.coef_.std() or 1.0, size=final.coef_.shape)
+        final.intercept_ = rng.normal(
+            0.0, final.intercept_.std() or 1.0, size=final.intercept_.shape
+        )
+        return clone
+    split_pipeline(clone)  # rejects anything that is not a network
+    final.coefs_ = [rng.normal(0.0, W.std() or 1.0, size=W.shape) for W in final.coefs_]
+    final.intercepts_ = [rng.normal(0.0, b.std() or 1.0, size=b.shape) for b in final.intercepts_]
     return clone

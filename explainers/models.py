@@ -103,11 +103,13 @@ def _transformed(model: Any, X: np.ndarray) -> np.ndarray:
     return X
 
 
-def _random_split(X: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _random_split(
+    columns: list[np.ndarray], n: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` random (feature, threshold) pairs, each threshold halfway between two adjacent
-    distinct values of the feature in ``X`` (as scikit-learn places them), so no data value
-    sits on a threshold where float32 (scikit-learn) and float64 (shap) could disagree."""
-    columns = [np.unique(X[:, j]) for j in range(X.shape[1])]
+    distinct values of the feature (``columns[j]`` are its sorted unique values, as
+    scikit-learn places splits), so no data value sits on a threshold where float32
+    (scikit-learn) and float64 (shap) could disagree."""
     usable = [j for j, c in enumerate(columns) if len(c) > 1]
     features = rng.choice(usable, size=n)
     thresholds = np.empty(n)
@@ -118,18 +120,20 @@ def _random_split(X: np.ndarray, n: int, rng: np.random.Generator) -> tuple[np.n
 
 
 def _randomise_splits(trees: list[Any], X: np.ndarray, rng: np.random.Generator) -> None:
+    columns = [np.unique(X[:, j]) for j in range(X.shape[1])]
     for tree in trees:
         inner = tree.feature >= 0  # leaves are marked with feature -2
-        features, thresholds = _random_split(X, int(inner.sum()), rng)
+        features, thresholds = _random_split(columns, int(inner.sum()), rng)
         tree.feature[inner] = features
         tree.threshold[inner] = thresholds
 
 
 def _randomise_hist_splits(predictors: list[Any], X: np.ndarray, rng: np.random.Generator) -> None:
+    columns = [np.unique(X[:, j]) for j in range(X.shape[1])]
     for predictor in predictors:
         nodes = predictor.nodes
         inner = (nodes["is_leaf"] == 0) & (nodes["is_categorical"] == 0)
-        features, thresholds = _random_split(X, int(inner.sum()), rng)
+        features, thresholds = _random_split(columns, int(inner.sum()), rng)
         nodes["feature_idx"][inner] = features
         nodes["num_threshold"][inner] = thresholds
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from scipy.optimize import nnls
-from scipy.spatial.distance import cdist, pdist
+from sklearn.metrics.pairwise import euclidean_distances
 
 
 @dataclass
@@ -25,21 +25,26 @@ class ProtoDashResult:
     objectives: list[float] = field(default_factory=list)
 
 
-def gaussian_kernel(A: np.ndarray, B: np.ndarray, width: float) -> np.ndarray:
-    return np.exp(-cdist(A, B, "sqeuclidean") / (2.0 * width**2))
+def gaussian_kernel(A: Any, B: Any, width: float) -> np.ndarray:
+    """exp(-||a - b||^2 / (2 width^2)) for every pair of rows (dense or sparse)."""
+    squared = np.maximum(euclidean_distances(A, B, squared=True), 0.0)
+    return np.exp(-squared / (2.0 * width**2))
 
 
-def median_distance(X: np.ndarray, *, random_state: int | None = None, n: int = 500) -> float:
+def median_distance(X: Any, *, random_state: int | None = None, n: int = 500) -> float:
     """Median pairwise distance of (up to ``n`` rows of) X: the usual kernel-width heuristic."""
-    if len(X) > n:
-        X = X[np.random.default_rng(random_state).choice(len(X), size=n, replace=False)]
-    distances = pdist(X) if len(X) > 1 else np.ones(1)
+    rows = X.shape[0]
+    if rows > n:
+        X = X[np.random.default_rng(random_state).choice(rows, size=n, replace=False)]
+        rows = n
+    pairs = euclidean_distances(X)[np.triu_indices(rows, 1)]
+    distances = pairs if rows > 1 else np.ones(1)
     median = float(np.median(distances))
     return median if median > 0 else 1.0
 
 
 def protodash(
-    target: np.ndarray, candidates: np.ndarray, *, n_prototypes: int, kernel_width: float
+    target: Any, candidates: Any, *, n_prototypes: int, kernel_width: float
 ) -> ProtoDashResult:
     """Greedy ProtoDash (Gurumoorthy et al. 2019).
 
@@ -54,7 +59,7 @@ def protodash(
     chosen: list[int] = []
     weights = np.zeros(0)
     objectives: list[float] = []
-    for _ in range(min(n_prototypes, len(candidates))):
+    for _ in range(min(n_prototypes, candidates.shape[0])):
         gradient = mu - K[:, chosen] @ weights
         gradient[chosen] = -np.inf
         best = int(np.argmax(gradient))

@@ -96,13 +96,18 @@ def _grid(
     categorical: bool,
     size: int,
 ) -> np.ndarray:
-    """Candidate new values: data quantiles within the bounds and the bounds, rounded if needed."""
+    """Candidate new values: data quantiles within the bounds and the bounds, rounded if needed.
+
+    Bounds wider than the data are clipped to the data's range: a percentile cost cannot price
+    a move beyond the largest value ever seen, and no model was trained there either.
+    """
     if categorical:
         values = np.arange(int(np.ceil(lo)), int(np.floor(hi)) + 1, dtype=float)
     else:
         inside = column[(column >= lo) & (column <= hi)]
         quantiles = np.quantile(inside, np.linspace(0, 1, size)) if len(inside) else np.zeros(0)
-        values = np.concatenate([quantiles, [lo, hi]])
+        ends = np.clip([lo, hi], min(column.min(), current), max(column.max(), current))
+        values = np.concatenate([quantiles, ends])
         if integer:
             values = np.clip(np.round(values), np.ceil(lo), np.floor(hi))
     values = np.unique(values)
@@ -145,7 +150,13 @@ Score = Callable[[np.ndarray], np.ndarray]  # rows -> how close each row is to f
 
 
 def greedy_search(
-    space: ActionSpace, flips: Flips, score: Score, *, cost: CostName, max_steps: int = 10
+    space: ActionSpace,
+    flips: Flips,
+    score: Score,
+    *,
+    cost: CostName,
+    max_steps: int = 10,
+    refine: bool = False,
 ) -> np.ndarray | None:
     """Greedy coordinate search on the action grid, then pruning (for models without a program).
 
@@ -162,7 +173,7 @@ def greedy_search(
         totals = np.array([total_cost(space, m, cost) for m in moves])
         if flipped.any():
             best = moves[flipped][np.argmin(totals[flipped])]
-            return sparsify(space, best, flips, cost=cost)
+            return sparsify(space, best, flips, cost=cost, refine=refine)
         gain = score(moves) - score(current[None, :])[0]
         current = moves[int(np.argmax(gain / np.maximum(added, 1e-9)))]
     return None
@@ -187,8 +198,15 @@ def _moves(
     return np.vstack(rows), np.concatenate(added)
 
 
-def sparsify(space: ActionSpace, row: np.ndarray, flips: Flips, *, cost: CostName) -> np.ndarray:
-    """Undo changes the flip does not need, then move each kept change as close as it can go."""
+def sparsify(
+    space: ActionSpace, row: np.ndarray, flips: Flips, *, cost: CostName, refine: bool = False
+) -> np.ndarray:
+    """Undo changes the flip does not need, then move each kept change as close as it can go.
+
+    ``refine=True`` then bisects each numeric change between the original value and the kept
+    one, leaving the grid: the closest flipping value to within 1/1024 of the step (or one
+    whole unit). Recourse leaves it off so that its answers stay on the action grid.
+    """
     row = row.copy()
     reverted = True
     while reverted:  # repeat: undoing one change can make another unnecessary
@@ -213,4 +231,27 @@ def sparsify(space: ActionSpace, row: np.ndarray, flips: Flips, *, cost: CostNam
         ok = flips(trials)
         if ok.any():
             row = trials[ok][np.argmin(change_cost(space, int(j), values[ok], cost))]
+    if refine:
+        for j in np.flatnonzero((row != space.x) & (space.n_categories == 0)):
+            row = _bisect(space, row, int(j), flips)
+    return row
+
+
+def _bisect(space: ActionSpace, row: np.ndarray, j: int, flips: Flips) -> np.ndarray:
+    """Move feature j from row[j] towards x[j] while the row still flips (bisection)."""
+    inside, outside = float(row[j]), float(space.x[j])  # inside flips, outside does not
+    for _ in range(10):
+        middle = (inside + outside) / 2
+        if space.integer[j]:
+            middle = float(np.round(middle))
+            if middle in (inside, outside):
+                break
+        trial = row.copy()
+        trial[j] = middle
+        if flips(trial[None, :])[0]:
+            inside = middle
+        else:
+            outside = middle
+    row = row.copy()
+    row[j] = inside
     return row

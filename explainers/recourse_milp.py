@@ -72,9 +72,10 @@ def linear_model_of(
         for j, f in enumerate(dataset.features)
         if f.kind == "categorical"
     }
+    step = np.maximum(X.std(axis=0), 1.0)  # a probe step on the feature's own scale
     probes = [reference]
     for j in range(X.shape[1]):
-        values = range(categorical[j]) if j in categorical else [reference[j] + 1.0]
+        values = range(categorical[j]) if j in categorical else [reference[j] + step[j]]
         for v in values:
             probe = reference.copy()
             probe[j] = v
@@ -86,7 +87,7 @@ def linear_model_of(
             tables[j] = (s[at : at + categorical[j]] - s[0]).T
             at += categorical[j]
         else:
-            W[:, j] = s[at] - s[0]
+            W[:, j] = (s[at] - s[0]) / step[j]
             at += 1
     linear = LinearModel(W, tables, s[0] - W @ reference)
     rows = X[:: max(1, len(X) // check_rows)]

@@ -100,6 +100,21 @@ def study(owner, colleague, db):  # type: ignore[no-untyped-def]
     return prepared
 
 
+@pytest.fixture(autouse=True)
+def _celery_mode(request):  # type: ignore[no-untyped-def]
+    """Tasks run eagerly in-process, except in the integration layer (a real worker)."""
+    if "django_db_setup" not in request.fixturenames:
+        yield
+        return
+    from studyapp.celery import app
+
+    eager = "integration" not in request.keywords
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous
+
+
 _EXPLANATIONS: dict[tuple[object, ...], object] = {}
 
 

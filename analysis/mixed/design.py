@@ -7,7 +7,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 from formulaic import Formula, model_matrix
 
 from analysis.mixed.formula import ParsedFormula, RandomSpec, parse_formula
@@ -91,7 +90,8 @@ def _responses(parsed: ParsedFormula, data: pd.DataFrame) -> list[pd.Series]:
     return [_eval_column(parsed.response, data)]
 
 
-def _drop_missing(parsed: ParsedFormula, data: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.Series]]:
+def _drop_missing(parsed: ParsedFormula,
+                  data: pd.DataFrame) -> tuple[pd.DataFrame, list[pd.Series]]:
     """Keep complete rows (lme4's na.omit) and return them with the evaluated response(s)."""
     columns = _required_columns(parsed, data)
     responses = _responses(parsed, data)
@@ -104,18 +104,17 @@ def _drop_missing(parsed: ParsedFormula, data: pd.DataFrame) -> tuple[pd.DataFra
 
 
 def _full_rank(X: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str], list[str]]:
-    """Drop aliased columns (pivoted QR) like lme4 does, with a warning."""
+    """Drop columns that later columns alias, keeping the earlier ones (as R's qr does)."""
     if X.shape[1] == 0:
         return X, names, []
-    _, r, pivot = scipy.linalg.qr(X, mode="economic", pivoting=True)
+    r = np.linalg.qr(X / np.maximum(np.linalg.norm(X, axis=0), 1e-300), mode="r")
     diag = np.abs(np.diag(r))
-    rank = int(np.sum(diag > diag[0] * max(X.shape) * np.finfo(float).eps * 10))
-    if rank == X.shape[1]:
+    keep = diag > 1e-7
+    if keep.all():
         return X, names, []
-    kept = np.sort(pivot[:rank])
-    dropped = [names[i] for i in sorted(pivot[rank:])]
+    dropped = [name for name, k in zip(names, keep, strict=True) if not k]
     warning = f"fixed-effect model matrix is rank deficient; dropped columns {dropped}"
-    return X[:, kept], [names[i] for i in kept], [warning]
+    return X[:, keep], [n for n, k in zip(names, keep, strict=True) if k], [warning]
 
 
 def _random_term(spec: RandomSpec, data: pd.DataFrame) -> RandomTerm:

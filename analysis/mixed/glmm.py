@@ -81,7 +81,7 @@ class BinomialLaplace:
         """Two-stage optimisation; returns the optimum, the mode there and cov(β)."""
         structure = self.structure
         stage1 = minimize_bounded(self.stage1_deviance, structure.theta_start(),
-                                  structure.theta_lower(), tol=1e-7)
+                                  structure.theta_lower(), tol=1e-6, gradient="2-point")
         beta1 = self.engine.mode(stage1.x, self._beta_warm, self.family, joint=True).beta
         lower = np.concatenate([structure.theta_lower(), np.full(len(beta1), -np.inf)])
         stage2 = minimize_bounded(self.laplace_deviance, np.concatenate([stage1.x, beta1]),

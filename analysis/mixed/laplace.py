@@ -13,8 +13,9 @@ from typing import Protocol
 
 import numpy as np
 
+from analysis.mixed.factor import BlockedFactor
 from analysis.mixed.pls import solve_pls
-from analysis.mixed.structure import BlockedFactor, RandomStructure
+from analysis.mixed.structure import RandomStructure
 
 __all__ = ["ConditionalFamily", "LaplaceEngine", "Mode"]
 
@@ -65,7 +66,7 @@ class LaplaceEngine:
         structure, X = self.structure, self.X
         score, w = family.score_weight(eta)
         factor = structure.factorize(theta, structure.crossprod(w))
-        grad_u = structure.lambda_apply(theta, structure.Z.T @ score, transpose=True) - u
+        grad_u = structure.lambda_apply(theta, structure.zt_dot(score), transpose=True) - u
         if not joint:
             du = factor.solve_upper(factor.solve_lower(grad_u[:, None]))[:, 0]
             return du, np.zeros(X.shape[1]), factor, float(grad_u @ du)
@@ -81,14 +82,14 @@ class LaplaceEngine:
         """Conditional modes û (and β̂ when ``joint``) by damped Newton steps."""
         structure = self.structure
         u = self.u.copy()
-        eta = self.X @ beta + structure.Z @ structure.lambda_apply(theta, u)
+        eta = self.X @ beta + structure.z_dot(structure.lambda_apply(theta, u))
         old = self._penalised(family, eta, u)
         for _ in range(MAX_ITERATIONS):
             du, db, factor, decrement = self._direction(theta, family, eta, u, joint)
             size = max(np.max(np.abs(du), initial=0.0), np.max(np.abs(db), initial=0.0))
             if size < STEP_TOL or decrement < 1e-24:
                 break
-            d_eta = structure.Z @ structure.lambda_apply(theta, du) + self.X @ db
+            d_eta = structure.z_dot(structure.lambda_apply(theta, du)) + self.X @ db
             u, beta, eta, old = self._halve_until_better(family, u, beta, eta, old,
                                                          du, db, d_eta)
         else:

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.mixed.design import ModelData, build_model_data
+from analysis.mixed.factor import BlockedFactor
 from analysis.mixed.optimize import minimize_bounded
 from analysis.mixed.pls import PlsSolution, solve_pls
 from analysis.mixed.results import MixedResults, build_results
-from analysis.mixed.structure import BlockedFactor, RandomStructure
+from analysis.mixed.structure import RandomStructure
 from analysis.mixed.threads import single_threaded_blas
 
 __all__ = ["LinearMixedProblem", "lmer"]

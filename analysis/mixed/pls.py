@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
-from analysis.mixed.structure import BlockedFactor
+from analysis.mixed.factor import BlockedFactor, cholesky_lower, solve_triangular
 
 __all__ = ["PlsSolution", "solve_pls"]
 
@@ -44,8 +43,8 @@ def solve_pls(factor: BlockedFactor, lam_ztwx: np.ndarray, xtwx: np.ndarray,
         u = factor.solve_upper(cu.reshape(-1, 1))[:, 0]
         return PlsSolution(u, np.zeros(0), np.zeros((0, 0)), cu, float(cu @ cu))
     RZX = factor.solve_lower(lam_ztwx)
-    RX = scipy.linalg.cholesky(xtwx - RZX.T @ RZX, lower=False, check_finite=False)
+    RX = cholesky_lower(xtwx - RZX.T @ RZX).T
     rhs = xtwr - RZX.T @ cu
-    beta = scipy.linalg.cho_solve((RX, False), rhs, check_finite=False)
+    beta = solve_triangular(RX.T, solve_triangular(RX.T, rhs), transpose=True)
     u = factor.solve_upper((cu - RZX @ beta).reshape(-1, 1))[:, 0]
     return PlsSolution(u, beta, RX, cu, float(cu @ cu + rhs @ beta))

@@ -119,8 +119,8 @@ def _json_row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def random_effects_table(structure: RandomStructure, theta: np.ndarray,
-                         scale: float) -> pd.DataFrame:
-    """SDs and correlations of each term, like ``as.data.frame(VarCorr(fit))`` in lme4."""
+                         scale: float) -> list[dict[str, Any]]:
+    """Rows of SDs and correlations per term, like ``as.data.frame(VarCorr(fit))`` in lme4."""
     rows = []
     for term, T in zip(structure.terms, structure.factors(theta), strict=True):
         cov = scale**2 * (T @ T.T)
@@ -132,7 +132,15 @@ def random_effects_table(structure: RandomStructure, theta: np.ndarray,
                 cor = cov[i, j] / (sd[i] * sd[j]) if sd[i] * sd[j] > 0 else np.nan
                 rows.append({"group": term.group, "term": term.names[j],
                              "term2": term.names[i], "sd_or_cor": float(cor)})
-    return pd.DataFrame(rows, columns=["group", "term", "term2", "sd_or_cor"])
+    return rows
+
+
+def _tidy_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Random-effects table with object columns so a missing name stays None."""
+    columns = {name: pd.Series([r[name] for r in rows], dtype=object)
+               for name in ("group", "term", "term2")}
+    columns["sd_or_cor"] = pd.Series([r["sd_or_cor"] for r in rows], dtype=float)
+    return pd.DataFrame(columns)
 
 
 def _singular_warning(structure: RandomStructure, theta: np.ndarray) -> list[str]:
@@ -164,11 +172,10 @@ def build_results(*, family: str, formula: str, model: ModelData, structure: Ran
     """Assemble a MixedResults from a fitter's estimates."""
     names = model.fixed_names
     scale = residual_sd if residual_sd is not None else 1.0
-    table = random_effects_table(structure, theta, scale)
+    rows = random_effects_table(structure, theta, scale)
     if residual_sd is not None:
-        residual = pd.DataFrame([{"group": "Residual", "term": None, "term2": None,
-                                  "sd_or_cor": residual_sd}])
-        table = pd.concat([table, residual], ignore_index=True)
+        rows.append({"group": "Residual", "term": None, "term2": None, "sd_or_cor": residual_sd})
+    table = _tidy_table(rows)
     notes = list(model.warnings) + _singular_warning(structure, theta) + list(warnings or [])
     if not optimum.converged:
         notes.append(f"optimizer did not converge: {optimum.message}")

@@ -154,9 +154,7 @@ from analysis.io import load_export
 from analysis.questionnaires import score_all
 from analysis.reliability import reliability_table
 from analysis.report.figures import question_figures
-from analysis.report.pipeline import (
-    ReportOptions, describe_model, fit_accuracy_models, model_formulas,
-)
+from analysis.report.pipeline import ReportOptions, describe_model, model_data, model_formulas
 from analysis.summary import summarise_study, trial_outcomes
 
 print(f"Python {sys.version.split()[0]} ({sys.executable}), pandas {pd.__version__}")
@@ -199,14 +197,22 @@ for question, figure in question_figures(summary).items():
     plt.close(figure)"""
 
 _MODELS = """\
+try:
+    from analysis.mixed import glmer
+except ImportError as error:
+    glmer = None
+    print(f"Mixed models skipped: analysis.mixed.glmer is not available ({error}).")
+
 outcomes = trial_outcomes(kept.trials)
-if OPTIONS.fit_models:
-    models, notes = fit_accuracy_models(outcomes, random_slopes=OPTIONS.random_slopes)
-    formulas = model_formulas(outcomes, random_slopes=OPTIONS.random_slopes)
-    for note in notes:
-        print(note)
-    for name, result in models.items():
-        print(f"### {name}: {formulas[name]}")
-        print(describe_model(result))
-else:
-    print("Model fitting switched off in OPTIONS.")"""
+formulas = model_formulas(outcomes, random_slopes=OPTIONS.random_slopes)
+models = {}
+for name, formula in formulas.items():
+    if glmer is None or not OPTIONS.fit_models:
+        break
+    print(f"### {name}: {formula}")
+    try:
+        models[name] = glmer(formula, model_data(outcomes, name), family="binomial")
+    except Exception as error:  # keep the rest of the report
+        print(f"did not fit: {type(error).__name__}: {error}")
+        continue
+    print(describe_model(models[name]))"""

@@ -119,6 +119,16 @@ def model_formulas(outcomes: pd.DataFrame, *, random_slopes: bool = True) -> dic
     return formulas
 
 
+def model_data(outcomes: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The trials a model of :func:`model_formulas` is fitted to: its task's scored trials,
+    without the pre-test phase unless the model compares phases."""
+    task = name.split(":")[0]
+    data = outcomes[outcomes["task"] == task].dropna(subset=["correct"])
+    if "phase x condition" not in name:
+        data = data[data["phase"] != "pre"]
+    return data
+
+
 def fit_accuracy_models(
     outcomes: pd.DataFrame, *, random_slopes: bool = True
 ) -> tuple[dict[str, Any], list[str]]:
@@ -133,12 +143,8 @@ def fit_accuracy_models(
     results: dict[str, Any] = {}
     notes = []
     for name, formula in model_formulas(outcomes, random_slopes=random_slopes).items():
-        task = name.split(":")[0]
-        data = outcomes[outcomes["task"] == task].dropna(subset=["correct"])
-        if "phase x condition" not in name:
-            data = data[~data["phase"].isin(["pre"])]
         try:
-            results[name] = glmer(formula, data, family="binomial")
+            results[name] = glmer(formula, model_data(outcomes, name), family="binomial")
         except Exception as error:  # a failed fit must not sink the whole report
             notes.append(f"{name}: {formula} did not fit ({type(error).__name__}: {error}).")
     return results, notes

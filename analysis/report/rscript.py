@@ -66,8 +66,9 @@ same_answer <- function(a, b) {
 t_summary <- function(x) {
   x <- x[!is.na(x)]
   if (length(x) < 2) return(c(n = length(x), estimate = mean(x), ci_low = NA, ci_high = NA))
-  ci <- t.test(x)$conf.int
-  c(n = length(x), estimate = mean(x), ci_low = ci[1], ci_high = ci[2])
+  # By hand rather than t.test(), which refuses constant data (an interval of width 0).
+  half <- qt(0.975, length(x) - 1) * sd(x) / sqrt(length(x))
+  c(n = length(x), estimate = mean(x), ci_low = mean(x) - half, ci_high = mean(x) + half)
 }
 
 trials <- read_export("trials.csv")

@@ -35,23 +35,8 @@ ADULT_COLUMNS = [
     "native_country",
     "income",
 ]
-ADULT_KEEP = [
-    "age",
-    "workclass",
-    "education",
-    "education_num",
-    "marital_status",
-    "occupation",
-    "relationship",
-    "race",
-    "sex",
-    "capital_gain",
-    "capital_loss",
-    "hours_per_week",
-    "native_country",
-    "income",
-    "split",
-]
+# fnlwgt is a survey weight, not a property of the person
+ADULT_KEEP = [c for c in ADULT_COLUMNS if c != "fnlwgt"] + ["split"]
 COMPAS_KEEP = [
     "age",
     "sex",
@@ -86,24 +71,15 @@ GERMAN_COLUMNS = [
     "foreign_worker",
     "credit",
 ]
-GERMAN_KEEP = [
-    "status",
-    "duration",
-    "credit_history",
-    "purpose",
-    "credit_amount",
-    "savings",
-    "present_employment",
-    "installment_rate",
-    "status_sex",
-    "property",
-    "age",
-    "housing",
-    "number_of_existing_credits",
-    "job",
-    "foreign_worker",
-    "credit",
-]
+# Dropped: attributes a participant would find obscure or that add little to the model.
+GERMAN_DROPPED = {
+    "other_debtors",
+    "present_residence_since",
+    "installment_plans",
+    "number_of_people_liable_for",
+    "telephone",
+}
+GERMAN_KEEP = [c for c in GERMAN_COLUMNS if c not in GERMAN_DROPPED]
 HOUSE_KEEP = [
     "GrLivArea",
     "OverallQual",

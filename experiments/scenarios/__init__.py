@@ -9,7 +9,6 @@ Scenarios: adult, compas, german_credit, house_prices (regression), digits (8x8 
 sentiment (text). Bugs: spurious, label_noise, randomised_weights, ood.
 """
 
-from experiments.scenarios.bugs import randomise_weights
 from experiments.scenarios.scenario import (
     Scenario,
     available_bugs,
@@ -24,5 +23,4 @@ __all__ = [
     "available_models",
     "available_scenarios",
     "load_scenario",
-    "randomise_weights",
 ]

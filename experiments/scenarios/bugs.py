@@ -2,11 +2,11 @@
 
 Each data bug takes a :class:`~experiments.scenarios.sources.Source` and a generator and returns
 the changed source plus ``details``: what was planted, where, and how strongly, so that a
-debugging study can score a participant's answer against the known bug. ``randomise_weights``
-acts on a fitted model instead.
+debugging study can score a participant's answer against the known bug. The fourth bug,
+``randomised_weights``, acts on the fitted model (:func:`explainers.models.randomise_weights`).
 
 * ``spurious``: an artifact that tracks the label in the training data only (a "processing
-  office" column, a "Photos in listing" count, a corner patch on digits, a sign-off on tweets).
+  office" column, a "Photos in listing" count, an edge patch on digits, a sign-off on tweets).
   In the test data it is independent of the label, so the model's reliance on it shows as errors.
 * ``label_noise``: a stated share of training labels flipped (regression: shuffled).
 * ``ood``: test inputs from outside the training distribution.
@@ -14,7 +14,6 @@ acts on a fitted model instead.
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import replace
 from typing import Any
@@ -59,6 +58,18 @@ def plant_spurious(
     return _spurious_column(source, rng=rng, agreement=agreement)
 
 
+def _with_column(
+    source: Source, feature: Feature, train_column: np.ndarray, test_column: np.ndarray
+) -> Source:
+    """The source with one more (last) feature column."""
+    return replace(
+        source,
+        X_train=np.column_stack([source.X_train, train_column]),
+        X_test=np.column_stack([source.X_test, test_column]),
+        features=(*source.features, feature),
+    )
+
+
 def _spurious_column(
     source: Source, *, rng: np.random.Generator, agreement: float
 ) -> tuple[Source, dict[str, Any]]:
@@ -73,12 +84,7 @@ def _spurious_column(
         lower=0,
         upper=1,
     )
-    changed = replace(
-        source,
-        X_train=np.column_stack([source.X_train, artifact_train]),
-        X_test=np.column_stack([source.X_test, artifact_test]),
-        features=(*source.features, feature),
-    )
+    changed = _with_column(source, feature, artifact_train, artifact_test)
     details = {
         "kind": "spurious_feature",
         "feature": feature.name,
@@ -105,12 +111,7 @@ def _spurious_number(
     feature = Feature(
         name="listing_photos", label="Photos in the listing", integer=True, immutable=True, lower=0
     )
-    changed = replace(
-        source,
-        X_train=np.column_stack([source.X_train, train_column]),
-        X_test=np.column_stack([source.X_test, test_column]),
-        features=(*source.features, feature),
-    )
+    changed = _with_column(source, feature, train_column, test_column)
     details = {
         "kind": "spurious_feature",
         "feature": feature.name,
@@ -126,7 +127,7 @@ def _spurious_number(
 def _spurious_patch(
     source: Source, *, rng: np.random.Generator, agreement: float
 ) -> tuple[Source, dict[str, Any]]:
-    """Digits: a bright corner patch on most training images of one class, random in test."""
+    """Digits: a bright edge patch on most training images of one class, random in test."""
     pixels = np.array(DIGIT_PATCH_PIXELS)
     patched_train = (source.y_train == DIGIT_PATCH_CLASS) & (
         rng.random(len(source.y_train)) < agreement
@@ -276,34 +277,3 @@ def _ood_extreme(source: Source, *, rng: np.random.Generator) -> tuple[Source, d
         f"deviations above the largest value seen in training.",
     }
     return replace(source, X_test=X_test), details
-
-
-def randomise_weights(model: Any, *, rng: np.random.Generator) -> Any:
-    """A copy of a fitted model with its learned weights re-initialised at random.
-
-    The model keeps its architecture and preprocessing (a pipeline's scaler is kept; only the
-    final estimator is re-initialised), so it runs on the same inputs and explainers accept it.
-    Scales follow the learned ones so that outputs stay in a plausible range.
-    """
-    clone = copy.deepcopy(model)
-    estimator = clone.steps[-1][1] if hasattr(clone, "steps") else clone
-    if hasattr(estimator, "coefs_"):  # MLP: Glorot-uniform, as scikit-learn initialises it
-        for layer, weights in enumerate(estimator.coefs_):
-            bound = np.sqrt(6.0 / (weights.shape[0] + weights.shape[1]))
-            estimator.coefs_[layer] = rng.uniform(-bound, bound, size=weights.shape)
-            estimator.intercepts_[layer] = rng.uniform(
-                -bound, bound, size=estimator.intercepts_[layer].shape
-            )
-    elif hasattr(estimator, "estimators_"):  # gradient boosting: fresh leaf values
-        leaves = np.concatenate([t.tree_.value.ravel() for t in estimator.estimators_.ravel()])
-        scale = float(np.std(leaves)) or 1.0
-        for tree in estimator.estimators_.ravel():
-            tree.tree_.value[:] = rng.normal(0.0, scale, size=tree.tree_.value.shape)
-    elif hasattr(estimator, "coef_"):  # linear: random signs and sizes, per-feature scale kept
-        scale = np.abs(estimator.coef_)
-        estimator.coef_ = rng.normal(0.0, 1.0, size=scale.shape) * np.where(
-            scale > 0, scale, np.mean(scale) or 1.0
-        )
-    else:
-        raise TypeError(f"cannot randomise the weights of {type(estimator).__name__}")
-    return clone

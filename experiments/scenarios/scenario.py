@@ -16,15 +16,17 @@ import numpy as np
 
 from experiments.scenarios.bugs import (
     BUGS,
+    LABEL_NOISE_SHARE,
+    SPURIOUS_AGREEMENT,
     plant_label_noise,
     plant_ood,
     plant_spurious,
-    randomise_weights,
 )
 from experiments.scenarios.models import fit_model
 from experiments.scenarios.sources import LOADERS, MODELS, Source, Task, load_source
 from explainers.base import Feature, TabularDataset
 from explainers.data import ImageDataset, TextDataset
+from explainers.models import randomise_weights
 
 Dataset = TabularDataset | ImageDataset | TextDataset
 
@@ -172,20 +174,26 @@ def load_scenario(
     bug: str | None = None,
     random_state: int = 0,
     features: Sequence[str] | None = None,
+    bug_share: float | None = None,
 ) -> Scenario:
     """Build (or fetch from this process's cache) a scenario with a fitted model.
 
     ``model=None`` picks the scenario's default (``gbm`` on tables, ``linear`` for house prices,
     ``mlp`` for digits, ``bow_logistic`` for text). ``features`` keeps only the named columns of
-    a table (e.g. ``scenario.key_features`` for the "2 vs 8 features" design). The same arguments
-    always give identical predictions.
+    a table (e.g. ``scenario.key_features`` for the "2 vs 8 features" design). ``bug_share`` sets
+    the bug's strength: the share of training labels flipped (``label_noise``, default 0.3) or of
+    training rows where the artifact follows the label (``spurious``, default 0.9). The same
+    arguments always give identical predictions.
     """
     if bug is not None and bug not in BUGS:
         raise ValueError(f"unknown bug {bug!r}; choose from {list(BUGS)} or None")
+    if bug_share is not None and bug not in ("spurious", "label_noise"):
+        raise ValueError("bug_share applies to the spurious and label_noise bugs only")
     # The default is resolved here so that model=None and its name share one cache entry.
     model_name = model or available_models(name)[0]
     chosen = None if features is None else tuple(features)
-    return _load_cached(name, model_name, bug, int(random_state), chosen)
+    share = None if bug_share is None else float(bug_share)
+    return _load_cached(name, model_name, bug, int(random_state), chosen, share)
 
 
 @lru_cache(maxsize=32)
@@ -195,21 +203,24 @@ def _load_cached(
     bug: str | None,
     random_state: int,
     features: tuple[str, ...] | None,
+    bug_share: float | None = None,
 ) -> Scenario:
     source = load_source(name, random_state=random_state, features=features)
     # One stream for the bug, independent of the split: the same seed plants the same bug.
     rng = np.random.Generator(np.random.PCG64([random_state, 0xB06]))
     details: dict[str, Any] = {}
     if bug == "spurious":
-        source, details = plant_spurious(source, rng=rng)
+        source, details = plant_spurious(source, rng=rng, agreement=bug_share or SPURIOUS_AGREEMENT)
     elif bug == "label_noise":
-        source, details = plant_label_noise(source, rng=rng)
+        source, details = plant_label_noise(source, rng=rng, share=bug_share or LABEL_NOISE_SHARE)
     elif bug == "ood":
         source, details = plant_ood(source, rng=rng)
     if bug == "randomised_weights":
         # Randomise a copy of the very model the clean scenario holds (cached, so not refitted).
         clean = _load_cached(name, model_name, None, random_state, features).model
-        fitted = randomise_weights(clean, rng=rng)
+        # Tables: splits are redrawn too (from the training rows), not only the leaf values.
+        background = source.X_train if source.modality == "tabular" else None
+        fitted = randomise_weights(clean, random_state=rng, background=background)
         changed = float(np.mean(fitted.predict(source.X_test) != clean.predict(source.X_test)))
         details = {
             "kind": "randomised_weights",

@@ -100,18 +100,20 @@ def _tabular(
     name: str,
     frame_train: pd.DataFrame,
     frame_test: pd.DataFrame,
-    column_specs: Sequence[ColumnSpec],
+    all_specs: Sequence[ColumnSpec],
+    features: Sequence[str] | None,
     target: Callable[[pd.DataFrame], np.ndarray],
     *,
-    task: Task,
-    models: tuple[str, ...],
+    task: Task = "classification",
     class_names: tuple[str, ...] = (),
     positive_class: int | None = None,
     key_features: tuple[str, ...] = (),
     target_label: str = "",
     target_unit: str = "",
 ) -> Source:
-    """Encode a train and a test frame with the given column specs."""
+    """Encode a train and a test frame with the chosen columns (``None``: all of them)."""
+    column_specs = select_specs(all_specs, features)
+    chosen = {spec.feature.name for spec in column_specs}
     return Source(
         name=name,
         task=task,
@@ -121,11 +123,11 @@ def _tabular(
         X_test=encode_frame(frame_test, column_specs),
         y_test=target(frame_test),
         description=DESCRIPTIONS[name],
-        models=models,
+        models=MODELS[name],
         features=tuple(spec.feature for spec in column_specs),
         class_names=class_names,
         positive_class=positive_class,
-        key_features=key_features,
+        key_features=tuple(n for n in key_features if n in chosen),
         target_label=target_label,
         target_unit=target_unit,
     )
@@ -155,10 +157,9 @@ def load_adult(*, random_state: int, features: Sequence[str] | None) -> Source:
         "adult",
         train,
         test,
-        select_specs(specs.ADULT, features),
+        specs.ADULT,
+        features,
         lambda f: (f["income"] == ">50K").to_numpy(dtype=int),
-        task="classification",
-        models=MODELS["adult"],
         class_names=("$50K or less", "More than $50K"),
         positive_class=1,
     )
@@ -173,10 +174,9 @@ def load_compas(*, random_state: int, features: Sequence[str] | None) -> Source:
         "compas",
         train,
         test,
-        select_specs(specs.COMPAS, features),
+        specs.COMPAS,
+        features,
         lambda f: f["two_year_recid"].to_numpy(dtype=int),
-        task="classification",
-        models=MODELS["compas"],
         class_names=("Not re-arrested", "Re-arrested within two years"),
         positive_class=1,
     )
@@ -191,10 +191,9 @@ def load_german_credit(*, random_state: int, features: Sequence[str] | None) -> 
         "german_credit",
         train,
         test,
-        select_specs(specs.GERMAN_CREDIT, features),
+        specs.GERMAN_CREDIT,
+        features,
         lambda f: (f["credit"] == "good").to_numpy(dtype=int),
-        task="classification",
-        models=MODELS["german_credit"],
         class_names=("Bad credit risk", "Good credit risk"),
         positive_class=1,
     )
@@ -205,17 +204,15 @@ def load_house_prices(*, random_state: int, features: Sequence[str] | None) -> S
     frame = read_bundled("house_prices")
     frame = frame.assign(HouseAge=frame["YrSold"] - frame["YearBuilt"])
     train, test = _split(frame, test_size=0.25, random_state=random_state, stratify=None)
-    chosen = select_specs(specs.HOUSE_PRICES, features)
-    names = {spec.feature.name for spec in chosen}
     return _tabular(
         "house_prices",
         train,
         test,
-        chosen,
+        specs.HOUSE_PRICES,
+        features,
         lambda f: f["SalePrice"].to_numpy(dtype=float),
         task="regression",
-        models=MODELS["house_prices"],
-        key_features=tuple(n for n in specs.HOUSE_PRICES_KEY_FEATURES if n in names),
+        key_features=specs.HOUSE_PRICES_KEY_FEATURES,
         target_label="Sale price",
         target_unit="dollars",
     )

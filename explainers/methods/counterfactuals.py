@@ -87,7 +87,9 @@ def find_counterfactual(
     """
     if linear is None:
         flips, score = flip_test(model, original, target), flip_score(model, original, target)
-        return greedy_search(space, flips, score, cost=cost), "search"
+        # Plain counterfactuals may leave the action grid (bisection); recourse stays on it.
+        row = greedy_search(space, flips, score, cost=cost, refine=program == "lp")
+        return row, "search"
     n_classes = len(linear.b)
     targets = [target] if target is not None else [k for k in range(n_classes) if k != original]
     solved = [
@@ -159,6 +161,10 @@ def _explain(
         "query": dataset.describe_row(space.x),
     }
     metrics = {"n_found": float(len(records)), "n_dropped": float(len(rows) - len(kept))}
+    if len(kept) > 1:  # mean pairwise MAD-L1 distance between the counterfactuals
+        rows_kept = np.array(kept)
+        pairwise = (np.abs(rows_kept[:, None] - rows_kept[None]) / space.mad).sum(axis=2)
+        metrics["diversity"] = float(pairwise[np.triu_indices(len(kept), 1)].mean())
     if records:
         metrics["min_cost"] = records[0]["cost"]
         metrics["mean_changes"] = float(np.mean([len(r["changes"]) for r in records]))
@@ -357,7 +363,7 @@ def _choose_diverse(
             if value > best_value:
                 best, best_value = i, value
         remaining.remove(best)
-        row = sparsify(space, pool[best], flips, cost="mad_l1")
+        row = sparsify(space, pool[best], flips, cost="mad_l1", refine=True)
         if not any(np.array_equal(row, other) for other in chosen):
             chosen.append(row)
     return chosen

@@ -2,77 +2,88 @@
 class, and the training rows that most helped or hurt the prediction (influence functions).
 
 Tabular rows are compared in a standardised space (each column divided by its standard
-deviation) so that no feature dominates by its unit; images are compared pixel by pixel.
+deviation) so that no feature dominates by its unit; images pixel by pixel; texts by TF-IDF.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics.pairwise import euclidean_distances
 
 from explainers.base import Explanation, TabularDataset
-from explainers.data import ImageDataset
+from explainers.data import ImageDataset, TextDataset
 from explainers.kinds_b import Example, ExamplesContent, class_name, make_explanation
 from explainers.prototypes import influence_on_prediction, median_distance, protodash
 from explainers.registry import register
 
 
-def _matrix(dataset: Any) -> np.ndarray:
-    if isinstance(dataset, ImageDataset):
-        return dataset.flat
-    if isinstance(dataset, TabularDataset):
-        return np.asarray(dataset.X, dtype=float)
-    raise TypeError("example-based explanations need a TabularDataset or an ImageDataset")
+@dataclass(frozen=True)
+class _Rows:
+    """The background in the space where distances are taken, with labels and predictions."""
+
+    vectors: Any  # (n, m) array, or a sparse matrix for texts
+    query: Any  # (1, m): the explained input in the same space
+    labels: np.ndarray  # true labels, -1 where unknown
+    predicted: np.ndarray  # the model's class index for every row
+    proba: np.ndarray  # the model's probabilities for the explained input
+
+    @property
+    def target(self) -> int:
+        return int(np.argmax(self.proba))
 
 
-def _comparable(dataset: Any, X: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(X, rows) in the space where distances are taken: standardised for tables."""
-    if isinstance(dataset, ImageDataset):
-        return X, rows
-    scale = X.std(axis=0)
-    scale[scale == 0] = 1.0
-    centre = X.mean(axis=0)
-    return (X - centre) / scale, (rows - centre) / scale
+def _rows(model: Any, x: Any, dataset: Any) -> _Rows:
+    """Tables are standardised (no feature dominates by its unit), images compared pixel by
+    pixel, texts by TF-IDF vectors of the data set's own vocabulary."""
+    if isinstance(dataset, TextDataset):
+        inputs: Any = list(dataset.texts)
+        one: Any = [str(x)]
+        tfidf = TfidfVectorizer(sublinear_tf=True, max_features=2000).fit(inputs)
+        vectors, query = tfidf.transform(inputs), tfidf.transform(one)
+    elif isinstance(dataset, ImageDataset | TabularDataset):
+        inputs = dataset.flat if isinstance(dataset, ImageDataset) else np.asarray(dataset.X, float)
+        one = np.asarray(x, dtype=float).reshape(1, -1)
+        vectors, query = inputs, one
+        if isinstance(dataset, TabularDataset):
+            scale = np.where(inputs.std(axis=0) > 0, inputs.std(axis=0), 1.0)
+            vectors, query = (inputs - inputs.mean(0)) / scale, (one - inputs.mean(0)) / scale
+    else:
+        raise TypeError("example-based explanations need a tabular, image or text dataset")
+    predicted = np.argmax(np.asarray(model.predict_proba(inputs)), axis=1)
+    n = len(predicted)
+    labels = np.full(n, -1) if dataset.y is None else np.asarray(dataset.y, dtype=int)
+    proba = np.asarray(model.predict_proba(one))[0]
+    return _Rows(vectors, query, labels, predicted, proba)
 
 
-def _class_of_rows(dataset: Any, model: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(labels or -1 when unknown, the model's predicted class index) for every row."""
-    predicted = np.argmax(np.asarray(model.predict_proba(X)), axis=1)
-    labels = np.full(len(X), -1) if dataset.y is None else np.asarray(dataset.y, dtype=int)
-    return labels, predicted
-
-
-def _card(
-    dataset: Any,
-    X: np.ndarray,
-    labels: np.ndarray,
-    predicted: np.ndarray,
-    index: int,
-    role: str,
-    score: float,
-) -> Example:
+def _card(dataset: Any, rows: _Rows, index: int, role: str, score: float) -> Example:
     names = tuple(dataset.class_names)
-    label = int(labels[index])
+    label = int(rows.labels[index])
     card: Example = {
         "index": int(index),
         "role": role,  # type: ignore[typeddict-item]
         "score": float(score),
         "label": label if label >= 0 else None,
         "label_name": class_name(label, names) if label >= 0 else "",
-        "prediction": int(predicted[index]),
-        "prediction_name": class_name(int(predicted[index]), names),
+        "prediction": int(rows.predicted[index]),
+        "prediction_name": class_name(int(rows.predicted[index]), names),
     }
     if isinstance(dataset, ImageDataset):
         card["image"] = dataset.X[index].tolist()
+    elif isinstance(dataset, TextDataset):
+        card["text"] = dataset.texts[index]
     else:
-        card["features"] = dataset.describe_row(X[index])
-        card["values"] = X[index].tolist()
+        card["features"] = dataset.describe_row(dataset.X[index])
+        card["values"] = np.asarray(dataset.X[index], dtype=float).tolist()
     return card
 
 
 def _content(
-    dataset: Any, x: np.ndarray, score_name: str, score_help: str, examples: list[Example]
+    dataset: Any, x: Any, score_name: str, score_help: str, examples: list[Example]
 ) -> ExamplesContent:
     content: ExamplesContent = {
         "score_name": score_name,  # type: ignore[typeddict-item]
@@ -80,9 +91,11 @@ def _content(
         "examples": examples,
     }
     if isinstance(dataset, ImageDataset):
-        content["query_image"] = x.reshape(dataset.shape).tolist()
+        content["query_image"] = np.asarray(x, dtype=float).reshape(dataset.shape).tolist()
+    elif isinstance(dataset, TextDataset):
+        content["query_text"] = str(x)
     else:
-        content["query"] = dataset.describe_row(x)
+        content["query"] = dataset.describe_row(np.asarray(x, dtype=float).reshape(-1))
     return content
 
 
@@ -124,22 +137,17 @@ def explain_nearest_examples(
     ``same_class=True`` keeps only rows labelled with the predicted class (the model's own
     predictions stand in for labels when the data set has none).
     """
-    X = _matrix(dataset)
-    flat = np.asarray(x, dtype=float).reshape(-1)
-    proba = np.asarray(model.predict_proba(flat[None, :]))[0]
-    target = int(np.argmax(proba))
-    labels, predicted = _class_of_rows(dataset, model, X)
-    Z, z = _comparable(dataset, X, flat[None, :])
-    distance = np.linalg.norm(Z - z, axis=1)
+    rows = _rows(model, x, dataset)
+    distance = euclidean_distances(rows.vectors, rows.query).ravel()
     if same_class:
-        reference = labels if dataset.y is not None else predicted
-        distance = np.where(reference == target, distance, np.inf)
+        reference = rows.labels if dataset.y is not None else rows.predicted
+        distance = np.where(reference == rows.target, distance, np.inf)
     order = [int(i) for i in np.argsort(distance, kind="stable")[:k] if np.isfinite(distance[i])]
-    cards = [_card(dataset, X, labels, predicted, i, "nearest", distance[i]) for i in order]
-    agree = np.mean([predicted[i] == target for i in order]) if order else 0.0
+    cards = [_card(dataset, rows, i, "nearest", distance[i]) for i in order]
+    agree = np.mean([rows.predicted[i] == rows.target for i in order]) if order else 0.0
     content = _content(
         dataset,
-        flat,
+        x,
         "distance",
         "Distance to the case being explained (smaller is more similar).",
         cards,
@@ -148,7 +156,7 @@ def explain_nearest_examples(
         "nearest_examples",
         model,
         dataset,
-        proba,
+        rows.proba,
         content,
         {"k": k, "same_class": same_class},
         random_state,
@@ -173,26 +181,23 @@ def explain_prototypes(
     their members, chosen greedily to maximise the MMD-based objective with a Gaussian kernel.
     Up to ``max_rows`` rows are used, drawn with ``random_state`` when there are more.
     """
-    X = _matrix(dataset)
-    flat = np.asarray(x, dtype=float).reshape(-1)
-    proba = np.asarray(model.predict_proba(flat[None, :]))[0]
-    target = int(np.argmax(proba))
-    labels, predicted = _class_of_rows(dataset, model, X)
-    members = np.flatnonzero((labels if dataset.y is not None else predicted) == target)
+    rows = _rows(model, x, dataset)
+    reference = rows.labels if dataset.y is not None else rows.predicted
+    members = np.flatnonzero(reference == rows.target)
     if len(members) > max_rows:
         rng = np.random.default_rng(random_state)
         members = np.sort(rng.choice(members, size=max_rows, replace=False))
-    Z, _ = _comparable(dataset, X, flat[None, :])
-    width = kernel_width or median_distance(Z[members], random_state=random_state)
-    result = protodash(Z[members], Z[members], n_prototypes=n_prototypes, kernel_width=width)
+    Z = rows.vectors[members]
+    width = kernel_width or median_distance(Z, random_state=random_state)
+    result = protodash(Z, Z, n_prototypes=n_prototypes, kernel_width=width)
     weights = result.weights / result.weights.sum() if result.weights.sum() > 0 else result.weights
     cards = [
-        _card(dataset, X, labels, predicted, int(members[i]), "prototype", w)
+        _card(dataset, rows, int(members[i]), "prototype", w)
         for i, w in zip(result.indices, weights, strict=True)
     ]
     content = _content(
         dataset,
-        flat,
+        x,
         "weight",
         "How much of the class this example stands for (weights sum to 1).",
         cards,
@@ -202,7 +207,7 @@ def explain_prototypes(
         "prototypes",
         model,
         dataset,
-        proba,
+        rows.proba,
         content,
         params,
         random_state,
@@ -229,17 +234,15 @@ def explain_influence(
     """
     if not isinstance(dataset, TabularDataset) or dataset.y is None:
         raise TypeError("influence needs a TabularDataset with the training labels")
-    X = np.asarray(dataset.X, dtype=float)
+    rows = _rows(model, x, dataset)
     flat = np.asarray(x, dtype=float).reshape(-1)
-    proba = np.asarray(model.predict_proba(flat[None, :]))[0]
-    target = int(np.argmax(proba))
-    scores = influence_on_prediction(model, X, np.asarray(dataset.y), flat, target)
-    labels, predicted = _class_of_rows(dataset, model, X)
+    X = np.asarray(dataset.X, dtype=float)
+    scores = influence_on_prediction(model, X, np.asarray(dataset.y), flat, rows.target)
     order = np.argsort(-scores, kind="stable")
     supports = [int(i) for i in order[:k] if scores[i] > 0]
     opposes = [int(i) for i in order[::-1][:k] if scores[i] < 0]
-    cards = [_card(dataset, X, labels, predicted, i, "supports", scores[i]) for i in supports]
-    cards += [_card(dataset, X, labels, predicted, i, "opposes", scores[i]) for i in opposes]
+    cards = [_card(dataset, rows, i, "supports", scores[i]) for i in supports]
+    cards += [_card(dataset, rows, i, "opposes", scores[i]) for i in opposes]
     content = _content(
         dataset,
         flat,
@@ -252,7 +255,7 @@ def explain_influence(
         "influence",
         model,
         dataset,
-        proba,
+        rows.proba,
         content,
         {"k": k},
         random_state,

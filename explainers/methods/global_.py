@@ -181,26 +181,30 @@ def explain_mean_abs_shap(
     *,
     dataset: Any,
     random_state: int | None = None,
-    n_rows: int = 100,
+    n_rows: int | None = None,
     n_background: int = 50,
     nsamples: int = 500,
 ) -> Explanation:
-    """Mean |SHAP| per feature for the predicted class over ``n_rows`` background rows."""
+    """Mean |SHAP| per feature for the predicted class over ``n_rows`` background rows.
+
+    ``n_rows`` defaults to 100 for tree models (exact TreeSHAP takes milliseconds) and 25 for
+    others (KernelSHAP, ``nsamples`` model evaluations per row). The ``n_background`` rows that
+    stand for "feature absent" are drawn first, then the rows summarised, both from the seed.
+    """
     import shap  # heavy (numba); only this method needs it
 
     _row, proba, X = _start(model, x, dataset)
     target = int(np.argmax(proba))
     rng = np.random.default_rng(random_state)
-    sample = X[rng.choice(len(X), size=min(n_rows, len(X)), replace=False)]
     background = X[rng.choice(len(X), size=min(n_background, len(X)), replace=False)]
+    explainer: Any
     try:
-        explainer: Any = shap.TreeExplainer(
+        explainer = shap.TreeExplainer(
             model,
             data=background,
             model_output="probability",
             feature_perturbation="interventional",
         )
-        values = np.asarray(explainer.shap_values(sample))
         used: Literal["tree", "kernel"] = "tree"
     except Exception:  # shap raises bare Exceptions for models it cannot treat as trees
 
@@ -208,10 +212,15 @@ def explain_mean_abs_shap(
             return np.asarray(model.predict_proba(rows))[:, target]
 
         explainer = shap.KernelExplainer(predict_target, background, seed=random_state)
+        used = "kernel"
+    rows = n_rows if n_rows is not None else (100 if used == "tree" else 25)
+    sample = X[rng.choice(len(X), size=min(rows, len(X)), replace=False)]
+    if used == "tree":
+        values = np.asarray(explainer.shap_values(sample))
+    else:
         values = np.asarray(
             explainer.shap_values(sample, nsamples=nsamples, l1_reg=False, silent=True)
         )
-        used = "kernel"
     if values.ndim == 3:  # (rows, features, classes)
         values = values[:, :, target]
     importance = np.abs(values).mean(axis=0)
@@ -234,7 +243,7 @@ def explain_mean_abs_shap(
         dataset,
         proba,
         content,
-        {"n_rows": n_rows, "n_background": n_background, "nsamples": nsamples},
+        {"n_rows": rows, "n_background": n_background, "nsamples": nsamples},
         random_state,
         {"n_rows": float(len(sample))},
     )

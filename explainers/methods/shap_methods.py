@@ -31,6 +31,7 @@ from explainers._common import (
     prediction_dict,
 )
 from explainers.base import Classifier, Explanation, TabularDataset
+from explainers.methods.kernel_estimator import kernel_shap_values
 from explainers.registry import register
 
 # Efficiency must hold to this tolerance, else the model is not what the method assumes.
@@ -103,30 +104,51 @@ def explain_kernel_shap(
     background_size: int = 50,
     nsamples: int | str = "auto",
     output_space: str = "probability",
+    engine: str = "shap",
 ) -> Explanation:
     """KernelSHAP (``l1_reg=False``) of the predicted class's probability (or its log-odds).
 
     ``nsamples="auto"`` is shap's 2*d + 2048 coalitions (all of them when 2^d is fewer).
+    ``engine="shap"`` runs ``shap.KernelExplainer``; ``engine="own"`` our estimator with
+    paired sampling (:mod:`explainers.methods.kernel_estimator`), same value function.
     """
-    import shap
-
     x = as_row(x)
     target, prediction = prediction_dict(model, x, dataset)
     rng = make_rng(random_state)
     background = background_rows(dataset, max_rows=background_size, rng=rng)
     f = _class_output_fn(model, target, output_space)
+    budget = 2 * len(x) + 2048 if nsamples == "auto" else int(nsamples)
+    if engine == "own":
+        phi, base = kernel_shap_values(f, x, background, nsamples=budget, rng=rng)
+    elif engine == "shap":
+        phi, base = _shap_kernel(f, x, background, nsamples=budget, rng=rng)
+    else:
+        raise ValueError(f"engine must be 'shap' or 'own', not {engine!r}")
+    _check_efficiency(phi, base, prediction["probability"], output_space, "kernel_shap")
+    params = {"background_size": background_size, "nsamples": nsamples,
+              "output_space": output_space, "engine": engine}
+    return _shap_explanation("kernel_shap", model, x, dataset, phi, base, output_space,
+                             params=params, random_state=random_state, prediction=prediction)
+
+
+def _shap_kernel(
+    f: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    background: np.ndarray,
+    *,
+    nsamples: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, float]:
+    """shap.KernelExplainer with l1_reg=False, seeded through numpy's global generator."""
+    import shap
+
     explainer = shap.KernelExplainer(f, background)
     with _seeded_global_numpy(int(rng.integers(2**32))), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         phi = np.asarray(
             explainer.shap_values(x[None, :], nsamples=nsamples, l1_reg=False, silent=True)
         ).reshape(-1)
-    base = float(np.ravel(explainer.expected_value)[0])
-    _check_efficiency(phi, base, prediction["probability"], output_space, "kernel_shap")
-    params = {"background_size": background_size, "nsamples": nsamples,
-              "output_space": output_space}
-    return _shap_explanation("kernel_shap", model, x, dataset, phi, base, output_space,
-                             params=params, random_state=random_state, prediction=prediction)
+    return phi, float(np.ravel(explainer.expected_value)[0])
 
 
 @register("linear_shap")

@@ -87,10 +87,7 @@ def explain_lime_text(
     y = np.asarray(model.predict_proba(texts))[:, target]
     if output == "log_odds":
         y = np.log(np.clip(y, 1e-12, 1) / np.clip(1 - y, 1e-12, 1))
-    cosine = 1 - masks.sum(axis=1) / np.sqrt(np.maximum(masks.sum(axis=1), 1) * len(words))
-    weights = np.sqrt(np.exp(-((cosine * 100) ** 2) / kernel_width**2))
-    ridge = Ridge(alpha=alpha).fit(masks, y, sample_weight=weights)
-    coef = ridge.coef_ if len(words) else np.zeros(0)
+    coef, intercept, local, fit = _weighted_ridge(masks, y, kernel_width, alpha)
     for token, i in zip(tokens, ids, strict=True):
         token["weight"] = float(coef[i]) if i >= 0 else None
     counts = np.bincount(ids[ids >= 0], minlength=len(words))
@@ -106,9 +103,8 @@ def explain_lime_text(
         "tokens": tokens,
         "words": ranked,
         "output": output,
-        "intercept": float(ridge.intercept_),
+        "intercept": intercept,
     }
-    local = float(ridge.predict(np.ones((1, len(words))))[0]) if words else float(y[0])
     return make_explanation(
         kind="text",
         method="lime_text",
@@ -126,9 +122,29 @@ def explain_lime_text(
         metrics={
             "local_prediction": local,
             "explained_value": float(y[0]),
-            "score": float(ridge.score(masks, y, sample_weight=weights)) if words else 0.0,
+            "score": fit,
         },
     )
+
+
+def _weighted_ridge(
+    masks: np.ndarray, y: np.ndarray, kernel_width: float, alpha: float
+) -> tuple[np.ndarray, float, float, float]:
+    """(word weights, intercept, local prediction for the full text, weighted R^2).
+
+    LIME's kernel on the cosine distance between each mask and the full text (x 100). Note
+    that, as in the reference implementation, very short texts get tiny sample weights for
+    every perturbation, so ridge's penalty shrinks their word weights towards zero.
+    """
+    if masks.shape[1] == 0:  # no words: nothing to attribute
+        return np.zeros(0), float(y[0]), float(y[0]), 0.0
+    kept = masks.sum(axis=1)
+    cosine = 1 - kept / np.sqrt(np.maximum(kept, 1) * masks.shape[1])
+    weights = np.sqrt(np.exp(-((cosine * 100) ** 2) / kernel_width**2))
+    ridge = Ridge(alpha=alpha).fit(masks, y, sample_weight=weights)
+    local = float(ridge.predict(masks[:1])[0])
+    fit = float(ridge.score(masks, y, sample_weight=weights))
+    return np.asarray(ridge.coef_), float(ridge.intercept_), local, fit
 
 
 def _masks(n_words: int, n: int, rng: np.random.Generator) -> np.ndarray:

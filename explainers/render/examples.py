@@ -40,6 +40,8 @@ def _card(example: dict[str, Any], content: dict[str, Any], max_features: int) -
     )
     if "image" in example:
         body = image_svg(example["image"], cell=8, title=f"{title}: labelled {label}")
+    elif "text" in example:
+        body = f'<blockquote class="xl-example-text">{escape(str(example["text"]))}</blockquote>'
     else:
         items = list(example.get("features", {}).items())[:max_features]
         body = (

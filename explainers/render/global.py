@@ -51,7 +51,9 @@ def _rules(content: dict[str, Any], metrics: dict[str, float], max_items: int) -
 def _importance(content: dict[str, Any], max_items: int) -> str:
     items = content["importances"][:max_items]
     top = max((i["value"] for i in items), default=0.0) or 1.0
-    row, label_width, bar_width = 22, 170, 220
+    longest = max((len(str(i["label"])) for i in items), default=10)
+    # About 7 px per character at 12 px: wide enough for the longest label, within reason.
+    row, label_width, bar_width = 22, min(360, 7 * longest + 12), 220
     height = row * len(items) + 4
     bars, words = [], []
     for n, item in enumerate(items):

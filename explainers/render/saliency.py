@@ -40,7 +40,8 @@ def image_svg(
     return (
         f'<svg role="img" width="{w * cell}" height="{h * cell}" '
         f'viewBox="0 0 {w * cell} {h * cell}" xmlns="http://www.w3.org/2000/svg">'
-        f"<title>{escape(title)}</title>{rects}</svg>"
+        f"<title>{escape(title)}</title><desc>A {h} by {w} grey-scale image; darker squares "
+        f"are higher pixel values.</desc>{rects}</svg>"
     )
 
 

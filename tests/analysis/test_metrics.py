@@ -201,7 +201,25 @@ def test_condition_contrasts_match_scipy_welch_t_test() -> None:
     })
     row = condition_contrasts(per_participant).iloc[0]
     a, b = [0.5, 0.6, 0.7], [0.8, 0.9, 0.7, 1.0]
+    assert row["test"] == "welch"
     assert row["difference"] == pytest.approx(np.mean(b) - np.mean(a))
     assert row["p_value"] == pytest.approx(stats.ttest_ind(b, a, equal_var=False).pvalue)
     interval = stats.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((interval.low, interval.high))
+
+
+def test_within_subject_contrasts_are_paired_like_scipy_ttest_rel() -> None:
+    explained = [0.9, 0.8, 0.75, 0.95]
+    plain = [0.7, 0.75, 0.6, 0.8]
+    per_participant = pd.DataFrame({
+        "metric": "accuracy",
+        "participant": [f"p{i}" for i in range(4)] * 2,
+        "condition": ["shap"] * 4 + ["none"] * 4,
+        "estimate": explained + plain,
+    })
+    row = condition_contrasts(per_participant, reference="none").iloc[0]
+    assert row["test"] == "paired"
+    oracle = stats.ttest_rel(explained, plain)
+    assert row["p_value"] == pytest.approx(oracle.pvalue)
+    interval = oracle.confidence_interval(0.95)
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((interval.low, interval.high))

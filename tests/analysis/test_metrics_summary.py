@@ -94,3 +94,16 @@ def test_trial_outcomes_score_each_design_by_its_own_rule() -> None:
     assert outcomes["ai_correct"].tolist() == [0.0, 0.0, 1.0]
     assert list(outcomes.columns) == ["participant", "item", "condition", "task", "phase",
                                       "correct", "ai_correct", "agreed"]
+
+
+def test_fairness_gaps_join_the_summary_when_a_group_is_named() -> None:
+    rows = [
+        {"participant": p, "truth": "yes", "final_response": answer, "explanation_method": g}
+        for p in ("a", "b") for g, answer in [("x", "yes"), ("y", "no")]
+    ]
+    table = summarise_study(trials_frame(rows), fairness_group="explanation_method",
+                            positive_label="yes", n_boot=20, seed=0)
+    values = table.set_index("metric")["estimate"]
+    assert values["delta_tpr"] == 1.0
+    with pytest.raises(ValueError, match="positive_label"):
+        summarise_study(trials_frame(rows), fairness_group="explanation_method")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.inspection import permutation_importance
 
-from experiments.scenarios import Scenario, load_scenario, randomise_weights
+from experiments.scenarios import Scenario, load_scenario
 from experiments.scenarios.bugs import plant_label_noise
 from experiments.scenarios.sources import load_source
 from explainers.base import model_fingerprint
@@ -125,11 +125,13 @@ def test_randomised_weights_change_predictions_but_keep_the_inputs(model: str) -
     assert type(randomised.model) is type(clean.model)
 
 
-def test_randomising_a_model_leaves_the_original_untouched() -> None:
-    clean = load_scenario("german_credit", model="gbm")
+def test_the_randomised_scenario_leaves_the_cached_clean_model_untouched() -> None:
+    clean = load_scenario("german_credit", model="gbm", random_state=5)
     before = model_fingerprint(clean.model)
-    copy = randomise_weights(clean.model, rng=np.random.default_rng(0))
-    assert model_fingerprint(clean.model) == before != model_fingerprint(copy)
+    randomised = load_scenario(
+        "german_credit", model="gbm", bug="randomised_weights", random_state=5
+    )
+    assert model_fingerprint(clean.model) == before != model_fingerprint(randomised.model)
 
 
 def test_out_of_distribution_rows_exceed_the_training_range() -> None:
@@ -164,3 +166,13 @@ def test_bug_details_and_items_are_plain_json_for_the_study_record(name: str, bu
     assert scenario.bug == bug and scenario.bug_details["description"]
     json.dumps(scenario.bug_details, allow_nan=False)
     json.dumps(scenario.item(0), allow_nan=False)
+
+
+def test_the_bug_strength_can_be_set_and_is_recorded() -> None:
+    noisy = load_scenario("german_credit", bug="label_noise", bug_share=0.1)
+    assert noisy.bug_details["share"] == 0.1
+    assert noisy.bug_details["n_changed"] == round(0.1 * len(noisy.y_train))
+    spurious = load_scenario("german_credit", bug="spurious", bug_share=0.75)
+    assert spurious.bug_details["agreement_in_training"] == pytest.approx(0.75, abs=0.05)
+    with pytest.raises(ValueError, match="bug_share"):
+        load_scenario("german_credit", bug="ood", bug_share=0.5)

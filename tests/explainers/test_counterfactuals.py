@@ -12,6 +12,7 @@ import itertools
 import numpy as np
 import pytest
 from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_wine
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -19,7 +20,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardSc
 
 from explainers import Feature, TabularDataset, explain
 from explainers.methods.counterfactuals import flip_test
-from explainers.recourse import action_space, change_cost, mad_scale
+from explainers.recourse import action_space, change_cost, greedy_search, mad_scale, total_cost
 from explainers.recourse_milp import linear_model_of
 
 FEATURES = (
@@ -70,6 +71,7 @@ def test_the_linear_structure_of_scaler_and_one_hot_pipelines_reproduces_decisio
     ):
         model.fit(credit.X, credit.y)
         linear = linear_model_of(model, credit)
+        assert linear is not None
         np.testing.assert_allclose(
             linear.scores(credit.X)[:, 1] - linear.scores(credit.X)[:, 0],
             model.decision_function(credit.X),
@@ -231,3 +233,41 @@ def test_a_row_whose_only_way_out_is_immutable_gets_no_counterfactual():
 
     e = explain("recourse", TwoColumn(), X[np.argmin(X[:, 0])], dataset=data)
     assert e.content["counterfactuals"] == [] and e.metrics["n_found"] == 0
+
+
+def test_multiclass_lp_counterfactuals_reach_the_requested_class_no_costlier_than_search():
+    wine = load_wine()
+    data = TabularDataset(
+        wine.data,
+        tuple(Feature(str(n)) for n in wine.feature_names),
+        tuple(wine.target_names),
+        wine.target,
+    )
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=5000)).fit(
+        wine.data, wine.target
+    )
+    x = wine.data[0]
+    for target in (t for t in range(3) if t != model.predict(x[None])[0]):
+        exact = explain("counterfactual_mad", model, x, dataset=data, target_class=target)
+        (cf,) = exact.content["counterfactuals"]
+        assert cf["prediction"]["class_index"] == target
+        space = action_space(data, x, actionable=False)
+        flips = flip_test(model, int(model.predict(x[None])[0]), target)
+
+        def score(rows, target=target):
+            return model.predict_proba(rows)[:, target]
+
+        searched = greedy_search(space, flips, score, cost="mad_l1")
+        assert searched is not None
+        assert cf["distance"] <= total_cost(space, searched, "mad_l1") + 1e-9
+
+
+def test_recourse_never_moves_beyond_the_data_even_when_the_bounds_allow_it(credit, logistic):
+    # A percentile cost is flat beyond the largest value seen; a move there would look free.
+    wide = (Feature("income", direction="increase", upper=1e6), *FEATURES[1:])
+    data = TabularDataset(credit.X, wide, credit.class_names, credit.y)
+    x = _denied_row(logistic, data, near=False)
+    space = action_space(data, x, actionable=True)
+    assert space.grids[0].max() <= credit.X[:, 0].max()
+    (cf,) = explain("recourse", logistic, x, dataset=data).content["counterfactuals"]
+    assert cf["cost"] > 0 and cf["values"][0] <= credit.X[:, 0].max()

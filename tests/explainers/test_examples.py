@@ -12,12 +12,15 @@ import numpy as np
 import pytest
 from scipy.stats import pearsonr
 from sklearn.datasets import load_digits
+from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
 
 from explainers import Feature, TabularDataset, explain
-from explainers.data import ImageDataset
+from explainers.data import ImageDataset, TextDataset
 from explainers.prototypes import gaussian_kernel, influence_on_prediction, protodash
+from explainers.render import render_html
 
 
 @pytest.fixture(scope="module")
@@ -141,3 +144,20 @@ def test_influence_payload_splits_supporting_and_opposing_rows(small_credit):
     for ex in e.content["examples"]:
         assert (ex["score"] > 0) == (ex["role"] == "supports")
     e.to_json()
+
+
+def test_nearest_examples_of_a_text_start_with_its_own_copy_in_the_corpus():
+    texts = tuple(
+        f"{a} film with {b} acting"
+        for a in ("great", "dull", "lovely", "awful")
+        for b in ("fine", "poor", "good")
+    )
+    labels = np.array([1 if t.startswith(("great", "lovely")) else 0 for t in texts])
+    corpus = TextDataset(texts, labels, ("negative", "positive"))
+    model = make_pipeline(CountVectorizer(), LogisticRegression()).fit(list(texts), labels)
+    e = explain("nearest_examples", model, texts[4], dataset=corpus, k=3)
+    first = e.content["examples"][0]
+    assert first["index"] == 4 and first["score"] == pytest.approx(0.0, abs=1e-9)  # identity
+    assert first["text"] == texts[4] and e.content["query_text"] == texts[4]
+    html = render_html(e)
+    assert html.count("<blockquote") == 3

@@ -90,8 +90,8 @@ def test_mean_abs_shap_of_a_linear_function_matches_the_closed_form(data):
     )
     assert e.content["shap_explainer"] == "kernel"
     rng = np.random.default_rng(0)  # the same draws as the method makes
-    sample = data.X[rng.choice(len(data.X), size=20, replace=False)]
     background = data.X[rng.choice(len(data.X), size=30, replace=False)]
+    sample = data.X[rng.choice(len(data.X), size=20, replace=False)]
     expected = np.abs(w / 40) * np.abs(sample - background.mean(axis=0)).mean(axis=0)
     got = {item["feature"]: item["value"] for item in e.content["importances"]}
     np.testing.assert_allclose([got[f.name] for f in data.features], expected, atol=1e-6)

@@ -11,7 +11,7 @@ from tabular_cases import people_gbm
 from explainers import Feature, TabularDataset, explain
 from explainers._common import attribution_vector
 
-WEIGHTS = np.array([0.004, -0.002, 0.0005, 0.0])
+WEIGHTS = np.array([0.005, -0.002, 0.0005, 0.0])
 SCALES = np.array([10.0, 20.0, 40.0, 5.0])
 
 

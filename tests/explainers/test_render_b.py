@@ -7,6 +7,7 @@ visible text, and with hostile strings in every field a data set or model can su
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from typing import Any
 
 import numpy as np
 import pytest
@@ -70,7 +71,7 @@ def _explanation(kind, content, metrics=None, class_name=EVIL) -> Explanation:
 def _svgs_are_accessible(tree: Tree, html: str) -> None:
     svgs = [attrs for tag, attrs in tree.tags if tag == "svg"]
     assert svgs and all(a.get("role") == "img" for a in svgs)
-    assert html.count("<title>") >= len(svgs)
+    assert html.count("<title>") >= len(svgs) and html.count("<desc>") >= len(svgs)
 
 
 def _change(label):
@@ -85,7 +86,7 @@ def _change(label):
 
 
 def test_counterfactual_table_lists_feature_now_and_would_need_to_be():
-    content = {
+    content: dict[str, Any] = {
         "cost_name": "mad_l1",
         "solver": "lp",
         "target_class": None,
@@ -110,7 +111,7 @@ def test_counterfactual_table_lists_feature_now_and_would_need_to_be():
 
 
 def test_a_counterfactual_without_options_says_so():
-    content = {
+    content: dict[str, Any] = {
         "cost_name": "mad_l1",
         "solver": "lp",
         "target_class": None,
@@ -207,7 +208,7 @@ def test_text_marks_words_with_sign_styles_and_lists_them():
     tree = parse(html)
     marks = [a for t, a in tree.tags if t == "mark"]
     assert len(marks) == 2
-    assert "solid" in marks[0]["style"] and "wavy" in marks[1]["style"]
+    assert "solid" in str(marks[0]["style"]) and "wavy" in str(marks[1]["style"])
     text = "".join(tree.text)
     assert "great (+0.400)" in text and "(\u22120.200)" in text
 

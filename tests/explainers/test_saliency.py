@@ -14,6 +14,7 @@ import pytest
 from scipy.stats import spearmanr
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -177,3 +178,16 @@ def test_input_weighted_maps_of_a_randomised_network_differ_in_sign_but_keep_the
         x = digits.X[9]
         assert _rank_correlation(method, mlp, random_model, digits, x, absolute=False) < 0.5
         assert _rank_correlation(method, mlp, random_model, digits, x, absolute=True) > 0.5
+
+
+def test_a_logistic_regression_logit_gradient_is_its_coefficient_row(digits):
+    model = LogisticRegression(C=0.05, max_iter=500).fit(digits.flat, digits.y)
+    x = digits.flat[1]
+    target = int(model.predict(x[None])[0])
+    grad = class_score_gradient(model, x, target).gradients[0]
+    np.testing.assert_allclose(grad, model.coef_[target], rtol=1e-12)  # closed form
+    proba_grad = class_score_gradient(model, x, target, score="probability").gradients[0]
+    expected = _central_difference(lambda rows: model.predict_proba(rows)[:, target], x)
+    np.testing.assert_allclose(proba_grad, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
+    scrambled = randomised_copy(model, random_state=0)
+    assert not np.allclose(scrambled.coef_, model.coef_)

@@ -97,3 +97,9 @@ def test_lime_text_is_reproducible_from_its_seed(corpus, linear_bow):
     a = explain("lime_text", linear_bow, TEXT, dataset=corpus, random_state=5, num_samples=200)
     b = explain("lime_text", linear_bow, TEXT, dataset=corpus, random_state=5, num_samples=200)
     assert a.fingerprint == b.fingerprint
+
+
+def test_a_text_without_words_gets_an_empty_serialisable_explanation(corpus, linear_bow):
+    e = explain("lime_text", linear_bow, "?!", dataset=corpus, random_state=0, num_samples=20)
+    assert e.content["words"] == [] and e.content["tokens"][0]["weight"] is None
+    e.to_json()

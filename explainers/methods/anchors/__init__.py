@@ -1,7 +1,8 @@
 """Anchors (Ribeiro, Singh & Guestrin 2018): a rule that "anchors" the prediction locally.
 
-Predicates come from x's quartile bin of each numeric feature (its lower and its upper bound,
-each a separate predicate) and x's category of each categorical feature. A beam search grows
+Predicates come from x's quartile bin of each numeric feature, at two levels (its lower and
+upper bounds, and those of x's quartile bin within that bin; each bound a separate predicate),
+and x's category of each categorical feature. A beam search grows
 rules one predicate at a time; at each size the KL-LUCB bandit picks the ``beam_width``
 candidates with the highest precision, sampling D(·|A): background rows whose anchored features
 are redrawn from background values that satisfy the rule (``epsilon`` is the bandit's tolerance).
@@ -23,7 +24,6 @@ from explainers._common import as_row, build_explanation, make_rng, prediction_d
 from explainers.base import Classifier, Explanation, TabularDataset
 from explainers.methods.anchors.bandit import PrecisionCheck, confirm_precision, kl_lucb
 from explainers.methods.anchors.rules import Predicate, build_predicates, rule_content, satisfies
-from explainers.methods.lime_tabular import quartile_edges
 from explainers.registry import register
 
 Anchor = tuple[int, ...]  # sorted indices into the predicate list
@@ -97,9 +97,14 @@ class AnchorSampler:
         return float(mask.mean())
 
 
-def _extend(beam: list[Anchor], n_predicates: int) -> list[Anchor]:
-    """Every anchor of the beam plus one predicate it does not already have."""
-    grown = {tuple(sorted((*a, i))) for a in beam for i in range(n_predicates) if i not in a}
+def _extend(beam: list[Anchor], predicates: list[Predicate]) -> list[Anchor]:
+    """Every anchor of the beam plus one predicate on a feature (and side) it does not bound."""
+    grown = set()
+    for anchor in beam:
+        taken = {predicates[i].slot for i in anchor}
+        for i, p in enumerate(predicates):
+            if p.slot not in taken:
+                grown.add(tuple(sorted((*anchor, i))))
     return sorted(grown)
 
 
@@ -112,6 +117,7 @@ def beam_search(
     beam_width: int,
     batch_size: int,
     max_anchor_size: int,
+    max_samples: int,
 ) -> SearchResult:
     """Grow rules, keep the ``beam_width`` most precise (KL-LUCB), return the widest valid one.
 
@@ -129,7 +135,9 @@ def beam_search(
     best_coverage = -1.0
     beam: list[Anchor] = [()]
     for _size in range(max_anchor_size):
-        candidates = [a for a in _extend(beam, len(sampler.predicates))
+        if sampler.samples_used >= max_samples:
+            break  # budget spent: keep the best rule so far (flagged if none is valid)
+        candidates = [a for a in _extend(beam, sampler.predicates)
                       if sampler.coverage(a) > best_coverage]
         if not candidates:
             break
@@ -158,7 +166,8 @@ def explain_anchors(
     epsilon: float = 0.15,
     beam_width: int = 4,
     batch_size: int = 100,
-    max_anchor_size: int | None = None,
+    max_anchor_size: int | None = 5,
+    max_samples: int = 100_000,
     fresh_samples: int = 1000,
 ) -> Explanation:
     """An anchor rule for the predicted class, with honest precision and coverage.
@@ -167,17 +176,21 @@ def explain_anchors(
     ``anchors_bandit_precision`` (the search's estimate), ``anchors_meets_threshold`` (1.0 when
     a rule was validated; 0.0 when none was and the most precise rule seen is shown) and
     ``anchors_samples`` (model evaluations the search spent).
+
+    ``max_anchor_size`` (default 5; None = every feature) keeps rules readable; the search
+    also stops growing rules once ``max_samples`` model evaluations are spent.
     """
     x = as_row(x)
     _, prediction = prediction_dict(model, x, dataset)
     target = int(prediction["class_index"])
     rng = make_rng(random_state)
     X = np.asarray(dataset.X, dtype=float)
-    predicates = build_predicates(x, dataset, quartile_edges(dataset))
+    predicates = build_predicates(x, dataset)
     sampler = AnchorSampler(model, X, predicates, target, rng)
     result = beam_search(
         sampler, threshold=threshold, delta=delta, epsilon=epsilon, beam_width=beam_width,
-        batch_size=batch_size, max_anchor_size=max_anchor_size or len(dataset.features),
+        batch_size=batch_size, max_anchor_size=max_anchor_size or len(predicates),
+        max_samples=max_samples,
     )
     # An independent stream for the fresh estimate: the search's estimates are selection-biased.
     fresh = AnchorSampler(model, X, predicates, target, make_rng(int(rng.integers(2**32))))
@@ -188,7 +201,8 @@ def explain_anchors(
                            predicted_class_name=prediction["class_name"])
     params = {"threshold": threshold, "delta": delta, "epsilon": epsilon,
               "beam_width": beam_width, "batch_size": batch_size,
-              "max_anchor_size": max_anchor_size, "fresh_samples": fresh_samples}
+              "max_anchor_size": max_anchor_size, "max_samples": max_samples,
+              "fresh_samples": fresh_samples}
     metrics = {
         "anchors_precision": precision,
         "anchors_coverage": coverage,

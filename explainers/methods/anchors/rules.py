@@ -19,6 +19,12 @@ class Predicate:
     op: str
     value: float
 
+    @property
+    def slot(self) -> tuple[int, str]:
+        """(feature, side): a rule holds at most one predicate per slot."""
+        side = "low" if self.op in (">", ">=") else "high" if self.op == "<=" else "is"
+        return self.feature, side
+
     def holds(self, column: np.ndarray) -> np.ndarray:
         if self.op == ">":
             return column > self.value
@@ -29,21 +35,42 @@ class Predicate:
         return np.round(column) == self.value
 
 
-def build_predicates(
-    x: np.ndarray, dataset: TabularDataset, edges: list[np.ndarray]
-) -> list[Predicate]:
-    """For each feature, the bounds of x's quartile bin (numeric) or x's category."""
+def build_predicates(x: np.ndarray, dataset: TabularDataset) -> list[Predicate]:
+    """Per numeric feature, the bounds of x's quartile bin and of x's quartile bin *within*
+    that bin (a finer level, which matters for skewed features: "capital gain > 0" covers
+    most gains, "capital gain > 7,298" is what makes a prediction); per categorical feature,
+    x's category."""
+    X = np.asarray(dataset.X, dtype=float)
     predicates = []
-    for j, (feature, e) in enumerate(zip(dataset.features, edges, strict=True)):
+    for j, feature in enumerate(dataset.features):
         if feature.kind == "categorical":
             predicates.append(Predicate(j, "==", float(round(x[j]))))
             continue
-        b = int(np.searchsorted(e, x[j], side="left"))
-        if b > 0:
-            predicates.append(_lower_bound(j, feature, float(e[b - 1])))
-        if b < len(e):
-            predicates.append(_upper_bound(j, feature, float(e[b])))
-    return predicates
+        bounds: set[tuple[str, float]] = set()
+        column = X[:, j]
+        for _level in range(2):
+            low, high = _bin_around(column, x[j])
+            if low is not None:
+                bounds.add(("low", low))
+            if high is not None:
+                bounds.add(("high", high))
+            column = column[(column > (low if low is not None else -np.inf))
+                            & (column <= (high if high is not None else np.inf))]
+            if len(column) < 4:
+                break
+        for side, edge in sorted(bounds):
+            make = _lower_bound if side == "low" else _upper_bound
+            predicates.append(make(j, feature, edge))
+    return list(dict.fromkeys(predicates))
+
+
+def _bin_around(column: np.ndarray, value: float) -> tuple[float | None, float | None]:
+    """The quartile bin (low, high] of ``column`` that holds ``value`` (None = unbounded)."""
+    edges = np.unique(np.percentile(column, [25, 50, 75]))
+    b = int(np.searchsorted(edges, value, side="left"))
+    low = float(edges[b - 1]) if b > 0 else None
+    high = float(edges[b]) if b < len(edges) else None
+    return low, high
 
 
 def _lower_bound(j: int, feature: Feature, edge: float) -> Predicate:

@@ -1,0 +1,60 @@
+"""The anchor rule in words: IF ... AND ... THEN, precision and coverage as sentences."""
+
+from __future__ import annotations
+
+from explainers.base import Explanation, Provenance
+from explainers.render.rule import percent, render
+
+
+def make_rule(conditions, precision=0.96, coverage=0.12, predicted="<b>high</b>"):
+    return Explanation(
+        kind="rule", method="anchors", target=1,
+        prediction={"class_index": 1, "class_name": predicted, "probability": 0.9},
+        content={"conditions": conditions, "rule_text": "", "precision": precision,
+                 "coverage": coverage, "predicted_class_name": predicted},
+        provenance=Provenance("anchors", {}, 0, "abc", {}),
+    )
+
+
+AGE_RANGE = [
+    {"feature": "age", "label": "Age", "op": ">=", "value": 38.0,
+     "display": "Age is at least 38 years"},
+    {"feature": "age", "label": "Age", "op": "<=", "value": 45.0,
+     "display": "Age is at most 45 years"},
+    {"feature": "job", "label": "Job <i>", "op": "==", "value": 2.0,
+     "display": "Job <i> is Nurse & carer"},
+]
+
+
+def test_the_rule_reads_if_and_then_with_ranges_merged():
+    html = render(make_rule(AGE_RANGE))
+    assert html.index(">IF<") < html.index("Age is at least 38 years and at most 45 years")
+    assert html.index("45 years") < html.index(">AND<") < html.index("Job")
+    assert ">THEN</span> the AI predicts <strong>" in html
+
+
+def test_precision_and_coverage_are_plain_sentences():
+    html = render(make_rule(AGE_RANGE))
+    assert "In 96% of similar cases the AI predicts the same." in html
+    assert "The rule applies to 12% of people." in html
+    assert "applies to 12% of applicants" in render(make_rule(AGE_RANGE), population="applicants")
+
+
+def test_everything_is_escaped():
+    html = render(make_rule(AGE_RANGE))
+    assert "<i>" not in html and "<b>" not in html
+    assert "Job &lt;i&gt; is Nurse &amp; carer" in html
+    assert "&lt;b&gt;high&lt;/b&gt;" in html
+
+
+def test_an_empty_rule_says_the_prediction_holds_whatever_the_features():
+    html = render(make_rule([], precision=0.97, coverage=1.0))
+    assert "Whatever the features, the AI predicts" in html
+    assert "The rule applies to all people." in html
+
+
+def test_percentages_never_round_to_a_misleading_extreme():
+    assert percent(0.004) == "less than 1%"
+    assert percent(0.996) == "more than 99%"
+    assert percent(1.0) == "100%"
+    assert percent(0.0) == "0%"
