@@ -13,13 +13,7 @@ import numpy as np
 
 from explainers._common import make_provenance
 from explainers.base import Explanation, ExplanationKind
-
-
-class Prediction(TypedDict):
-    class_index: int
-    class_name: str
-    probability: float
-
+from explainers.kinds import Prediction
 
 # --- examples: "nearest_examples", "prototypes", "influence" ---------------------------------
 
@@ -50,7 +44,7 @@ class ExamplesContent(TypedDict, total=False):
 # --- counterfactual: "counterfactual_mad", "recourse", "diverse_counterfactuals" --------------
 
 
-# "from"/"to" are Python keywords, hence the functional TypedDict syntax.
+# "from" is a Python keyword, hence the functional TypedDict syntax.
 Change = TypedDict(
     "Change",
     {

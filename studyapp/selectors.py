@@ -52,7 +52,8 @@ def consort_counts(study: Study) -> dict[str, Any]:
     for row in rows:
         table[row["condition__name"]][row["status"]] = row["n"]
     totals = {s: sum(table[c][s] for c in table) for s in STATUS_ORDER}
-    return {"statuses": STATUS_ORDER, "conditions": table, "totals": totals}
+    return {"statuses": STATUS_ORDER, "labels": [s.label for s in Status],
+            "conditions": table, "totals": totals}
 
 
 # ----- assignment ------------------------------------------------------------------------

@@ -171,6 +171,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Researcher API (studies, participants, exports) and participant event log.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "StudyStatusEnum": "studyapp.models.Study.Status",
+        "ParticipantStatusEnum": "studyapp.models.Participant.Status",
+    },
 }
 
 CACHE_URL = os.getenv("CACHE_URL", "")

@@ -1,10 +1,10 @@
 """Cumulative-link (logit) mixed models by the Laplace approximation, like ``ordinal::clmm``.
 
-With flexible thresholds α_1 < ... < α_{J-1} and R's sign convention,
+With flexible thresholds alpha_1 < ... < alpha_{J-1} and R's sign convention,
 
-    P(Y <= j | u) = logit⁻¹(α_j - xβ - z'Λu),
+    P(Y <= j | u) = logit⁻¹(alpha_j - xβ - z'Λu),
 
-so a positive β shifts responses towards higher categories. All parameters (α, β, θ) are
+so a positive β shifts responses towards higher categories. All parameters (alpha, β, θ) are
 optimised together on the Laplace deviance; û comes from the same PIRLS engine as the GLMM.
 """
 
@@ -41,7 +41,7 @@ class CumulativeLogitFamily:
         self.lower = bounds[k]
 
     def _probability(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """P(Y = y | η) and the cut points α_y - η, α_{y-1} - η."""
+        """P(Y = y | η) and the cut points alpha_y - η, alpha_{y-1} - η."""
         a, b = self.upper - eta, self.lower - eta
         # In the upper tail 1 - F is the accurate side of the subtraction.
         upper_tail = b > 0
@@ -66,7 +66,7 @@ class CumulativeLogitFamily:
 
 
 class CumulativeLaplace:
-    """Laplace deviance of a CLMM as a function of (α, β, θ)."""
+    """Laplace deviance of a CLMM as a function of (alpha, β, θ)."""
 
     def __init__(self, model: ModelData) -> None:
         self.model = model

@@ -111,7 +111,8 @@ class CrossProducts:
 
     def _cross_coordinates(self) -> tuple[np.ndarray, np.ndarray]:
         """Row and column (within the rest) of each entry of Z1'WZ2, in computation order."""
-        rows, cols = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+        rows: list[np.ndarray] = [np.empty(0, np.int64)]
+        cols: list[np.ndarray] = [np.empty(0, np.int64)]
         p1 = self.terms[0].p
         for b in range(1, len(self.terms)):
             pairs, term = self.pairs[(0, b)], self.terms[b]
@@ -123,7 +124,7 @@ class CrossProducts:
 
     def _cross_values(self, w: np.ndarray) -> np.ndarray:
         """Values of Z1'WZ2 in computation order."""
-        vals = [np.empty(0)]
+        vals: list[np.ndarray] = [np.empty(0)]
         first = self.terms[0]
         for b in range(1, len(self.terms)):
             pairs, term = self.pairs[(0, b)], self.terms[b]

@@ -49,8 +49,8 @@ def minimize_bounded(fun: Objective, x0: np.ndarray, lower: np.ndarray,
     """
     counted = _Counted(fun)
     upper = np.full_like(lower, np.inf) if upper is None else upper
-    bounds = list(zip(np.where(np.isfinite(lower), lower, None),
-                      np.where(np.isfinite(upper), upper, None), strict=True))
+    bounds = [(float(lo) if np.isfinite(lo) else None, float(hi) if np.isfinite(hi) else None)
+              for lo, hi in zip(lower, upper, strict=True)]
     x0 = np.clip(np.asarray(x0, dtype=float), lower, upper)
     result = scipy.optimize.minimize(
         counted, x0, method="L-BFGS-B", jac=gradient, bounds=bounds,

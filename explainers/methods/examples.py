@@ -230,7 +230,8 @@ def explain_influence(
     in closed form with the exact L2-regularised Hessian of scikit-learn's objective
     (C * sum of log-losses + ||w||^2 / 2). ``dataset.X``/``dataset.y`` must be the training
     data. Score = predicted increase of -log p(predicted class | x) if the row were removed:
-    positive rows support the prediction, negative rows oppose it (often mislabelled ones).
+    positive rows support the prediction, negative rows oppose it. Rows the model gets wrong
+    have large loss gradients, so mislabelled training rows tend to appear at either end.
     """
     if not isinstance(dataset, TabularDataset) or dataset.y is None:
         raise TypeError("influence needs a TabularDataset with the training labels")

@@ -211,16 +211,23 @@ def explain_mean_abs_shap(
         def predict_target(rows: np.ndarray) -> np.ndarray:
             return np.asarray(model.predict_proba(rows))[:, target]
 
-        explainer = shap.KernelExplainer(predict_target, background, seed=random_state)
+        explainer = shap.KernelExplainer(predict_target, background)
         used = "kernel"
     rows = n_rows if n_rows is not None else (100 if used == "tree" else 25)
     sample = X[rng.choice(len(X), size=min(rows, len(X)), replace=False)]
     if used == "tree":
         values = np.asarray(explainer.shap_values(sample))
     else:
-        values = np.asarray(
-            explainer.shap_values(sample, nsamples=nsamples, l1_reg=False, silent=True)
-        )
+        # KernelExplainer samples coalitions from numpy's global generator (its seed argument
+        # is ignored): seed that for reproducibility and restore it afterwards.
+        state = np.random.get_state()
+        np.random.seed(0 if random_state is None else random_state)
+        try:
+            values = np.asarray(
+                explainer.shap_values(sample, nsamples=nsamples, l1_reg=False, silent=True)
+            )
+        finally:
+            np.random.set_state(state)
     if values.ndim == 3:  # (rows, features, classes)
         values = values[:, :, target]
     importance = np.abs(values).mean(axis=0)

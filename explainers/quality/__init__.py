@@ -73,8 +73,12 @@ def score_explanation(
     seeds: int = 5,
     top_k: int = 5,
     faithfulness_subsets: int = 50,
+    randomisation_seed: int = 0,
 ) -> dict[str, float]:
     """Compute the requested ``checks``, add them to ``explanation.metrics`` and return them.
+
+    ``random_state`` seeds the random draws of the checks; ``randomisation_seed`` seeds the
+    randomised-weights model copy, the same for every item of a study (so it is made once).
 
     Attribution explanations support every check; rule explanations only "seeds" (their
     precision and coverage are already in their metrics). Unknown checks raise ValueError.
@@ -89,7 +93,7 @@ def score_explanation(
         scores |= seed_variation(explanation, model, x, dataset, seeds=seeds, top=top_k)
     if explanation.kind == "attribution":
         scores |= _attribution_scores(
-            explanation, model, x, dataset, checks=checks, rng=rng, random_state=random_state,
+            explanation, model, x, dataset, checks=checks, rng=rng, randomisation_seed=randomisation_seed,
             stability_samples=stability_samples, stability_radius=stability_radius,
             faithfulness_subsets=faithfulness_subsets,
         )
@@ -105,7 +109,7 @@ def _attribution_scores(
     *,
     checks: Sequence[str],
     rng: np.random.Generator,
-    random_state: int | None,
+    randomisation_seed: int,
     stability_samples: int,
     stability_radius: float,
     faithfulness_subsets: int,
@@ -129,6 +133,6 @@ def _attribution_scores(
         )
     if "randomisation" in checks:
         scores["randomisation_rank_correlation"] = randomisation_check(
-            explanation, model, x, dataset, random_state=random_state
+            explanation, model, x, dataset, random_state=randomisation_seed
         )
     return scores

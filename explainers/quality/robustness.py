@@ -105,21 +105,41 @@ def seed_variation(
     }
 
 
+def randomised_copy(model: Any, dataset: TabularDataset, *, random_state: int) -> Any:
+    """The randomised-weights copy of ``model`` for this seed, made once and reused.
+
+    Copies are cached by the identity of the model and background (a few at a time): a study
+    checks hundreds of items against the same copy, and making one costs a deep copy.
+    """
+    key = (id(model), id(dataset.X), random_state)
+    cached = _RANDOMISED.get(key)
+    if cached is not None and cached[0] is model and cached[1] is dataset.X:
+        return cached[2]
+    scrambled = randomise_weights(model, random_state=random_state,
+                                  background=np.asarray(dataset.X, dtype=float))
+    if len(_RANDOMISED) >= 4:
+        _RANDOMISED.pop(next(iter(_RANDOMISED)))
+    _RANDOMISED[key] = (model, dataset.X, scrambled)
+    return scrambled
+
+
+_RANDOMISED: dict[tuple[int, int, int], tuple[Any, Any, Any]] = {}
+
+
 def randomisation_check(
     explanation: Explanation,
     model: Any,
     x: np.ndarray,
     dataset: TabularDataset,
     *,
-    random_state: int | None,
+    random_state: int = 0,
 ) -> float:
     """Adebayo et al. (2018): Spearman correlation of |attributions| for the real model and
     for a copy with randomised weights (same input, method and seed). Low passes: the
     explanation depends on what the model learned; high fails. Tree splits are redrawn too
-    (see :func:`explainers.models.randomise_weights`).
+    (see :func:`explainers.models.randomise_weights`). ``random_state`` seeds the copy.
     """
-    scrambled = randomise_weights(model, random_state=random_state,
-                                  background=np.asarray(dataset.X, dtype=float))
+    scrambled = randomised_copy(model, dataset, random_state=random_state)
     other = rerun(explanation, scrambled, x, dataset,
                   random_state=explanation.provenance.random_state)
     return rank_correlation(np.abs(attribution_vector(explanation)),

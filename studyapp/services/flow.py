@@ -218,7 +218,8 @@ def questionnaire_submit(*, participant: Participant, answers: Any) -> Participa
     """Validate and store every questionnaire answer, then complete the participant."""
     participant = _lock(participant)
     _expect_stage(participant, Stage.QUESTIONNAIRE)
-    rows = questionnaire_answers_validate(participant.study, answers)
+    rows = questionnaire_answers_validate(participant.study, answers,
+                                          saw_ai=participant.condition.show_ai)
     QuestionnaireAnswer.objects.bulk_create([
         QuestionnaireAnswer(participant=participant, questionnaire=q, item=i, value=v)
         for q, i, v in rows])

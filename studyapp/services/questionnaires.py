@@ -50,11 +50,13 @@ class QuestionItem:
         return list(range(self.low, self.high + 1))
 
 
-def questionnaire_items(study: Study) -> list[QuestionItem]:
+def questionnaire_items(study: Study, *, saw_ai: bool = True) -> list[QuestionItem]:
+    """The questionnaire fields; scales about the AI are asked only of those who saw it."""
     items: list[QuestionItem] = []
     for entry in study.spec.get("questionnaires", []):
         if isinstance(entry, str):
-            items.extend(_scale_items(entry))
+            if saw_ai:
+                items.extend(_scale_items(entry))
         else:
             free = entry["free_text"]
             items.append(QuestionItem(questionnaire="text", item=free["name"],
@@ -80,10 +82,11 @@ def _scale_items(name: str) -> list[QuestionItem]:
     ]
 
 
-def questionnaire_answers_validate(study: Study, form: Any) -> list[tuple[str, str, str]]:
+def questionnaire_answers_validate(study: Study, form: Any, *, saw_ai: bool = True
+                                   ) -> list[tuple[str, str, str]]:
     """(questionnaire, item, value) rows for every answer; ParticipantError on any bad one."""
     rows: list[tuple[str, str, str]] = []
-    for question in questionnaire_items(study):
+    for question in questionnaire_items(study, saw_ai=saw_ai):
         raw = (form.get(question.field) or "").strip()
         if not raw:
             if question.required:

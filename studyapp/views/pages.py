@@ -26,7 +26,8 @@ def page_context(request: HttpRequest, study: Study, participant: Participant,
         return "participant/trial.html", {**base, **_trial(participant)}
     if participant.stage == Stage.QUESTIONNAIRE:
         return "participant/questionnaire.html", {
-            **base, "questions": questionnaire_items(study), "posted": request.POST}
+            **base, "questions": questionnaire_items(study, saw_ai=participant.condition.show_ai),
+            "saw_ai": participant.condition.show_ai}
     if participant.stage == Stage.COMPREHENSION:
         return "participant/comprehension.html", {
             **base, "questions": study.spec["comprehension"]["questions"],

@@ -13,21 +13,21 @@ import scipy.stats
 
 from analysis.power import LogisticDesign, power_curve, sample_size_for, simulate_power
 
-NULL = LogisticDesign(n_participants=30, n_items=10, effect=0.0, participant_sd=0.8,
+NULL = LogisticDesign(n_participants=24, n_items=8, effect=0.0, participant_sd=0.8,
                       item_sd=0.4)
 
 
 def test_under_no_effect_the_rejection_rate_is_near_alpha() -> None:
-    result = simulate_power(NULL, n_sims=60, alpha=0.05, seed=11)
-    interval = scipy.stats.binomtest(result.n_rejected, 60).proportion_ci(0.99, "exact")
+    result = simulate_power(NULL, n_sims=50, alpha=0.05, seed=11)
+    interval = scipy.stats.binomtest(result.n_rejected, 50).proportion_ci(0.99, "exact")
     assert interval.low <= 0.05 <= interval.high
     assert result.n_failed == 0
     assert abs(np.mean(result.estimates)) < 0.15  # unbiased around the true 0
 
 
 def test_power_rises_with_the_number_of_participants() -> None:
-    design = replace(NULL, effect=0.9)
-    curve = power_curve(design, [8, 48], n_sims=20, seed=5)
+    design = replace(NULL, effect=1.2)
+    curve = power_curve(design, [6, 40], n_sims=20, seed=5)
     small, large = curve["power"].tolist()
     assert large > small + 0.3
     assert large >= 0.8
@@ -65,8 +65,8 @@ def test_a_within_design_with_random_slopes_simulates_both_conditions_per_partic
 
 
 def test_sample_size_search_returns_the_smallest_size_reaching_the_target() -> None:
-    design = replace(NULL, effect=1.2, n_items=8)
-    n, table = sample_size_for(design, 0.7, low=4, high=64, n_sims=10, seed=3)
+    design = replace(NULL, effect=1.2, n_items=10, within=True)
+    n, table = sample_size_for(design, 0.7, low=4, high=32, n_sims=6, seed=3)
     powers = dict(zip(table["n_participants"], table["power"], strict=True))
     assert powers[n] >= 0.7
     assert all(p < 0.7 for size, p in powers.items() if size < n)

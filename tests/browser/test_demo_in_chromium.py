@@ -128,6 +128,11 @@ def test_the_study_reads_on_a_phone_and_works_by_keyboard(browser, live_server, 
 def test_the_researcher_dashboard_shows_live_counts(browser, live_server, demo, owner):
     from django.test import Client
 
+    from studyapp.services import enrolment
+
+    for n in range(7):
+        enrolment.participant_enrol(study=demo, recruitment=enrolment.Recruitment(
+            source="prolific", external_id=f"DASH{n}"))
     client = Client()
     client.force_login(owner)
     cookie = client.cookies["sessionid"].value
@@ -137,5 +142,6 @@ def test_the_researcher_dashboard_shows_live_counts(browser, live_server, demo, 
     page = context.new_page()
     page.goto(f"/r/{demo.slug}/")
     assert page.locator("#consort").is_visible()
+    assert page.locator("#consort tfoot td").first.inner_text() == "7"
     _shot(page, "researcher-dashboard")
     context.close()

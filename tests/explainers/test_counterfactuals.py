@@ -271,3 +271,23 @@ def test_recourse_never_moves_beyond_the_data_even_when_the_bounds_allow_it(cred
     assert space.grids[0].max() <= credit.X[:, 0].max()
     (cf,) = explain("recourse", logistic, x, dataset=data).content["counterfactuals"]
     assert cf["cost"] > 0 and cf["values"][0] <= credit.X[:, 0].max()
+
+
+def test_bisection_brings_a_searched_counterfactual_closer_without_losing_the_flip(credit):
+    forest = RandomForestClassifier(30, max_depth=5, random_state=0).fit(credit.X, credit.y)
+    x = _denied_row(forest, credit, near=False)
+    space = action_space(credit, x, actionable=False)
+    flips = flip_test(forest, 0, None)
+
+    def score(rows):
+        return forest.predict_proba(rows)[:, 1]
+
+    coarse = greedy_search(space, flips, score, cost="mad_l1")
+    fine = greedy_search(space, flips, score, cost="mad_l1", refine=True)
+    assert coarse is not None and fine is not None and flips(fine[None])[0]
+    assert total_cost(space, fine, "mad_l1") <= total_cost(space, coarse, "mad_l1")
+    # Oracle: just short of each refined numeric change (1% of the way back), no flip.
+    for j in np.flatnonzero((fine != x) & (space.n_categories == 0) & ~space.integer):
+        closer = fine.copy()
+        closer[j] = fine[j] - 0.01 * (fine[j] - x[j])
+        assert not flips(closer[None])[0]

@@ -120,3 +120,22 @@ def test_counterfactual_summary_counts_only_feasible_changes(data):
     assert all(0 < c["share_changed"] <= 1 for c in changes.values())
     assert e.metrics["recourse_rate"] > 0.5
     assert sum(c["share_changed"] for c in changes.values()) >= 1 - 1e-12
+
+
+def test_kernel_mean_abs_shap_is_reproducible_from_its_seed(data):
+    model = LogisticRegression(max_iter=1000).fit(data.X, data.y)
+    runs = [
+        explain(
+            "mean_abs_shap",
+            model,
+            data.X[0],
+            dataset=data,
+            random_state=7,
+            n_rows=4,
+            n_background=10,
+            nsamples=20,
+        )
+        for _ in range(2)
+    ]
+    assert runs[0].content["shap_explainer"] == "kernel"
+    assert runs[0].fingerprint == runs[1].fingerprint

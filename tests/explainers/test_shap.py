@@ -158,3 +158,28 @@ def test_linear_shap_reads_through_a_scaling_pipeline_and_refuses_trees():
     assert total == pytest.approx(float(log_odds(e.prediction["probability"])), abs=1e-6)
     with pytest.raises(ValueError, match="decision_function|affine"):
         explain("linear_shap", people_forest().model, x, dataset=c.dataset)
+
+
+def test_our_kernel_estimator_is_exact_when_it_can_enumerate_every_coalition():
+    # Oracle: the brute-force Shapley values (6 features: 62 coalitions fit the budget).
+    c = people_forest()
+    data = small_background(c.dataset, 30)
+    for x in c.X_test[:2]:
+        e = explain("kernel_shap", c.model, x, dataset=data, random_state=0, engine="own")
+        phi, base = brute_force_shapley(lambda X, t=e.target: c.model.predict_proba(X)[:, t],
+                                        x, data.X)
+        np.testing.assert_allclose(attribution_vector(e), phi, atol=1e-9)
+        assert e.content["base_value"] == pytest.approx(base)
+
+
+def test_our_kernel_estimator_agrees_with_exact_tree_shap_when_it_has_to_sample():
+    # Oracle: exact TreeSHAP; 20 features, 1024 coalitions out of about a million.
+    c = breast_cancer_forest_20()
+    data = small_background(c.dataset, 30)
+    errors = []
+    for x in c.X_test[:3]:
+        exact = attribution_vector(explain("tree_shap", c.model, x, dataset=data))
+        ours = explain("kernel_shap", c.model, x, dataset=data, random_state=0, engine="own",
+                       nsamples=1024)
+        errors.append(np.abs(attribution_vector(ours) - exact).mean())
+    assert np.mean(errors) < 0.01

@@ -283,3 +283,15 @@ def test_pages_are_not_cached_by_the_browser(study):
     walker = Walker(study)
     walker.enter()
     assert "no-cache" in walker.page()["Cache-Control"]
+
+
+def test_participants_who_never_saw_the_ai_are_not_asked_to_rate_it(study):
+    study.conditions.exclude(name="no_ai").update(is_open=False)
+    walker = Walker(study)
+    walker.to_trials()
+    walker.finish_trials()
+    page = walker.page()
+    assert b"I am wary of the AI." not in page.content
+    assert b"Anything you would like to tell us" in page.content
+    walker.post("questionnaire", text_comments="")
+    assert walker.participant.status == "completed"

@@ -57,18 +57,24 @@ class AnchorSampler:
         self.stats: dict[Anchor, tuple[int, int]] = {}
         self.samples_used = 0
         self._masks = [satisfies(X, [p]) for p in predicates]
+        self._pools: dict[tuple[int, tuple[int, ...]], np.ndarray] = {}
 
     def draw(self, anchor: Anchor, n: int) -> np.ndarray:
         """``n`` background rows with each anchored feature redrawn from values obeying A."""
-        rows = self.X[self.rng.integers(0, len(self.X), n)].copy()
+        rows = self.X[self.rng.integers(0, len(self.X), n)]
         for feature in sorted({self.predicates[i].feature for i in anchor}):
-            mask = np.ones(len(self.X), dtype=bool)
-            for i in anchor:
-                if self.predicates[i].feature == feature:
-                    mask &= self._masks[i]
-            pool = self.X[mask, feature]
+            pool = self._pool(feature, tuple(i for i in anchor
+                                             if self.predicates[i].feature == feature))
             rows[:, feature] = pool[self.rng.integers(0, len(pool), n)]
         return rows
+
+    def _pool(self, feature: int, on_feature: tuple[int, ...]) -> np.ndarray:
+        """Background values of ``feature`` obeying the given predicates (cached)."""
+        key = (feature, on_feature)
+        if key not in self._pools:
+            mask = np.logical_and.reduce([self._masks[i] for i in on_feature])
+            self._pools[key] = self.X[mask, feature]
+        return self._pools[key]
 
     def _keeps(self, anchors: list[Anchor], n: int) -> np.ndarray:
         """Per anchor, how many of ``n`` fresh samples keep the prediction (one model call)."""

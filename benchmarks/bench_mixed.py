@@ -1,0 +1,224 @@
+"""Mixed-model fit times and agreement: analysis.mixed vs statsmodels vs lme4 (Rscript).
+
+    .venv/bin/python benchmarks/bench_mixed.py [--quick] [--no-r] [--workers 2]
+
+Prints one table (seconds per fit, ratios, largest absolute differences from lme4) and the
+power-simulation figure. A benchmark, not a test: nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from analysis.mixed import MixedResults, glmer, lmer
+from analysis.power import LogisticDesign, simulate_power
+
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "analysis" / "fixtures"
+
+
+# ----- data ---------------------------------------------------------------------------------
+def insteval_like(seed: int = 1, n_students: int = 2972, n_instructors: int = 1128,
+                  n_rows: int = 73421) -> pd.DataFrame:
+    """Ratings of instructors by students, crossed, shaped like lme4's InstEval."""
+    rng = np.random.default_rng(seed)
+    s = rng.integers(0, n_students, n_rows)
+    d = rng.integers(0, n_instructors, n_rows)
+    dept = rng.integers(0, 14, n_instructors)[d]
+    service = rng.integers(0, 2, n_rows)
+    y = (3.2 + 0.1 * service + 0.05 * (dept % 5) + rng.normal(0, 0.32, n_students)[s]
+         + rng.normal(0, 0.52, n_instructors)[d] + rng.normal(0, 1.18, n_rows))
+    return pd.DataFrame({"y": y, "s": [f"s{k}" for k in s], "d": [f"d{k}" for k in d],
+                         "dept": [f"t{k:02d}" for k in dept], "service": service.astype(str)})
+
+
+def crossed_logistic(seed: int = 1, n_participants: int = 1000,
+                     n_items: int = 40) -> pd.DataFrame:
+    """Participants x items; a within 0/1 predictor x with a random slope; a between condition."""
+    rng = np.random.default_rng(seed)
+    p = np.repeat(np.arange(n_participants), n_items)
+    i = np.tile(np.arange(n_items), n_participants)
+    condition = np.where(p % 2 == 0, "ai", "control")
+    x = rng.integers(0, 2, len(p)).astype(float)
+    eta = (0.3 + 0.4 * (condition == "ai") + 0.5 * x + rng.normal(0, 0.8, n_participants)[p]
+           + rng.normal(0, 0.5, n_participants)[p] * x + rng.normal(0, 0.6, n_items)[i])
+    correct = (rng.random(len(p)) < 1 / (1 + np.exp(-eta))).astype(int)
+    return pd.DataFrame({"correct": correct, "participant": [f"p{k}" for k in p],
+                         "item": [f"i{k}" for k in i], "condition": condition, "x": x})
+
+
+# ----- fitting ------------------------------------------------------------------------------
+@dataclass
+class Case:
+    """One model on one data set."""
+
+    name: str
+    data: pd.DataFrame
+    formula: str
+    family: str  # "gaussian" or "binomial"
+    r_formula: str
+    statsmodels: Callable[[pd.DataFrame], float] | None = None
+    note: str = ""
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - start, value
+
+
+def _ours(case: Case) -> tuple[float, MixedResults]:
+    """Best of three for quick fits (first-call costs are not the fit's), else one run."""
+    def fit() -> MixedResults:
+        if case.family == "binomial":
+            return glmer(case.formula, case.data)
+        return lmer(case.formula, case.data)
+
+    seconds, result = _timed(fit)
+    if seconds < 2.0:
+        seconds = min([seconds] + [_timed(fit)[0] for _ in range(2)])
+    return seconds, result
+
+
+R_FIT = """
+suppressMessages({library(lme4); library(jsonlite)})
+args <- commandArgs(TRUE)
+d <- read.csv(args[1], stringsAsFactors = TRUE)
+f <- as.formula(args[2])
+fit_it <- function() if (args[3] == "binomial") glmer(f, d, family = binomial) else lmer(f, d)
+t <- system.time(fit <- fit_it())
+if (t["elapsed"] < 2) t <- system.time(fit <- fit_it())  # second run, like ours: no warm-up
+cat(toJSON(list(seconds = unname(t["elapsed"]), fixed = unname(fixef(fit)),
+                sdcor = as.data.frame(VarCorr(fit))$sdcor), digits = NA, auto_unbox = TRUE))
+"""
+
+
+def _lme4(case: Case, workdir: Path) -> dict[str, Any] | None:
+    """Fit with lme4 through Rscript; None when R is unavailable or fails."""
+    csv = workdir / f"{case.name.replace(' ', '_')}.csv"
+    case.data.to_csv(csv, index=False)
+    script = workdir / "fit.R"
+    script.write_text(R_FIT)
+    run = subprocess.run(["Rscript", str(script), str(csv), case.r_formula, case.family],
+                         capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        print(f"  lme4 failed on {case.name}: {run.stderr.strip()[-200:]}", file=sys.stderr)
+        return None
+    return dict(json.loads(run.stdout.strip().splitlines()[-1]))
+
+
+def _statsmodels_sleepstudy(data: pd.DataFrame) -> float:
+    import statsmodels.formula.api as smf
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seconds, _ = _timed(lambda: smf.mixedlm("Reaction ~ Days", data, groups="Subject",
+                                                 re_formula="~Days").fit(reml=True))
+    return seconds
+
+
+def _statsmodels_crossed(data: pd.DataFrame) -> float:
+    """Crossed intercepts in MixedLM: one all-encompassing group, variance components."""
+    import statsmodels.formula.api as smf
+
+    frame = data.assign(one=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        seconds, _ = _timed(lambda: smf.mixedlm(
+            "y ~ service * dept", frame, groups="one", re_formula="0",
+            vc_formula={"s": "0 + C(s)", "d": "0 + C(d)"}).fit(reml=True))
+    return seconds
+
+
+# ----- report -------------------------------------------------------------------------------
+def _row(case: Case, use_r: bool, workdir: Path) -> dict[str, Any]:
+    seconds, fit = _ours(case)
+    row: dict[str, Any] = {"model": case.name, "rows": len(case.data), "ours_s": seconds,
+                           "converged": fit.converged}
+    if case.statsmodels is not None:
+        row["statsmodels_s"] = case.statsmodels(case.data)
+        row["sm/ours"] = row["statsmodels_s"] / seconds
+    ref = _lme4(case, workdir) if use_r else None
+    if ref is not None:
+        row["lme4_s"] = ref["seconds"]
+        row["lme4/ours"] = ref["seconds"] / seconds
+        row["max|dβ|"] = float(np.max(np.abs(fit.params.to_numpy() - np.array(ref["fixed"]))))
+        ours_sd = fit.random_effects["sd_or_cor"].to_numpy()
+        row["max|dsd|"] = float(np.max(np.abs(ours_sd - np.array(ref["sdcor"]))))
+    if case.note:
+        print(f"  note ({case.name}): {case.note}")
+    return row
+
+
+def _cases(quick: bool) -> list[Case]:
+    sleep = pd.read_csv(FIXTURES / "sleepstudy.csv")
+    n_p = 300 if quick else 1000
+    logistic = crossed_logistic(n_participants=n_p)
+    inst = insteval_like(n_rows=20000, n_students=800, n_instructors=300) if quick \
+        else insteval_like()
+    small = insteval_like(seed=2, n_students=100, n_instructors=40, n_rows=2000)
+    return [
+        Case("sleepstudy LMM", sleep, "Reaction ~ Days + (Days | Subject)", "gaussian",
+             "Reaction ~ Days + (Days | Subject)", _statsmodels_sleepstudy),
+        Case(f"{n_p}x40 logistic (1|p)+(1|i)", logistic,
+             "correct ~ condition + x + (1 | participant) + (1 | item)", "binomial",
+             "correct ~ condition + x + (1 | participant) + (1 | item)",
+             note="statsmodels has no Laplace binomial GLMM (BinomialBayesMixedGLM is "
+                  "variational Bayes), so no statsmodels column"),
+        Case(f"{n_p}x40 logistic (1+x|p)+(1|i)", logistic,
+             "correct ~ condition + x + (1 + x | participant) + (1 | item)", "binomial",
+             "correct ~ condition + x + (1 + x | participant) + (1 | item)"),
+        Case("InstEval-like LMM", inst, "y ~ service * dept + (1 | s) + (1 | d)", "gaussian",
+             "y ~ service * dept + (1 | s) + (1 | d)",
+             note="statsmodels MixedLM is timed on the small crossed set only (next row)"),
+        Case("small crossed LMM 100x40", small, "y ~ service * dept + (1 | s) + (1 | d)",
+             "gaussian", "y ~ service * dept + (1 | s) + (1 | d)", _statsmodels_crossed),
+    ]
+
+
+def _power_benchmark(workers: int, quick: bool) -> None:
+    design = LogisticDesign(n_participants=200, n_items=20, effect=0.4)
+    n_sims = 40 if quick else 200
+    seconds, result = _timed(lambda: simulate_power(design, n_sims=n_sims, seed=1,
+                                                    workers=workers))
+    print(f"\nPower: {n_sims} simulations of a 200-participant x 20-item logistic GLMM "
+          f"(effect 0.4 log-odds, between) on {workers} worker(s): {seconds:.1f} s "
+          f"({seconds / n_sims:.2f} s per simulation); power {result.power:.3f} "
+          f"(MC SE {result.mc_se:.3f}), {result.n_failed} failed fits")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller data, fewer sims")
+    parser.add_argument("--no-r", action="store_true", help="skip the lme4 column")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    use_r = not args.no_r and shutil.which("Rscript") is not None
+    if not use_r:
+        print("lme4 column skipped: Rscript not found (or --no-r)")
+    lmer("Reaction ~ Days + (Days | Subject)", pd.read_csv(FIXTURES / "sleepstudy.csv"))
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [_row(case, use_r, Path(tmp)) for case in _cases(args.quick)]
+    table = pd.DataFrame(rows).set_index("model")
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table.to_string(float_format=lambda v: f"{v:.3g}"))
+    _power_benchmark(args.workers, args.quick)
+
+
+if __name__ == "__main__":
+    main()
