@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
@@ -64,6 +65,7 @@ class StudyAdmin(OwnStudiesMixin, admin.ModelAdmin):
                        "preparation_error", "created_at", "updated_at"]
     inlines = [ConditionInline, StudyAccessInline]
     actions = ["export_yaml"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request: HttpRequest, obj: Study, form: Any, change: bool) -> None:
         if not change:

@@ -38,6 +38,8 @@ def study_for_user(user: AbstractBaseUser | AnonymousUser, slug: str, *,
 
 
 def can_edit(user: AbstractBaseUser | AnonymousUser, study: Study) -> bool:
+    if not user.is_authenticated:
+        return False
     if getattr(user, "is_superuser", False) or study.owner_id == user.pk:
         return True
     return StudyAccess.objects.filter(study=study, user_id=user.pk,

@@ -107,7 +107,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "explainlab.sqlite3",
+            "NAME": str(VAR_DIR / "explainlab.sqlite3"),
             # IMMEDIATE makes concurrent enrolments queue for the write lock instead of
             # failing with "database is locked" halfway through a transaction.
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},

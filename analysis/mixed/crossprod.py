@@ -138,8 +138,8 @@ class CrossProducts:
     def block_values(term: RandomTerm, w: np.ndarray) -> np.ndarray:
         """Diagonal blocks Z_k'WZ_k of one term: (levels, p, p)."""
         if term.p == 1:  # one bincount, no index bookkeeping
-            return np.bincount(term.codes, w * term.matrix[:, 0],
-                               minlength=term.n_levels).reshape(-1, 1, 1)
+            x = term.matrix[:, 0]
+            return np.bincount(term.codes, w * x * x, minlength=term.n_levels).reshape(-1, 1, 1)
         out = np.empty((term.n_levels, term.p, term.p))
         for i, j in _upper_pairs(term.p):
             vals = np.bincount(term.codes, w * term.matrix[:, i] * term.matrix[:, j],

@@ -36,7 +36,7 @@ def render(explanation: Explanation, *, top_k: int = 5, threshold: float = 0.1) 
         side = "for" if positive else "against"
         spans.append(
             f'<mark class="xl-word xl-{"pos" if positive else "neg"}" style="{style}" '
-            f'title="{side} {name}: {weight:+.3f}">{text}<sup>{marker}</sup></mark>'
+            f'title="{side} {name}: {_signed(weight)}">{text}<sup>{marker}</sup></mark>'
         )
     towards = [w for w in words if w["weight"] > 0][:top_k]
     against = [w for w in words if w["weight"] < 0][:top_k]
@@ -53,9 +53,11 @@ def _list(title: str, words: list[dict[str, float | str]]) -> str:
     if not words:
         return ""
     items = "".join(
-        f"<li>{escape(str(w['word']))} ({float(w['weight']):+.3f})</li>".replace("-", MINUS, 1)
-        if float(w["weight"]) < 0
-        else f"<li>{escape(str(w['word']))} ({float(w['weight']):+.3f})</li>"
-        for w in words
+        f"<li>{escape(str(w['word']))} ({_signed(float(w['weight']))})</li>" for w in words
     )
     return f'<h4>{title}</h4><ul class="xl-words">{items}</ul>'
+
+
+def _signed(value: float) -> str:
+    """The value with its sign; negatives get a true minus sign (read aloud as "minus")."""
+    return f"{'+' if value >= 0 else MINUS}{abs(value):.3f}"

@@ -19,16 +19,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from analysis.questionnaires import score
 from analysis.schema import EVENT_COLUMNS, PARTICIPANT_COLUMNS, TRIAL_COLUMNS, Column
 from experiments.spec import dump_spec
 from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, Study, Trial
-import pandas as pd
-
-from analysis.questionnaires import score
 from studyapp.services.questionnaires import questionnaire_items, study_scales
 
 Row = dict[str, Any]

@@ -113,7 +113,8 @@ def comprehension_submit(*, participant: Participant, answers: dict[str, str]) -
     wrong = [q["id"] for q in questions if answers.get(q["id"]) != q["answer"]]
     participant.comprehension_attempts += 1
     participant.save(update_fields=["comprehension_attempts"])
-    _event(participant, "comprehension", "comprehension", attempt=participant.comprehension_attempts,
+    _event(participant, "comprehension", "comprehension",
+           attempt=participant.comprehension_attempts,
            wrong=wrong)
     if not wrong:
         _start_trials(participant)

@@ -73,7 +73,7 @@ def study_scales(study: Study) -> list[Questionnaire]:
 
 def _scale_items(name: str) -> list[QuestionItem]:
     scale = SCALES[name]
-    low_label, high_label = (scale.anchors + ("", ""))[:2] if scale.anchors else ("", "")
+    low_label, high_label = ((*scale.anchors, "", ""))[:2] if scale.anchors else ("", "")
     return [
         QuestionItem(questionnaire=scale.name, item=item.key, text=item.render("the AI"),
                      kind="likert", low=scale.scale_min, high=scale.scale_max,

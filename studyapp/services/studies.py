@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from experiments.spec import SpecError, parse_spec, spec_hash
@@ -15,7 +15,7 @@ from studyapp.services.errors import StudyConfigError
 _POOL_SECTIONS = ("scenario", "trials")
 
 
-def study_load_spec(*, text: str, owner: AbstractBaseUser) -> tuple[Study, bool]:
+def study_load_spec(*, text: str, owner: User) -> tuple[Study, bool]:
     """Create or update the study a YAML spec describes; returns ``(study, created)``.
 
     All or nothing: a bad spec raises StudyConfigError naming the field, and the database is
@@ -60,7 +60,7 @@ def _study_fields(spec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _create(spec: dict[str, Any], owner: AbstractBaseUser) -> Study:
+def _create(spec: dict[str, Any], owner: User) -> Study:
     study = Study.objects.create(slug=spec["slug"], owner=owner, **_study_fields(spec))
     _sync_conditions(study, spec)
     return study

@@ -42,7 +42,8 @@ def test_the_hash_ignores_key_order_and_yaml_formatting():
     (lambda s: s.pop("slug"), "spec: 'slug' is a required property"),
     (lambda s: s.update(slug="Bad Slug!"), "slug:"),
     (lambda s: s.update(colour="blue"), "spec: Additional properties"),
-    (lambda s: s["conditions"][2]["explanation"].update(method=""), "conditions[2].explanation.method"),
+    (lambda s: s["conditions"][2]["explanation"].update(method=""),
+     "conditions[2].explanation.method"),
     (lambda s: s["conditions"].append({"name": "ai"}), "conditions[4].name: duplicate"),
     (lambda s: s["trials"].update(count=0), "trials.count"),
     (lambda s: s["trials"].update(count="twelve"), "trials.count"),
@@ -72,7 +73,8 @@ def test_unknown_scenarios_and_methods_are_named_with_the_choices():
         validate_spec(demo_spec(), known_methods=["anchors"])
 
 
-@pytest.mark.parametrize("text", ["", "- a list\n- not a mapping", "slug: [unclosed", "x" * 300_000])
+@pytest.mark.parametrize("text", ["", "- a list\n- not a mapping", "slug: [unclosed",
+                                  "x" * 300_000])
 def test_garbage_is_refused_with_a_clear_message(text):
     with pytest.raises(SpecError, match="spec"):
         parse_spec(text)

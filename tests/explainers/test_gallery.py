@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from explainers import kinds_b
 from explainers.__main__ import main
@@ -75,7 +76,7 @@ def test_the_command_line_builds_the_gallery(tmp_path: Path, capsys):
 
 
 def test_every_payload_uses_exactly_the_keys_documented_in_kinds_b(tmp_path: Path):
-    shapes = {
+    shapes: dict[str, Any] = {
         "examples": kinds_b.ExamplesContent,
         "counterfactual": kinds_b.CounterfactualContent,
         "saliency": kinds_b.SaliencyContent,

@@ -194,6 +194,7 @@ def test_text_marks_words_with_sign_styles_and_lists_them():
         {"text": EVIL, "start": 6, "end": 30, "weight": -0.2},
     ]
     words = [
+        {"word": "well-made", "weight": 0.3, "count": 1},
         {"word": "great", "weight": 0.4, "count": 1},
         {"word": EVIL, "weight": -0.2, "count": 1},
     ]
@@ -211,6 +212,7 @@ def test_text_marks_words_with_sign_styles_and_lists_them():
     assert "solid" in str(marks[0]["style"]) and "wavy" in str(marks[1]["style"])
     text = "".join(tree.text)
     assert "great (+0.400)" in text and "(\u22120.200)" in text
+    assert "well-made (+0.300)" in text  # hyphens in words stay hyphens
 
 
 @pytest.mark.parametrize("summary", ["rules", "importance", "counterfactual_summary"])

@@ -3,6 +3,7 @@ and 200 bots with dropouts reconcile exactly with the export."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -30,10 +31,8 @@ def _arrive_together(url: str, pids: list[str], workers: int) -> list[int]:
     barrier = threading.Barrier(min(workers, len(pids)))
 
     def arrive(pid: str) -> int:
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             barrier.wait(timeout=5)
-        except threading.BrokenBarrierError:
-            pass
         response = requests.get(url, params={"PROLIFIC_PID": pid, "STUDY_ID": "S",
                                              "SESSION_ID": "X"}, timeout=60)
         return response.status_code

@@ -58,7 +58,7 @@ def test_the_reconciliation_catches_a_lost_and_a_doubled_answer(live_server, liv
     doubled = io.StringIO()
     writer = csv.DictWriter(doubled, fieldnames=list(rows[0]))
     writer.writeheader()
-    writer.writerows(rows[1:] + [rows[1]])  # first answer lost, second doubled
+    writer.writerows([*rows[1:], rows[1]])  # first answer lost, second doubled
     problems = reconcile(results, doubled.getvalue(),
                          lambda pid: participant_pseudonym(live_study, pid))
     assert len(problems) == 2
