@@ -58,7 +58,9 @@ def randomise_weights(
         if background is not None:
             _randomise_splits([t.tree_ for t in trees], _transformed(clone, background), rng)
     else:
-        raise TypeError(f"randomise_weights does not know how to randomise {type(final).__name__}")
+        raise NotImplementedError(
+            f"randomise_weights does not know how to randomise {type(final).__name__}"
+        )
     return clone
 
 

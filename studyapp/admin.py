@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.db import models
+from django import forms
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from experiments.spec import dump_spec
-from studyapp import selectors
+from experiments.spec import dump_spec, parse_spec
+from studyapp import selectors, tasks
 from studyapp.models import (
     Condition,
     Event,
@@ -21,6 +21,8 @@ from studyapp.models import (
     StudyAccess,
     Trial,
 )
+from studyapp.services import studies
+from studyapp.services.errors import StudyConfigError
 
 
 class OwnStudiesMixin:
@@ -44,10 +46,16 @@ class OwnStudiesMixin:
 
 
 class ConditionInline(admin.TabularInline):
+    """Conditions come from the spec; the one live switch is whether each one recruits."""
+
     model = Condition
     extra = 0
-    fields = ["name", "label", "position", "show_ai", "explanation_method",
-              "explanation_params", "cap", "is_open"]
+    can_delete = False
+    fields = ["name", "label", "show_ai", "explanation_method", "cap", "is_open"]
+    readonly_fields = ["name", "label", "show_ai", "explanation_method", "cap"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class StudyAccessInline(admin.TabularInline):
@@ -55,25 +63,86 @@ class StudyAccessInline(admin.TabularInline):
     extra = 0
 
 
+class StudyForm(forms.ModelForm):
+    """A study is edited as its YAML spec (study-as-code); validation names the field."""
+
+    spec_yaml = forms.CharField(
+        label="Specification (YAML)",
+        widget=forms.Textarea(attrs={"rows": 36, "cols": 110, "spellcheck": "false",
+                                     "style": "font-family: monospace"}),
+        help_text="The whole study: scenario, task, conditions, trials, questionnaires, "
+                  "recruitment codes and links. See examples/studies/ for complete specs.")
+
+    class Meta:
+        model = Study
+        fields = ["raw_ids_in_export"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        source = self.instance.spec if self.instance.pk else _example_spec()
+        self.fields["spec_yaml"].initial = dump_spec(source) if source else ""
+
+    def clean_spec_yaml(self) -> str:
+        text: str = self.cleaned_data["spec_yaml"]
+        try:
+            spec = studies.spec_parse(text)
+        except StudyConfigError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        if self.instance.pk and spec["slug"] != self.instance.slug:
+            raise forms.ValidationError(f"slug: a study's slug cannot change "
+                                        f"(it is {self.instance.slug!r})")
+        if not self.instance.pk and Study.objects.filter(slug=spec["slug"]).exists():
+            raise forms.ValidationError(f"slug: {spec['slug']!r} is taken")
+        return text
+
+
+def _example_spec() -> dict[str, Any]:
+    from django.conf import settings
+
+    path = settings.BASE_DIR / "examples" / "studies" / "demo.yaml"
+    return {**parse_spec(path.read_text(encoding="utf-8")), "slug": "my-study"}
+
+
 @admin.register(Study)
 class StudyAdmin(OwnStudiesMixin, admin.ModelAdmin):
     study_path = ""
+    form = StudyForm
     list_display = ["slug", "title", "status", "task", "preparation", "created_at"]
     list_filter = ["status", "task"]
     search_fields = ["slug", "title"]
-    readonly_fields = ["spec_hash", "preparation", "preparation_done", "preparation_total",
-                       "preparation_error", "created_at", "updated_at"]
-    inlines = [ConditionInline, StudyAccessInline]
-    actions = ["export_yaml"]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    readonly_fields = ["slug", "title", "status", "spec_hash", "preparation",
+                       "preparation_done", "preparation_total", "preparation_error",
+                       "created_at", "updated_at"]
+    actions = ["export_yaml", "prepare", "open_recruitment", "close_recruitment"]
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
+        return [ConditionInline, StudyAccessInline] if obj is not None else []
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return ["spec_yaml", "raw_ids_in_export"]
+        return [*self.readonly_fields, "raw_ids_in_export", "spec_yaml"]
 
     def save_model(self, request: HttpRequest, obj: Study, form: Any, change: bool) -> None:
-        if not change:
-            obj.owner = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
+        owner = obj.owner if change else request.user
+        study, _ = studies.study_load_spec(text=form.cleaned_data["spec_yaml"],
+                                           owner=owner)  # type: ignore[arg-type]
+        studies.study_set_raw_ids(study=study, raw_ids=form.cleaned_data["raw_ids_in_export"])
+        obj.pk = study.pk
+        obj.refresh_from_db()
 
-    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return ["owner"] if not getattr(request.user, "is_superuser", False) else []
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any,
+                     change: bool) -> None:
+        if formset.model is not Condition:
+            super().save_formset(request, form, formset, change)
+            return
+        # The admin's change message reads these lists; only is_open can change here.
+        formset.new_objects, formset.deleted_objects, formset.changed_objects = [], [], []
+        for condition_form in formset.forms:
+            if "is_open" in condition_form.changed_data:
+                studies.condition_set_open(condition=condition_form.instance,
+                                           is_open=condition_form.cleaned_data["is_open"])
+                formset.changed_objects.append((condition_form.instance, ["is_open"]))
 
     @admin.action(description="Export the selected study as a YAML spec")
     def export_yaml(self, request: HttpRequest, queryset: QuerySet[Study]) -> HttpResponse:
@@ -82,6 +151,30 @@ class StudyAdmin(OwnStudiesMixin, admin.ModelAdmin):
         name = queryset.first().slug if queryset.count() == 1 else "studies"  # type: ignore
         response["Content-Disposition"] = f'attachment; filename="{name}.yaml"'
         return response
+
+    @admin.action(description="Prepare items and explanations (background task)")
+    def prepare(self, request: HttpRequest, queryset: QuerySet[Study]) -> None:
+        for study in queryset:
+            if selectors.can_edit(request.user, study):
+                tasks.prepare_study.delay(study.pk)
+        self.message_user(request, "Preparation started; progress shows on the study page.")
+
+    @admin.action(description="Open recruitment")
+    def open_recruitment(self, request: HttpRequest, queryset: QuerySet[Study]) -> None:
+        self._set_status(request, queryset, Study.Status.OPEN)
+
+    @admin.action(description="Close recruitment")
+    def close_recruitment(self, request: HttpRequest, queryset: QuerySet[Study]) -> None:
+        self._set_status(request, queryset, Study.Status.CLOSED)
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet[Study], status: str) -> None:
+        for study in queryset:
+            if not selectors.can_edit(request.user, study):
+                continue
+            try:
+                studies.study_set_status(study=study, status=status)
+            except StudyConfigError as exc:
+                self.message_user(request, f"{study.slug}: {exc}", level=messages.ERROR)
 
 
 class ReadOnlyAdmin(OwnStudiesMixin, admin.ModelAdmin):

@@ -208,7 +208,7 @@ class RandomStructure:
             L1_inv = np.linalg.inv(L1)
         q2 = self.q - self.q1
         if q2 == 0:
-            return BlockedFactor(L1, L1_inv, sp.csr_matrix((self.q1, 0)), np.zeros((0, 0)))
+            return BlockedFactor(L1, L1_inv, np.zeros((self.q1, 0)), np.zeros((0, 0)))
         K1 = L1_inv @ T1.T
         C, S = self._schur(K1, ztwz, factors)
         S[np.diag_indices(q2)] += 1.0

@@ -5,7 +5,8 @@ the Shapley kernel weight (d - 1) / (C(d, |S|) |S| (d - |S|)), constrained to ad
 v(all) - v(empty). Coalition sizes near 0 and d carry most of the weight, so they are
 enumerated completely while the budget allows (all 2^d - 2 coalitions when it fits: the result
 is then exact); the other sizes are sampled by weight, each coalition together with its
-complement ("paired sampling", Covert & Lee 2021), which cancels much of the sampling noise. The value function is interventional:
+complement ("paired sampling", Covert & Lee 2021), which cancels much of the sampling noise.
+The value function is interventional:
 v(S) = mean over background rows b of f(x_S, b_rest), one batched model call per estimate.
 """
 

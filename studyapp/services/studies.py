@@ -21,17 +21,22 @@ def study_load_spec(*, text: str, owner: User) -> tuple[Study, bool]:
     All or nothing: a bad spec raises StudyConfigError naming the field, and the database is
     left untouched.
     """
-    try:
-        spec = parse_spec(text, known_scenarios=_known_scenarios(),
-                          known_methods=_known_methods())
-    except SpecError as exc:
-        raise StudyConfigError(str(exc)) from None
+    spec = spec_parse(text)
     with transaction.atomic():
         study = Study.objects.select_for_update().filter(slug=spec["slug"]).first()
         if study is None:
             return _create(spec, owner), True
         _update(study, spec)
         return study, False
+
+
+def spec_parse(text: str) -> dict[str, Any]:
+    """Validate a YAML spec against the schema and what this installation offers."""
+    try:
+        return parse_spec(text, known_scenarios=_known_scenarios(),
+                          known_methods=_known_methods())
+    except SpecError as exc:
+        raise StudyConfigError(str(exc)) from None
 
 
 def _known_scenarios() -> list[str]:
@@ -114,3 +119,11 @@ def condition_set_open(*, condition: Condition, is_open: bool) -> Condition:
     condition.is_open = is_open
     condition.save(update_fields=["is_open"])
     return condition
+
+
+def study_set_raw_ids(*, study: Study, raw_ids: bool) -> Study:
+    """Whether exports carry raw recruitment ids instead of pseudonyms (opt-in)."""
+    if study.raw_ids_in_export != raw_ids:
+        study.raw_ids_in_export = raw_ids
+        study.save(update_fields=["raw_ids_in_export", "updated_at"])
+    return study

@@ -89,7 +89,7 @@ def scaffold():
 
 def test_the_scaffolded_model_really_decides_by_the_sensitive_feature(scaffold):
     # Oracle: the biased model's decisions on new real rows, and flipping the group.
-    data, biased, attacked = scaffold
+    _, biased, attacked = scaffold
     X_new = scaffold_data(400, seed=1)
     assert np.mean(attacked.predict(X_new) == biased.predict(X_new)) > 0.85
     flipped = X_new.copy()

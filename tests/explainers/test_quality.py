@@ -12,6 +12,7 @@ from explainers import TabularDataset, explain
 from explainers._common import attribution_vector
 from explainers.models import randomise_weights
 from explainers.quality import (
+    ALL_CHECKS,
     baseline_row,
     deletion_insertion,
     faithfulness_correlation,
@@ -56,17 +57,21 @@ def test_explanations_of_a_randomised_model_fail_as_explanations_of_the_real_one
     # explanation for the real model's prediction is caught by faithfulness and deletion.
     c = breast_cancer_gbm()
     scrambled = randomise_weights(c.model, random_state=0, background=c.dataset.X)
-    faithful, unfaithful, del_real, del_fake = [], [], [], []
+    faithful: list[float] = []
+    unfaithful: list[float] = []
+    del_real: list[float] = []
+    del_fake: list[float] = []
     rng = np.random.default_rng(0)
     for x in c.X_test[:N_ITEMS]:
         real = explain("tree_shap", c.model, x, dataset=c.dataset, random_state=0)
         fake = explain("tree_shap", scrambled, x, dataset=c.dataset, random_state=0)
+        target = int(real.target or 0)
         for e, corr, dels in ((real, faithful, del_real), (fake, unfaithful, del_fake)):
             phi = attribution_vector(e)
-            corr.append(faithfulness_correlation(c.model, x, phi, c.dataset, target=real.target,
+            corr.append(faithfulness_correlation(c.model, x, phi, c.dataset, target=target,
                                                  output_space="log-odds", rng=rng))
             dels.append(deletion_insertion(c.model, x, phi, c.dataset,
-                                           target=real.target).deletion_auc)
+                                           target=target).deletion_auc)
     assert np.mean(faithful) > np.mean(unfaithful) + 0.4
     assert np.mean(del_real) < np.mean(del_fake) - 0.1
 
@@ -76,7 +81,8 @@ def test_deletion_curves_start_at_the_prediction_and_end_at_the_baseline():
     c = people_gbm()
     x = c.X_test[0]
     e = explain("tree_shap", c.model, x, dataset=c.dataset, random_state=0)
-    curves = deletion_insertion(c.model, x, attribution_vector(e), c.dataset, target=e.target)
+    curves = deletion_insertion(c.model, x, attribution_vector(e), c.dataset,
+                                target=int(e.target or 0))
     p = c.model.predict_proba(np.vstack([x, baseline_row(c.dataset)]))[:, e.target]
     assert curves.deletion[0] == pytest.approx(p[0]) == curves.insertion[-1]
     assert curves.deletion[-1] == pytest.approx(p[1]) == curves.insertion[0]
@@ -99,7 +105,7 @@ def test_faithfulness_is_perfect_for_exact_shap_of_a_linear_model_on_numeric_dat
     x = c.X_test[0]
     e = explain("linear_shap", c.model, x, dataset=numeric)
     value = faithfulness_correlation(c.model, x, attribution_vector(e), numeric,
-                                     target=e.target, output_space="log-odds",
+                                     target=int(e.target or 0), output_space="log-odds",
                                      rng=np.random.default_rng(0))
     assert value == pytest.approx(1.0, abs=1e-9)
 
@@ -143,8 +149,10 @@ def test_score_explanation_stores_json_safe_reproducible_metrics():
     x = c.X_test[2]
     first = explain("kernel_shap", c.model, x, dataset=c.dataset, random_state=5)
     second = explain("kernel_shap", c.model, x, dataset=c.dataset, random_state=5)
-    scores = score_explanation(first, c.model, x, c.dataset, random_state=5, stability_samples=3)
-    score_explanation(second, c.model, x, c.dataset, random_state=5, stability_samples=3)
+    scores = score_explanation(first, c.model, x, c.dataset, random_state=5, stability_samples=3,
+                               checks=ALL_CHECKS)
+    score_explanation(second, c.model, x, c.dataset, random_state=5, stability_samples=3,
+                      checks=ALL_CHECKS)
     assert set(scores) == {"deletion_auc", "insertion_auc", "faithfulness_correlation",
                            "max_sensitivity", "seed_rank_correlation", "seed_topk_jaccard",
                            "randomisation_rank_correlation"}
@@ -156,7 +164,9 @@ def test_rules_get_seed_agreement_and_unknown_checks_are_refused():
     c = people_gbm()
     x = c.X_test[0]
     e = explain("anchors", c.model, x, dataset=c.dataset, random_state=0)
-    scores = score_explanation(e, c.model, x, c.dataset, random_state=0, seeds=3)
+    assert score_explanation(e, c.model, x, c.dataset, random_state=0) == {}
+    scores = score_explanation(e, c.model, x, c.dataset, random_state=0, seeds=3,
+                               checks=ALL_CHECKS)
     assert set(scores) == {"seed_rule_jaccard"}
     assert 0.0 <= scores["seed_rule_jaccard"] <= 1.0
     with pytest.raises(ValueError, match="unknown quality checks"):

@@ -156,7 +156,7 @@ def test_linear_shap_reads_through_a_scaling_pipeline_and_refuses_trees():
     e = explain("linear_shap", pipe, x, dataset=c.dataset)
     total = e.content["base_value"] + attribution_vector(e).sum()
     assert total == pytest.approx(float(log_odds(e.prediction["probability"])), abs=1e-6)
-    with pytest.raises(ValueError, match="decision_function|affine"):
+    with pytest.raises(ValueError, match=r"decision_function|affine"):
         explain("linear_shap", people_forest().model, x, dataset=c.dataset)
 
 
