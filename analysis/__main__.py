@@ -1,6 +1,7 @@
 """Command line: ``python -m analysis fit ...`` and ``python -m analysis power ...``.
 
-Errors go to stderr with exit code 2; results go to stdout.
+Errors go to stderr (exit code 2 for bad input, 1 for a fit that fails numerically);
+results go to stdout.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["main"]
@@ -116,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except np.linalg.LinAlgError as error:  # numerically hopeless data, not a bad request
+        print(f"error: the fit failed numerically: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

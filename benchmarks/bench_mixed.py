@@ -26,7 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.mixed import MixedResults, glmer, lmer
+from analysis.mixed import MixedResults, clmm, glmer, lmer
 from analysis.power import LogisticDesign, simulate_power
 
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "analysis" / "fixtures"
@@ -62,6 +62,19 @@ def crossed_logistic(seed: int = 1, n_participants: int = 1000,
                          "item": [f"i{k}" for k in i], "condition": condition, "x": x})
 
 
+def likert(seed: int = 1, n_participants: int = 200, n_items: int = 20) -> pd.DataFrame:
+    """1-5 ratings of items by participants in two between conditions (cumulative logit)."""
+    rng = np.random.default_rng(seed)
+    p = np.repeat(np.arange(n_participants), n_items)
+    i = np.tile(np.arange(n_items), n_participants)
+    condition = np.where(p % 2 == 0, "ai", "control")
+    latent = (0.5 * (condition == "ai") + rng.normal(0, 1, n_participants)[p]
+              + rng.normal(0, 0.5, n_items)[i] + rng.logistic(size=len(p)))
+    return pd.DataFrame({"rating": 1 + np.searchsorted([-1.5, -0.5, 0.5, 1.5], latent),
+                         "condition": condition, "participant": [f"p{k}" for k in p],
+                         "item": [f"i{k}" for k in i]})
+
+
 # ----- fitting ------------------------------------------------------------------------------
 @dataclass
 class Case:
@@ -70,7 +83,7 @@ class Case:
     name: str
     data: pd.DataFrame
     formula: str
-    family: str  # "gaussian" or "binomial"
+    family: str  # "gaussian", "binomial" or "ordinal"
     r_formula: str
     statsmodels: Callable[[pd.DataFrame], float] | None = None
     note: str = ""
@@ -87,6 +100,8 @@ def _ours(case: Case) -> tuple[float, MixedResults]:
     def fit() -> MixedResults:
         if case.family == "binomial":
             return glmer(case.formula, case.data)
+        if case.family == "ordinal":
+            return clmm(case.formula, case.data)
         return lmer(case.formula, case.data)
 
     seconds, result = _timed(fit)
@@ -96,15 +111,24 @@ def _ours(case: Case) -> tuple[float, MixedResults]:
 
 
 R_FIT = """
-suppressMessages({library(lme4); library(jsonlite)})
+suppressMessages({library(lme4); library(ordinal); library(jsonlite)})
 args <- commandArgs(TRUE)
 d <- read.csv(args[1], stringsAsFactors = TRUE)
 f <- as.formula(args[2])
-fit_it <- function() if (args[3] == "binomial") glmer(f, d, family = binomial) else lmer(f, d)
+if (args[3] == "ordinal") d[[all.vars(f)[1]]] <- factor(d[[all.vars(f)[1]]], ordered = TRUE)
+fit_it <- function() switch(args[3], binomial = glmer(f, d, family = binomial),
+                            ordinal = clmm(f, data = d), lmer(f, d))
 t <- system.time(fit <- fit_it())
 if (t["elapsed"] < 2) t <- system.time(fit <- fit_it())  # second run, like ours: no warm-up
-cat(toJSON(list(seconds = unname(t["elapsed"]), fixed = unname(fixef(fit)),
-                sdcor = as.data.frame(VarCorr(fit))$sdcor), digits = NA, auto_unbox = TRUE))
+if (args[3] == "ordinal") {
+  k <- length(fit$beta)
+  out <- list(fixed = unname(fit$beta), se = unname(sqrt(diag(vcov(fit))))[length(fit$Theta) + 1:k],
+              sdcor = unname(sqrt(unlist(VarCorr(fit)))))
+} else {
+  out <- list(fixed = unname(fixef(fit)), se = unname(sqrt(diag(as.matrix(vcov(fit))))),
+              sdcor = as.data.frame(VarCorr(fit))$sdcor)
+}
+cat(toJSON(c(list(seconds = unname(t["elapsed"])), out), digits = NA, auto_unbox = TRUE))
 """
 
 
@@ -158,6 +182,8 @@ def _row(case: Case, use_r: bool, workdir: Path) -> dict[str, Any]:
         row["lme4_s"] = ref["seconds"]
         row["lme4/ours"] = ref["seconds"] / seconds
         row["max|dβ|"] = float(np.max(np.abs(fit.params.to_numpy() - np.array(ref["fixed"]))))
+        se = np.array(ref["se"])
+        row["max rel dse"] = float(np.max(np.abs(fit.bse.to_numpy() - se) / se))
         ours_sd = fit.random_effects["sd_or_cor"].to_numpy()
         row["max|dsd|"] = float(np.max(np.abs(ours_sd - np.array(ref["sdcor"]))))
     if case.note:
@@ -172,6 +198,7 @@ def _cases(quick: bool) -> list[Case]:
     inst = insteval_like(n_rows=20000, n_students=800, n_instructors=300) if quick \
         else insteval_like()
     small = insteval_like(seed=2, n_students=100, n_instructors=40, n_rows=2000)
+    n_likert = 60 if quick else 200
     return [
         Case("sleepstudy LMM", sleep, "Reaction ~ Days + (Days | Subject)", "gaussian",
              "Reaction ~ Days + (Days | Subject)", _statsmodels_sleepstudy),
@@ -186,6 +213,10 @@ def _cases(quick: bool) -> list[Case]:
         Case("InstEval-like LMM", inst, "y ~ service * dept + (1 | s) + (1 | d)", "gaussian",
              "y ~ service * dept + (1 | s) + (1 | d)",
              note="statsmodels MixedLM is timed on the small crossed set only (next row)"),
+        Case(f"{n_likert}x20 Likert CLMM (1|p)+(1|i)", likert(n_participants=n_likert),
+             "rating ~ condition + (1 | participant) + (1 | item)", "ordinal",
+             "rating ~ condition + (1 | participant) + (1 | item)",
+             note="ordinal::clmm vs ours; statsmodels has no mixed ordinal model"),
         Case("small crossed LMM 100x40", small, "y ~ service * dept + (1 | s) + (1 | d)",
              "gaussian", "y ~ service * dept + (1 | s) + (1 | d)", _statsmodels_crossed),
     ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from studyapp.models import Study
-from studyapp.services import flow, preparation
+from studyapp.models import AnalysisRun, Study
+from studyapp.services import flow, preparation, reports
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5,
@@ -21,3 +21,11 @@ def prepare_study(study_id: int) -> dict[str, int]:
 def release_stale_participants() -> int:
     """Periodic: mark participants past their time limit as timed out."""
     return flow.stale_participants_release()
+
+
+@shared_task(acks_late=True)
+def build_analysis(run_id: int) -> str:
+    """Export a study and build its notebook, R script and HTML report."""
+    run = reports.analysis_run_execute(run=AnalysisRun.objects.select_related("study")
+                                       .get(pk=run_id))
+    return run.directory

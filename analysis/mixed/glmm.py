@@ -22,9 +22,7 @@ from analysis.mixed.results import MixedResults, build_results
 from analysis.mixed.structure import RandomStructure
 from analysis.mixed.threads import single_threaded_blas
 
-__all__ = ["BinomialLaplace", "glmer"]
-
-HESSIAN_NOBS_MAX = 10_000  # lme4 computes the Hessian (and uses it for SEs) below this size
+__all__ = ["BinomialFamily", "BinomialLaplace", "glmer"]
 
 
 class BinomialFamily:
@@ -92,22 +90,19 @@ class BinomialLaplace:
         return stage2, mode, cov, notes
 
     def _fixed_covariance(self, params: np.ndarray, mode: Mode) -> tuple[np.ndarray, list[str]]:
-        """cov(β) as lme4's vcov: from the finite-difference Hessian of D over (θ, β) for
-        fewer than 10,000 rows, else from the PIRLS information (RX'RX)^-1."""
+        """cov(β) as lme4's vcov: the β block of 2 H^-1, H the finite-difference Hessian of
+        the Laplace deviance over (θ, β); the PIRLS information if H is not usable."""
         p = len(mode.beta)
-        if self.model.nobs < HESSIAN_NOBS_MAX:
-            H = numerical_hessian(self.laplace_deviance, params)
-            self.engine.u = mode.u
-            try:
-                cov = np.linalg.inv(0.5 * H)[-p:, -p:]
-                if np.all(np.linalg.eigvalsh(cov) > 0):
-                    return cov, []
-            except np.linalg.LinAlgError:
-                pass
-            notes = ["Hessian of the deviance is not positive definite; standard errors "
-                     "use the PIRLS information instead"]
-        else:
-            notes = []
+        H = numerical_hessian(self.laplace_deviance, params)
+        self.engine.u = mode.u
+        try:
+            cov = np.linalg.inv(0.5 * H)[-p:, -p:]
+            if np.all(np.isfinite(cov)) and np.all(np.linalg.eigvalsh(cov) > 0):
+                return cov, []
+        except np.linalg.LinAlgError:
+            pass
+        notes = ["Hessian of the deviance is not positive definite; standard errors use the "
+                 "PIRLS information (X'WX - RZX'RZX)^-1 instead"]
         return self._pirls_covariance(params, mode), notes
 
     def _pirls_covariance(self, params: np.ndarray, mode: Mode) -> np.ndarray:

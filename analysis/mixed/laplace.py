@@ -93,7 +93,7 @@ class LaplaceEngine:
             u, beta, eta, old = self._halve_until_better(family, u, beta, eta, old,
                                                          du, db, d_eta)
         else:
-            raise np.linalg.LinAlgError("PIRLS did not converge")
+            raise np.linalg.LinAlgError("PIRLS did not converge (complete separation?)")
         self.u = u
         return Mode(u, beta, eta, factor, old + factor.logdet())
 

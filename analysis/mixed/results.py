@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,6 @@ class MixedResults:
     thresholds: pd.Series | None = None
     threshold_bse: pd.Series | None = None
     n_evaluations: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def bse(self) -> pd.Series:

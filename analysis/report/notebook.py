@@ -167,7 +167,8 @@ OPTIONS"""
 _LOAD = """\
 export = load_export(EXPORT_DIR)
 kept = apply_exclusions(export.trials, export.participants,
-                        speeder_fraction=OPTIONS.speeder_fraction)
+                        speeder_fraction=OPTIONS.speeder_fraction,
+                        include_bots=OPTIONS.include_bots)
 print(f"{len(export.participants)} participants enrolled, {len(kept.participants)} analysed")
 display(kept.flow)
 display(kept.excluded)"""

@@ -30,6 +30,8 @@ class ReportOptions:
     rating of stated confidence, to add calibration. ``speeder_fraction``: see
     :mod:`analysis.exclusions`. ``seed`` feeds every bootstrap. ``random_slopes=False`` drops
     the by-participant slopes from the models (faster, but not "maximal": Barr et al. 2013).
+    ``include_bots=True`` analyses scripted participants too (a rehearsal run of a study by
+    bots with a planted effect); real studies leave it off.
     """
 
     speeder_fraction: float | None = 0.3
@@ -41,6 +43,7 @@ class ReportOptions:
     seed: int = 2026
     fit_models: bool = True
     random_slopes: bool = True
+    include_bots: bool = False
 
 
 @dataclass
@@ -64,7 +67,10 @@ def analyse_export(
     options = options or ReportOptions()
     export = load_export(export_dir)
     kept = apply_exclusions(
-        export.trials, export.participants, speeder_fraction=options.speeder_fraction
+        export.trials,
+        export.participants,
+        speeder_fraction=options.speeder_fraction,
+        include_bots=options.include_bots,
     )
     participants = score_all(kept.participants)
     common: dict[str, Any] = {

@@ -28,6 +28,7 @@ def build_r_script(
         _TEMPLATE.replace("@EXPORT_DIR@", _r_string(str(Path(export_dir).resolve())))
         .replace("@SPEEDER_FRACTION@", fraction)
         .replace("@AI_SLOPE@", slope)
+        .replace("@INCLUDE_BOTS@", "TRUE" if options.include_bots else "FALSE")
     )
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -75,8 +76,9 @@ trials <- read_export("trials.csv")
 participants <- read_export("participants.csv")
 
 # ---- Exclusions, in order: bot, preview, incomplete, attention, speeder ----
-bot <- as_bool(participants$is_bot) %in% TRUE |
-  participants$participant %in% trials$participant[as_bool(trials$is_bot) %in% TRUE]
+include_bots <- @INCLUDE_BOTS@  # TRUE only for a rehearsal run of the study by bots
+bot <- !include_bots & (as_bool(participants$is_bot) %in% TRUE |
+  participants$participant %in% trials$participant[as_bool(trials$is_bot) %in% TRUE])
 preview <- if ("source" %in% names(participants)) {
   tolower(participants$source) %in% "preview"
 } else {

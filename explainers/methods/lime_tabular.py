@@ -95,7 +95,9 @@ def fit_surrogate(
         z_x = (x - X.mean(axis=0)) / scale
     width = kernel_width if kernel_width is not None else 0.75 * np.sqrt(X.shape[1])
     distance = np.linalg.norm(Z - z_x, axis=1)
-    weights = np.sqrt(np.exp(-(distance**2) / width**2))
+    # exp(-D^2 / (2 width^2)): the paper's exponential kernel with the lime package's scaling,
+    # so the same width means the same neighbourhood in both.
+    weights = np.exp(-(distance**2) / (2 * width**2))
     y = class_probability(model, samples, target)
     coef, intercept, r2 = _ridge(Z, y, weights, alpha=alpha)
     attributions = coef if discretize else coef * z_x

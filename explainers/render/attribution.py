@@ -14,7 +14,8 @@ from typing import Any
 from explainers.base import Explanation
 from explainers.render import NEGATIVE_COLOUR, NEUTRAL_COLOUR, POSITIVE_COLOUR
 
-LABEL_WIDTH = 230
+CHAR_WIDTH = 7.2  # average advance of a 13px sans-serif character, for sizing the label column
+MAX_LABEL_CHARS = 48
 BAR_AREA = 300
 VALUE_WIDTH = 70
 ROW_HEIGHT = 26
@@ -56,20 +57,33 @@ def _row_text(row: dict[str, Any]) -> str:
     return f"{row['label']}{value}"
 
 
-def _bar(i: int, row: dict[str, Any], span: float, uid: str) -> str:
+def _label(row: dict[str, Any]) -> str:
+    """The row's label as SVG text, shortened with an ellipsis (full text as a tooltip)."""
+    text = _row_text(row)
+    if len(text) <= MAX_LABEL_CHARS:
+        return escape(text)
+    return f"<title>{escape(text)}</title>{escape(text[: MAX_LABEL_CHARS - 1])}\u2026"
+
+
+def _label_width(rows: list[dict[str, Any]]) -> int:
+    longest = max((min(len(_row_text(r)), MAX_LABEL_CHARS) for r in rows), default=10)
+    return int(longest * CHAR_WIDTH) + 16
+
+
+def _bar(i: int, row: dict[str, Any], span: float, uid: str, label_width: int) -> str:
     value = float(row["attribution"])
-    centre = LABEL_WIDTH + BAR_AREA / 2
+    centre = label_width + BAR_AREA / 2
     length = abs(value) / span * (BAR_AREA / 2 - 4) if span > 0 else 0.0
     y = TOP + i * ROW_HEIGHT
     x = centre if value >= 0 else centre - length
     fill = POSITIVE_COLOUR if value >= 0 else f"url(#{uid}-hatch)"
     stroke = POSITIVE_COLOUR if value >= 0 else NEGATIVE_COLOUR
     marker = "\u25b6" if value >= 0 else "\u25c0"  # ▶ / ◀: direction as a shape, too
-    text_x = LABEL_WIDTH + BAR_AREA + 6
+    text_x = label_width + BAR_AREA + 6
     return (
         f'<g class="xl-bar {"xl-positive" if value >= 0 else "xl-negative"}">'
-        f'<text x="{LABEL_WIDTH - 6}" y="{y + 17}" text-anchor="end" font-size="13">'
-        f"{escape(_row_text(row))}</text>"
+        f'<text x="{label_width - 6}" y="{y + 17}" text-anchor="end" font-size="13">'
+        f"{_label(row)}</text>"
         f'<rect x="{x:.1f}" y="{y + 4}" width="{length:.1f}" height="{ROW_HEIGHT - 8}" '
         f'fill="{fill}" stroke="{stroke}" stroke-width="1"/>'
         f'<text x="{text_x}" y="{y + 17}" font-size="13" fill="{NEUTRAL_COLOUR}">'
@@ -108,10 +122,11 @@ def render(explanation: Explanation, *, top_k: int = 8) -> str:
     uid = f"xl-{explanation.fingerprint[:10]}"
     span = max((abs(float(r["attribution"])) for r in rows), default=0.0)
     height = TOP * 2 + ROW_HEIGHT * len(rows)
-    width = LABEL_WIDTH + BAR_AREA + VALUE_WIDTH
+    label_width = _label_width(rows)
+    width = label_width + BAR_AREA + VALUE_WIDTH
     said, how = _summary(explanation)
-    centre = LABEL_WIDTH + BAR_AREA / 2
-    bars = "".join(_bar(i, r, span, uid) for i, r in enumerate(rows))
+    centre = label_width + BAR_AREA / 2
+    bars = "".join(_bar(i, r, span, uid, label_width) for i, r in enumerate(rows))
     items = "".join(
         f"<li>{escape(_row_text(r))}: {escape(signed(float(r['attribution'])))} "
         f"({'towards' if float(r['attribution']) >= 0 else 'away from'} "
@@ -122,7 +137,8 @@ def render(explanation: Explanation, *, top_k: int = 8) -> str:
         f'<figure class="xl-explanation xl-attribution">'
         f'<p class="xl-prediction">{escape(said)}</p>'
         f'<svg role="img" aria-labelledby="{uid}-title {uid}-desc" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">'
+        f'height="{height}" viewBox="0 0 {width} {height}" style="max-width:100%;height:auto" '
+        'xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{uid}-title">Feature contributions to the prediction '
         f"{escape(explanation.prediction['class_name'])}</title>"
         f'<desc id="{uid}-desc">{escape(how)}</desc>{_hatch(uid)}'

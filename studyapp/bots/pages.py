@@ -31,6 +31,7 @@ class Page:
     ai_prediction: str = ""
     has_explanation: bool = False
     text: str = ""
+    instruction: str = ""
 
     @property
     def kind(self) -> str:
@@ -55,6 +56,7 @@ class _Parser(HTMLParser):
         self.code = ""
         self.ai_prediction = ""
         self.has_explanation = False
+        self.instruction = ""
         self.text: list[str] = []
         self._capture: str | None = None
 
@@ -77,6 +79,8 @@ class _Parser(HTMLParser):
             self._capture = "code"
         elif "ai-prediction" in a.get("class", ""):
             self._capture = "ai"
+        elif "instruction" in a.get("class", "").split():
+            self._capture = "instruction"
 
     def _input(self, form: Form, a: dict[str, str]) -> None:
         kind, name = a.get("type", "text"), a.get("name", "")
@@ -86,7 +90,7 @@ class _Parser(HTMLParser):
             form.radios.setdefault(name, []).append(a.get("value", ""))
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in {"p", "strong"}:
+        if tag == "p" or (tag == "strong" and self._capture != "instruction"):
             self._capture = None
 
     def handle_data(self, data: str) -> None:
@@ -95,6 +99,8 @@ class _Parser(HTMLParser):
             self.code += data.strip()
         elif self._capture == "ai" and data.strip():
             self.ai_prediction = self.ai_prediction or data.strip()
+        elif self._capture == "instruction":
+            self.instruction += data
 
 
 def parse_page(status: int, url: str, html: str) -> Page:
@@ -102,4 +108,5 @@ def parse_page(status: int, url: str, html: str) -> Page:
     parser.feed(html)
     return Page(status=status, url=url, forms=parser.forms, attributes=parser.attributes,
                 code=parser.code, ai_prediction=parser.ai_prediction,
-                has_explanation=parser.has_explanation, text=" ".join(parser.text))
+                has_explanation=parser.has_explanation, text=" ".join(parser.text),
+                instruction=" ".join(parser.instruction.split()))

@@ -125,6 +125,10 @@ class Bot:
         form = page.form
         options = form.radios.get("answer", [])
         answer, confidence = self.config.behaviour.answer(page, options, self.rng)
+        if page.instruction:
+            # An attention check names the answer it wants; an attentive person gives it.
+            asked = [o for o in options if f"“{o}”" in page.instruction]
+            answer = asked[0] if asked else answer
         data = {"action": "answer", "trial_index": form.hidden["trial_index"],
                 "step": form.hidden["step"], "answer": answer,
                 "idempotency_key": form.hidden.get("idempotency_key", ""),

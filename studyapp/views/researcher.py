@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -10,8 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from studyapp import selectors, tasks
-from studyapp.models import Condition
-from studyapp.services import enrolment, exports, studies
+from studyapp.models import AnalysisRun, Condition
+from studyapp.services import enrolment, exports, reports, studies
 from studyapp.services.errors import ServiceError
 
 
@@ -33,6 +35,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "researcher/study_detail.html", {
         "study": study, "counts": counts, "rows": rows,
         "can_edit": selectors.can_edit(request.user, study),
+        "analysis_runs": study.analysis_runs.all()[:5],
         "participant_link": request.build_absolute_uri(reverse("study", args=[study.slug])),
     })
 
@@ -42,7 +45,11 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def study_counts(request: HttpRequest, slug: str) -> JsonResponse:
     """Live counts for the dashboard's auto-refresh."""
     study = selectors.study_for_user(request.user, slug)
+    latest = study.analysis_runs.first()
     return JsonResponse({"counts": selectors.consort_counts(study),
+                         "analysis": None if latest is None else {
+                             "id": latest.pk, "state": latest.state, "step": latest.step,
+                             "done": latest.steps_done, "total": latest.steps_total},
                          "preparation": {"state": study.preparation,
                                          "done": study.preparation_done,
                                          "total": study.preparation_total}})
@@ -89,6 +96,37 @@ def study_preview(request: HttpRequest, slug: str, name: str) -> HttpResponse:
     participant = enrolment.preview_participant_create(study=study, condition=condition)
     request.session[f"participant:{study.slug}"] = participant.pk
     return HttpResponseRedirect(reverse("study", args=[slug]))
+
+
+@login_required
+@require_POST
+def analysis_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """Queue a build of the export plus notebook, R script and HTML report."""
+    study = selectors.study_for_user(request.user, slug)
+    run = reports.analysis_run_create(study=study, user=request.user)
+    tasks.build_analysis.delay(run.pk)
+    messages.info(request, "The analysis is being built; progress shows below.")
+    return HttpResponseRedirect(reverse("researcher-study", args=[slug]))
+
+
+@login_required
+@require_GET
+def analysis_download(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    study = selectors.study_for_user(request.user, slug)
+    run = get_object_or_404(AnalysisRun, pk=run_id, study=study, state=AnalysisRun.State.DONE)
+    response = HttpResponse(reports.analysis_run_zip(run), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-analysis-{run.pk}.zip"'
+    return response
+
+
+@login_required
+@require_GET
+def analysis_report(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
+    """The HTML report of a finished run, shown in the browser."""
+    study = selectors.study_for_user(request.user, slug)
+    run = get_object_or_404(AnalysisRun, pk=run_id, study=study, state=AnalysisRun.State.DONE)
+    html = (Path(run.directory) / "report.html").read_text(encoding="utf-8")
+    return HttpResponse(html, content_type="text/html; charset=utf-8")
 
 
 @login_required

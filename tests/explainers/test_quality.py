@@ -10,7 +10,7 @@ from tabular_cases import breast_cancer_gbm, people_gbm, people_logistic
 
 from explainers import TabularDataset, explain
 from explainers._common import attribution_vector
-from explainers.models import randomise_weights
+from explainers.models import FeatureRuleClassifier, randomise_weights
 from explainers.quality import (
     ALL_CHECKS,
     baseline_row,
@@ -171,3 +171,12 @@ def test_rules_get_seed_agreement_and_unknown_checks_are_refused():
     assert 0.0 <= scores["seed_rule_jaccard"] <= 1.0
     with pytest.raises(ValueError, match="unknown quality checks"):
         score_explanation(e, c.model, x, c.dataset, random_state=0, checks=("bogus",))
+
+
+def test_the_randomisation_check_is_left_out_for_a_model_that_cannot_be_scrambled():
+    c = people_gbm()
+    model = FeatureRuleClassifier(0, threshold=45.0)
+    x = c.X_test[0]
+    e = explain("kernel_shap", model, x, dataset=c.dataset, random_state=0)
+    scores = score_explanation(e, model, x, c.dataset, random_state=0)
+    assert set(scores) == {"deletion_auc", "insertion_auc", "faithfulness_correlation"}

@@ -99,3 +99,11 @@ def test_signed_values_read_well():
 def test_render_html_dispatches_on_the_kind():
     e = make_explanation([0.1])
     assert render_html(e) == render(e)
+
+
+def test_long_labels_are_shortened_in_the_chart_but_kept_whole_in_the_text_alternative():
+    long_name = "Occupation held for the longest time in the last ten years of work"
+    html = render(make_explanation([0.3], names=[long_name]))
+    assert "\u2026" in html
+    assert f"<title>{long_name} = 1</title>" in html
+    assert f"<li>{long_name} = 1: +0.30" in html

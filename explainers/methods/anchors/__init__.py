@@ -2,10 +2,10 @@
 
 Predicates come from x's quartile bin of each numeric feature, at two levels (its lower and
 upper bounds, and those of x's quartile bin within that bin; each bound a separate predicate),
-and x's category of each categorical feature. A beam search grows
-rules one predicate at a time; at each size the KL-LUCB bandit picks the ``beam_width``
-candidates with the highest precision, sampling D(·|A): background rows whose anchored features
-are redrawn from background values that satisfy the rule (``epsilon`` is the bandit's tolerance).
+and x's category of each categorical feature. A beam search grows rules one predicate at a
+time; at each size the KL-LUCB bandit picks the ``beam_width`` candidates with the highest
+precision, sampling D(·|A): background rows whose anchored features are redrawn from
+background values that satisfy the rule (``epsilon`` is the bandit's tolerance).
 A rule is valid when the lower confidence bound of its precision is above ``threshold``; among
 valid rules the one with the largest coverage wins (Algorithm 2 of the paper).
 
