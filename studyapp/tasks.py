@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from studyapp.models import AnalysisRun, Study
-from studyapp.services import flow, preparation, reports
+from studyapp.services import flow, gallery, preparation, reports
 
 
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5,
@@ -29,3 +29,9 @@ def build_analysis(run_id: int) -> str:
     run = reports.analysis_run_execute(run=AnalysisRun.objects.select_related("study")
                                        .get(pk=run_id))
     return run.directory
+
+
+@shared_task(acks_late=True)
+def build_gallery() -> dict[str, str]:
+    """Recompute the explanation gallery (every method on the bundled scenarios)."""
+    return gallery.gallery_build()

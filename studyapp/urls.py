@@ -29,6 +29,7 @@ urlpatterns = [
     path("healthz", health),
     path("s/<slug:slug>/", participant.study_page, name="study"),
     path("r/", researcher.study_list, name="researcher-studies"),
+    path("r/gallery/", researcher.explanation_gallery, name="researcher-gallery"),
     path("r/<slug:slug>/", researcher.study_detail, name="researcher-study"),
     path("r/<slug:slug>/counts.json", researcher.study_counts, name="researcher-counts"),
     path("r/<slug:slug>/status", researcher.study_status, name="researcher-status"),

@@ -14,12 +14,13 @@ from typing import Any
 from explainers.base import Explanation
 from explainers.render import NEGATIVE_COLOUR, NEUTRAL_COLOUR, POSITIVE_COLOUR
 
-CHAR_WIDTH = 7.2  # average advance of a 13px sans-serif character, for sizing the label column
-MAX_LABEL_CHARS = 48
-BAR_AREA = 300
-VALUE_WIDTH = 70
-ROW_HEIGHT = 26
-TOP = 8
+# Each row is a label line above its bar, so the chart stays narrow enough (about 370 px) to
+# be read at full size on a phone instead of being scaled down to illegible text.
+MAX_LABEL_CHARS = 44
+BAR_AREA = 290
+VALUE_WIDTH = 80
+ROW_HEIGHT = 44
+TOP = 4
 VISUALLY_HIDDEN = (
     "position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;"
     "clip:rect(0 0 0 0);white-space:nowrap;border:0"
@@ -65,28 +66,21 @@ def _label(row: dict[str, Any]) -> str:
     return f"<title>{escape(text)}</title>{escape(text[: MAX_LABEL_CHARS - 1])}\u2026"
 
 
-def _label_width(rows: list[dict[str, Any]]) -> int:
-    longest = max((min(len(_row_text(r)), MAX_LABEL_CHARS) for r in rows), default=10)
-    return int(longest * CHAR_WIDTH) + 16
-
-
-def _bar(i: int, row: dict[str, Any], span: float, uid: str, label_width: int) -> str:
+def _bar(i: int, row: dict[str, Any], span: float, uid: str) -> str:
     value = float(row["attribution"])
-    centre = label_width + BAR_AREA / 2
+    centre = BAR_AREA / 2
     length = abs(value) / span * (BAR_AREA / 2 - 4) if span > 0 else 0.0
     y = TOP + i * ROW_HEIGHT
     x = centre if value >= 0 else centre - length
     fill = POSITIVE_COLOUR if value >= 0 else f"url(#{uid}-hatch)"
     stroke = POSITIVE_COLOUR if value >= 0 else NEGATIVE_COLOUR
     marker = "\u25b6" if value >= 0 else "\u25c0"  # ▶ / ◀: direction as a shape, too
-    text_x = label_width + BAR_AREA + 6
     return (
         f'<g class="xl-bar {"xl-positive" if value >= 0 else "xl-negative"}">'
-        f'<text x="{label_width - 6}" y="{y + 17}" text-anchor="end" font-size="13">'
-        f"{_label(row)}</text>"
-        f'<rect x="{x:.1f}" y="{y + 4}" width="{length:.1f}" height="{ROW_HEIGHT - 8}" '
+        f'<text class="xl-label" x="0" y="{y + 14}" font-size="13">{_label(row)}</text>'
+        f'<rect x="{x:.1f}" y="{y + 20}" width="{length:.1f}" height="16" '
         f'fill="{fill}" stroke="{stroke}" stroke-width="1"/>'
-        f'<text x="{text_x}" y="{y + 17}" font-size="13" fill="{NEUTRAL_COLOUR}">'
+        f'<text x="{BAR_AREA + 6}" y="{y + 33}" font-size="13" fill="{NEUTRAL_COLOUR}">'
         f"{marker} {escape(signed(value))}</text></g>"
     )
 
@@ -122,11 +116,10 @@ def render(explanation: Explanation, *, top_k: int = 8) -> str:
     uid = f"xl-{explanation.fingerprint[:10]}"
     span = max((abs(float(r["attribution"])) for r in rows), default=0.0)
     height = TOP * 2 + ROW_HEIGHT * len(rows)
-    label_width = _label_width(rows)
-    width = label_width + BAR_AREA + VALUE_WIDTH
+    width = BAR_AREA + VALUE_WIDTH
     said, how = _summary(explanation)
-    centre = label_width + BAR_AREA / 2
-    bars = "".join(_bar(i, r, span, uid, label_width) for i, r in enumerate(rows))
+    centre = BAR_AREA / 2
+    bars = "".join(_bar(i, r, span, uid) for i, r in enumerate(rows))
     items = "".join(
         f"<li>{escape(_row_text(r))}: {escape(signed(float(r['attribution'])))} "
         f"({'towards' if float(r['attribution']) >= 0 else 'away from'} "
@@ -142,7 +135,8 @@ def render(explanation: Explanation, *, top_k: int = 8) -> str:
         f'<title id="{uid}-title">Feature contributions to the prediction '
         f"{escape(explanation.prediction['class_name'])}</title>"
         f'<desc id="{uid}-desc">{escape(how)}</desc>{_hatch(uid)}'
-        f'<line x1="{centre}" y1="0" x2="{centre}" y2="{height}" stroke="{NEUTRAL_COLOUR}"/>'
+        f'<line x1="{centre}" y1="{TOP + 18}" x2="{centre}" y2="{height}" '
+        f'stroke="{NEUTRAL_COLOUR}"/>'
         f"{bars}</svg>"
         f'<figcaption class="xl-how-to-read">{escape(how)}</figcaption>'
         f'<ul class="xl-visually-hidden" style="{VISUALLY_HIDDEN}">{items}</ul>'

@@ -9,11 +9,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from studyapp import selectors, tasks
 from studyapp.models import AnalysisRun, Condition
-from studyapp.services import enrolment, exports, reports, studies
+from studyapp.services import enrolment, exports, gallery, reports, studies
 from studyapp.services.errors import ServiceError
 
 
@@ -137,3 +137,14 @@ def study_export(request: HttpRequest, slug: str) -> HttpResponse:
     response = HttpResponse(payload, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-export.zip"'
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def explanation_gallery(request: HttpRequest) -> HttpResponse:
+    """Every explanation method rendered as participants see it; POST rebuilds it."""
+    if request.method == "POST":
+        tasks.build_gallery.delay()
+        messages.info(request, "The gallery is being rebuilt (about half a minute).")
+        return HttpResponseRedirect(reverse("researcher-gallery"))
+    return render(request, "researcher/gallery.html", {"entries": gallery.gallery_entries()})

@@ -67,7 +67,7 @@ def test_the_svg_is_an_image_labelled_by_its_title_and_description():
 
 def test_bars_are_sorted_by_absolute_attribution_with_the_rest_summed():
     html = render(make_explanation([0.01, -0.4, 0.2, 0.05, -0.02]), top_k=3)
-    labels = re.findall(r'text-anchor="end" font-size="13">([^<]+)</text>', html)
+    labels = re.findall(r'class="xl-label" x="0" y="\d+" font-size="13">([^<]+)</text>', html)
     assert labels == ["feature 1 = 1", "feature 2 = 1", "feature 3 = 1", "2 other features"]
     assert "\u2212" + "0.01" in html  # -0.02 + 0.01 summed, with a true minus sign
 

@@ -118,7 +118,15 @@ def test_events_record_enrolment_and_consent(study):
 
 def test_export_study_command_writes_the_files(study, tmp_path):
     _complete(study, "P1")
-    call_command("export_study", study.slug, "--out", str(tmp_path))
+    call_command("export_study", study.slug, "--out", str(tmp_path), "--no-reports")
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["datapackage.json", "events.csv", "participants.csv", "study.yaml",
                      "trials.csv"]
+
+
+def test_export_study_on_an_unknown_slug_is_a_clear_error(db, tmp_path):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="no study 'nope'"):
+        call_command("export_study", "nope", "--out", str(tmp_path))
+    assert not list(tmp_path.iterdir())
