@@ -1,4 +1,7 @@
-"""Mixed-model fit times and agreement: analysis.mixed vs statsmodels vs lme4 (Rscript).
+"""Mixed-model fit times and agreement: analysis.mixed vs statsmodels vs R (Rscript).
+
+The R column is lme4 (lmer, glmer) or ordinal::clmm for the Likert row; differences
+(max|dβ|, max rel dse, max|dsd|) are ours minus R's, largest over the coefficients.
 
     .venv/bin/python benchmarks/bench_mixed.py [--quick] [--no-r] [--workers 2]
 
@@ -179,8 +182,8 @@ def _row(case: Case, use_r: bool, workdir: Path) -> dict[str, Any]:
         row["sm/ours"] = row["statsmodels_s"] / seconds
     ref = _lme4(case, workdir) if use_r else None
     if ref is not None:
-        row["lme4_s"] = ref["seconds"]
-        row["lme4/ours"] = ref["seconds"] / seconds
+        row["R_s"] = ref["seconds"]
+        row["R/ours"] = ref["seconds"] / seconds
         row["max|dβ|"] = float(np.max(np.abs(fit.params.to_numpy() - np.array(ref["fixed"]))))
         se = np.array(ref["se"])
         row["max rel dse"] = float(np.max(np.abs(fit.bse.to_numpy() - se) / se))
@@ -241,7 +244,7 @@ def main() -> None:
     args = parser.parse_args()
     use_r = not args.no_r and shutil.which("Rscript") is not None
     if not use_r:
-        print("lme4 column skipped: Rscript not found (or --no-r)")
+        print("R column skipped: Rscript not found (or --no-r)")
     lmer("Reaction ~ Days + (Days | Subject)", pd.read_csv(FIXTURES / "sleepstudy.csv"))
     with tempfile.TemporaryDirectory() as tmp:
         rows = [_row(case, use_r, Path(tmp)) for case in _cases(args.quick)]

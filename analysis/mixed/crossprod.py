@@ -63,12 +63,17 @@ class RowPairs:
     def __init__(self, indptr: np.ndarray, indices: np.ndarray, q2: int) -> None:
         counts = np.diff(indptr)
         squares = counts**2
-        self.row = np.repeat(np.arange(len(counts)), squares)
+        row = np.repeat(np.arange(len(counts)), squares)
         within = np.arange(int(squares.sum())) - np.repeat(np.cumsum(squares) - squares, squares)
-        n_row = counts[self.row]
-        self.first = indptr[self.row] + within // n_row
-        self.second = indptr[self.row] + within % n_row
-        self.flat = indices[self.first] * q2 + indices[self.second]
+        n_row = counts[row]
+        first = indptr[row] + within // n_row
+        second = indptr[row] + within % n_row
+        # int32 halves the memory of these millions of indices when the sizes allow it.
+        small = max(len(indices), q2 * q2) < np.iinfo(np.int32).max
+        index_type = np.int32 if small else np.int64
+        self.row = row.astype(index_type)
+        self.first, self.second = first.astype(index_type), second.astype(index_type)
+        self.flat = (indices[first] * q2 + indices[second]).astype(index_type)
         self.q2 = q2
 
     def weighted_gram(self, data: np.ndarray, row_weight: np.ndarray) -> np.ndarray:

@@ -83,6 +83,10 @@ class MixedResults:
         """Bayesian information criterion."""
         return -2 * self.loglik + np.log(self.nobs) * self.n_params
 
+    def __repr__(self) -> str:
+        return (f"<MixedResults {self.family} {self.method}: {self.formula!r}, "
+                f"nobs={self.nobs}, loglik={self.loglik:.4f}, converged={self.converged}>")
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the shape the ``analysis fit --json`` command prints)."""
         out: dict[str, Any] = {

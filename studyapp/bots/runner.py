@@ -180,8 +180,8 @@ class Bot:
             position = ("comprehension", None, None)
         elif page.kind == "answer" and self.last_answer_form is not None:
             self._post(page, self.last_answer_form)  # the back button: re-send the last trial
-        elif page.kind == "questionnaire":
-            self._post(page, {"action": "questionnaire"})  # nothing filled in
+        elif page.kind == "questionnaire" and page.form.radios:
+            self._post(page, {"action": "questionnaire"})  # required scales left empty
         again = self._get()
         now = _position(again)
         if now != position and not (page.kind == "comprehension" and again.kind == "finished"):

@@ -3,7 +3,6 @@ screenshot under var/screenshots/ (look at them), on a desktop and on a phone-si
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,13 @@ pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
-# itself between browser steps are synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(monkeypatch):  # type: ignore[no-untyped-def]
+    """Playwright's sync API runs an event loop in this thread; the ORM calls the test itself
+    makes between browser steps are synchronous and safe."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="module")
@@ -144,4 +147,28 @@ def test_the_researcher_dashboard_shows_live_counts(browser, live_server, demo, 
     assert page.locator("#consort").is_visible()
     assert page.locator("#consort tfoot td").first.inner_text() == "7"
     _shot(page, "researcher-dashboard")
+    context.close()
+
+
+def test_the_explanation_gallery_renders_every_method(browser, live_server, transactional_db,
+                                                      owner, settings,
+                                                      tmp_path):
+    from django.test import Client
+
+    from explainers import available_methods
+    from studyapp.services.gallery import gallery_build
+
+    settings.VAR_DIR = tmp_path
+    outcome = gallery_build()
+    assert not [m for m, case in outcome.items() if case.startswith("error")], outcome
+    client = Client()
+    client.force_login(owner)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1100,
+                                                                      "height": 900})
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                          "url": live_server.url}])
+    page = context.new_page()
+    page.goto("/r/gallery/")
+    assert page.locator("section.gallery-entry").count() == len(available_methods())
+    _shot(page, "researcher-gallery")
     context.close()

@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items()
-             if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL"}}
+             if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "CACHE_URL",
+                          "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, text=True,
                           capture_output=True, env={**clean, **env}, timeout=120)
 
