@@ -141,6 +141,7 @@ def _fill_defaults(spec: dict[str, Any]) -> None:
         condition.setdefault("cap", None)
         if "explanation" in condition:
             condition["explanation"].setdefault("params", {})
+            condition["explanation"].setdefault("quality", "full")
 
 
 def _check_unique_conditions(spec: dict[str, Any]) -> None:

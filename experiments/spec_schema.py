@@ -21,6 +21,9 @@ _EXPLANATION = {
     "properties": {
         "method": {"type": "string", "minLength": 1, "maxLength": 64},
         "params": {"type": "object"},
+        # "full" adds stability and seed-to-seed variation (about 15 more runs of the method
+        # per item); "basic" stores deletion/insertion, faithfulness and the randomisation check.
+        "quality": {"type": "string", "enum": ["basic", "full"]},
     },
 }
 

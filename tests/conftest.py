@@ -131,10 +131,12 @@ def _reuse_explanations(request, monkeypatch):  # type: ignore[no-untyped-def]
 
     original = preparation.explanation_compute
 
-    def memoised(method, scenario, x, *, params, seed):  # type: ignore[no-untyped-def]
-        key = (method, scenario.name, json.dumps(params, sort_keys=True), x.tobytes(), seed)
+    def memoised(method, scenario, x, *, params, seed, quality="full"):  # type: ignore
+        key = (method, scenario.name, json.dumps(params, sort_keys=True), x.tobytes(), seed,
+               quality)
         if key not in _EXPLANATIONS:
-            _EXPLANATIONS[key] = original(method, scenario, x, params=params, seed=seed)
+            _EXPLANATIONS[key] = original(method, scenario, x, params=params, seed=seed,
+                                          quality=quality)
         return copy.deepcopy(_EXPLANATIONS[key])
 
     monkeypatch.setattr(preparation, "explanation_compute", memoised)

@@ -11,6 +11,7 @@ import scipy.optimize
 __all__ = ["Optimum", "minimize_bounded", "numerical_hessian"]
 
 Objective = Callable[[np.ndarray], float]
+_PENALTY = 1e300  # stands in for an undefined criterion (a failed factorisation)
 
 
 @dataclass
@@ -35,7 +36,7 @@ class _Counted:
         self.calls += 1
         value = self.fun(x)
         # A failed factorisation far from the optimum must not stop the search.
-        return value if np.isfinite(value) else 1e300
+        return value if np.isfinite(value) else _PENALTY
 
 
 def minimize_bounded(fun: Objective, x0: np.ndarray, lower: np.ndarray,
@@ -51,13 +52,25 @@ def minimize_bounded(fun: Objective, x0: np.ndarray, lower: np.ndarray,
     upper = np.full_like(lower, np.inf) if upper is None else upper
     bounds = [(float(lo) if np.isfinite(lo) else None, float(hi) if np.isfinite(hi) else None)
               for lo, hi in zip(lower, upper, strict=True)]
-    x0 = np.clip(np.asarray(x0, dtype=float), lower, upper)
-    result = scipy.optimize.minimize(
-        counted, x0, method="L-BFGS-B", jac=gradient, bounds=bounds,
-        options={"ftol": tol, "gtol": 1e-7, "maxiter": max_iter},
-    )
-    return Optimum(np.asarray(result.x), float(result.fun), counted.calls,
-                   bool(result.success), str(result.message))
+    options = {"ftol": tol, "gtol": 1e-7, "maxiter": max_iter}
+
+    def run(start: np.ndarray) -> scipy.optimize.OptimizeResult:
+        return scipy.optimize.minimize(counted, start, method="L-BFGS-B", jac=gradient,
+                                       bounds=bounds, options=options)
+
+    result = run(np.clip(np.asarray(x0, dtype=float), lower, upper))
+    success, message = bool(result.success), str(result.message)
+    if not success:
+        # Line searches can stall on finite-difference noise, typically at a bound. A fresh
+        # start from there that cannot improve the criterion confirms a (numerical) optimum.
+        retry = run(result.x)
+        stalled = retry.fun >= result.fun - 1e-8 * (1.0 + abs(result.fun)) and bool(
+            result.fun < _PENALTY)
+        success = bool(retry.success) or stalled
+        message = str(retry.message) if retry.success else f"{message} (restart: no progress)"
+        if retry.fun < result.fun:
+            result = retry
+    return Optimum(np.asarray(result.x), float(result.fun), counted.calls, success, message)
 
 
 def numerical_hessian(fun: Objective, x: np.ndarray, step: float = 1e-4) -> np.ndarray:

@@ -17,7 +17,7 @@ from django.db import transaction
 from experiments.randomisation import balanced_items
 from explainers import explain
 from explainers.base import Explanation as ExplanationResult
-from explainers.quality import score_explanation
+from explainers.quality import ALL_CHECKS, DEFAULT_CHECKS, score_explanation
 from studyapp.models import Condition, Item, Study
 from studyapp.services.explanations import explanation_store, params_key
 
@@ -114,21 +114,31 @@ def _explain_item(study: Study, scenario: Any, condition: Condition, item: Item)
         return  # computed by an earlier (interrupted or retried) run
     result = explanation_compute(
         condition.explanation_method, scenario, np.asarray(item.features, dtype=float),
-        params=condition.explanation_params, seed=study.spec["scenario"]["seed"])
+        params=condition.explanation_params, seed=study.spec["scenario"]["seed"],
+        quality=_quality_level(study, condition))
     explanation_store(item=item, params=condition.explanation_params, result=result)
 
 
+def _quality_level(study: Study, condition: Condition) -> str:
+    for entry in study.spec["conditions"]:
+        if entry["name"] == condition.name and "explanation" in entry:
+            return str(entry["explanation"].get("quality", "full"))
+    return "full"
+
+
 def explanation_compute(method: str, scenario: Any, x: np.ndarray, *, params: dict[str, Any],
-                        seed: int) -> ExplanationResult:
+                        seed: int, quality: str = "full") -> ExplanationResult:
     """The explanation of the model's prediction for ``x`` with its quality metrics.
 
-    A pure function of its arguments (same inputs and seed, same JSON).
+    A pure function of its arguments (same inputs and seed, same JSON). ``quality="full"``
+    adds stability and seed-to-seed variation to the basic faithfulness checks.
     """
     result = explain(method, scenario.model, x, dataset=scenario.dataset, random_state=seed,
                      **params)
+    checks = ALL_CHECKS if quality == "full" else DEFAULT_CHECKS
     try:
         result.metrics.update(score_explanation(result, scenario.model, x, scenario.dataset,
-                                                random_state=seed))
+                                                random_state=seed, checks=checks))
     except (ValueError, NotImplementedError) as exc:
         logger.info("no quality metrics for %s: %s", result.method, exc)
     return result

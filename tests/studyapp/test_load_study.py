@@ -90,3 +90,19 @@ def test_preparing_twice_creates_nothing_twice(study):
     study_prepare(study=study)
     assert study.items.count() == items
     assert study.items.filter(explanations__isnull=False).count() == explanations
+
+
+def test_each_explanation_is_stored_with_quality_metrics_and_provenance(study):
+    from studyapp.models import Explanation
+
+    stored = Explanation.objects.filter(item__study=study)
+    assert stored.count() == 16
+    for explanation in stored:
+        assert {"deletion_auc", "insertion_auc", "faithfulness_correlation",
+                "randomisation_rank_correlation", "max_sensitivity",
+                "seed_rank_correlation"} <= set(explanation.metrics)
+        provenance = explanation.payload["provenance"]
+        assert provenance["method"] == "tree_shap" and provenance["model_fingerprint"]
+        assert {"numpy", "scikit-learn", "shap"} <= set(provenance["library_versions"])
+        assert explanation.payload["target"] == explanation.item.ai_class_index
+        assert 'role="img"' in explanation.html
