@@ -70,6 +70,8 @@ def minimize_bounded(fun: Objective, x0: np.ndarray, lower: np.ndarray,
         message = str(retry.message) if retry.success else f"{message} (restart: no progress)"
         if retry.fun < result.fun:
             result = retry
+    if result.fun >= _PENALTY:
+        success, message = False, "the criterion is undefined everywhere the optimiser looked"
     return Optimum(np.asarray(result.x), float(result.fun), counted.calls, success, message)
 
 
