@@ -13,8 +13,10 @@ from studyapp.bots.runner import BotResult
 def reconcile(results: list[BotResult], trials_csv: str,
               pseudonym: Callable[[str], str]) -> list[str]:
     """Problems found (empty = every confirmed answer is in the export exactly once, and the
-    export holds no bot answer that no bot sent)."""
+    export holds no answer from these bots that they were not told was saved). Rows of
+    participants outside this run (earlier bot runs, people) are not this run's business."""
     sent: Counter[tuple[str, int, str]] = Counter()
+    ours = {pseudonym(result.external_id) for result in results}
     for result in results:
         pid = pseudonym(result.external_id)
         for trial_index, step, answer in result.answers:
@@ -22,7 +24,7 @@ def reconcile(results: list[BotResult], trials_csv: str,
                 sent[(pid, trial_index, answer)] += 1
     exported: Counter[tuple[str, int, str]] = Counter()
     for row in csv.DictReader(io.StringIO(trials_csv)):
-        if row["is_bot"] == "true" and row["final_response"]:
+        if row["participant"] in ours and row["final_response"]:
             exported[(row["participant"], int(row["trial_index"]), row["final_response"])] += 1
     problems = [f"sent once, exported {exported[k]} times: {k}" for k in sent
                 if exported[k] != 1]
