@@ -57,14 +57,11 @@ class Feature:
     def display_value(self, value: float) -> str:
         """The value as a participant should read it (category word, integer, or rounded)."""
         if self.kind == "categorical":
-            code = int(round(float(value)))
+            code = round(float(value))
             if 0 <= code < len(self.categories):
                 return self.categories[code]
             return str(code)
-        if self.integer:
-            text = f"{int(round(float(value))):,}"
-        else:
-            text = f"{float(value):,.3g}"
+        text = f"{round(float(value)):,}" if self.integer else f"{float(value):,.3g}"
         return f"{text} {self.unit}".strip()
 
 
