@@ -29,11 +29,17 @@ def build_r_script(
         .replace("@SPEEDER_FRACTION@", fraction)
         .replace("@AI_SLOPE@", slope)
         .replace("@INCLUDE_BOTS@", "TRUE" if options.include_bots else "FALSE")
+        .replace("@CONFIDENCE_SCALE@", _r_scale(options.confidence_scale))
     )
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(script, "utf-8")
     return out_path
+
+
+def _r_scale(scale: tuple[int, int] | None) -> str:
+    """The confidence scale as an R vector, or NULL when the study asks no confidence."""
+    return "NULL" if scale is None else f"c({int(scale[0])}, {int(scale[1])})"
 
 
 def _r_string(text: str) -> str:
@@ -48,6 +54,7 @@ suppressPackageStartupMessages(library(lme4))
 args <- commandArgs(trailingOnly = TRUE)
 export_dir <- if (length(args) >= 1) args[[1]] else @EXPORT_DIR@
 speeder_fraction <- @SPEEDER_FRACTION@  # NA switches the speeder rule off
+confidence_scale <- @CONFIDENCE_SCALE@  # (lowest, highest) rating, or NULL
 
 read_export <- function(name) {
   read.csv(file.path(export_dir, name), colClasses = "character", na.strings = "",
@@ -121,7 +128,13 @@ d$correct_answer[platform] <- as.numeric(as_bool(d$correct[platform]))
 d$ai_right <- as.numeric(as_bool(d$ai_correct))
 d$ai_right[is.na(d$ai_right)] <- same_answer(d$ai_prediction, d$truth)[is.na(d$ai_right)]
 d$agreed <- same_answer(d$final_response, d$ai_prediction)
+d$initial_right <- same_answer(d$initial_response, d$truth)
+d$initial_agreed <- same_answer(d$initial_response, d$ai_prediction)
+d$kept_own <- same_answer(d$final_response, d$initial_response)
 d$item <- d$item_id
+# Stated confidence mapped linearly onto [0, 1], judged against the participant's own answer.
+d$confidence_p <- if (is.null(confidence_scale)) NA else
+  (as.numeric(d$confidence) - confidence_scale[1]) / diff(confidence_scale)
 
 # ---- Metrics per participant, then per condition (t interval across participants) ----
 per_participant <- function(values, name) {
@@ -137,7 +150,13 @@ tables <- list(
   per_participant(d$correct_answer, "accuracy"),
   per_participant(ifelse(d$ai_right == 0, d$agreed, NA), "over_reliance"),
   per_participant(ifelse(d$ai_right == 1, 1 - d$agreed, NA), "under_reliance"),
-  per_participant(as.numeric(d$rt_ms) / 1000, "time_per_trial_s")
+  per_participant(as.numeric(d$rt_ms) / 1000, "time_per_trial_s"),
+  per_participant(d$agreed, "agreement"),
+  # Two-step designs (Schemmer et al. 2023): switching, RAIR and RSR need the first answer.
+  per_participant(ifelse(d$initial_agreed == 0, d$agreed, NA), "switch_fraction"),
+  per_participant(ifelse(d$initial_right == 0 & d$ai_right == 1, d$agreed, NA), "rair"),
+  per_participant(ifelse(d$initial_right == 1 & d$ai_right == 0, d$kept_own, NA), "rsr"),
+  per_participant((d$confidence_p - same_answer(d$final_response, d$truth))^2, "brier_score")
 )
 participant_table <- do.call(rbind, tables[!vapply(tables, is.null, logical(1))])
 groups <- split(participant_table$estimate,
@@ -150,6 +169,26 @@ summary_table <- do.call(rbind, lapply(names(groups), function(key) {
 }))
 print(summary_table, digits = 3)
 write.csv(summary_table, "summary_by_condition_R.csv", row.names = FALSE)
+
+# ---- Jian et al. (2000) trust: items 1-5 reverse-scored, score = mean; Cronbach's alpha ----
+jian <- paste0("q_jian_", 1:12)
+if (all(jian %in% names(participants))) {
+  items <- sapply(participants[remaining, jian, drop = FALSE], as.numeric)
+  items <- matrix(items, ncol = 12)
+  items[, 1:5] <- 8 - items[, 1:5]
+  complete <- items[stats::complete.cases(items), , drop = FALSE]
+  alpha <- if (nrow(complete) > 1) {
+    12 / 11 * (1 - sum(apply(complete, 2, var)) / var(rowSums(complete)))
+  } else NA
+  jian_score <- data.frame(participant = participants$participant[remaining],
+                           condition = participants$condition[remaining],
+                           score_jian = rowMeans(items))
+  cat("\nJian trust, Cronbach's alpha =", round(alpha, 3), "\n")
+  trust <- aggregate(score_jian ~ condition, data = jian_score, FUN = mean)
+  trust$cronbach_alpha <- alpha
+  print(trust)
+  write.csv(trust, "trust_by_condition_R.csv", row.names = FALSE)
+}
 
 # ---- Logistic GLMMs, crossed random effects of participants and items ----
 for (task in unique(d$task)) {

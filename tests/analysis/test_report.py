@@ -184,7 +184,8 @@ def test_the_r_script_runs_and_agrees_with_python(synthetic_export: Path,
 
     kept = apply_exclusions(export.trials, export.participants)
     from_python = summarise_study(kept.trials)
-    for metric in ("accuracy", "over_reliance", "under_reliance", "time_per_trial_s"):
+    for metric in ("accuracy", "over_reliance", "under_reliance", "time_per_trial_s",
+                   "agreement"):
         r_rows = from_r[from_r["metric"] == metric].set_index("condition")
         py_rows = from_python[from_python["metric"] == metric].set_index("condition")
         for condition in ("prediction", "explanation"):
@@ -205,3 +206,43 @@ def test_the_r_script_survives_a_study_with_constant_metrics_and_one_condition(
     from_r = pd.read_csv(tmp_path / "summary_by_condition_R.csv").set_index("metric")
     assert from_r.loc["accuracy", "estimate"] == pytest.approx(0.625)
     assert from_r.loc["over_reliance", "ci_low"] == pytest.approx(0.5)
+
+
+@pytest.mark.r
+@pytest.mark.slow
+def test_the_r_script_agrees_on_two_step_reliance_calibration_and_trust(tmp_path: Path) -> None:
+    """Oracle: the Python metrics (analysis.reliance, analysis.calibration, questionnaires) on
+    the same judge-advisor export; R must give the same per-condition estimates."""
+    from analysis.calibration import brier_score
+    from analysis.exclusions import apply_exclusions
+    from analysis.questionnaires import JIAN_TRUST, score
+    from analysis.reliance import rair, rsr, switch_fraction
+
+    export = write_synthetic_export(tmp_path / "export", n_participants=30, seed=3)
+    trials = pd.read_csv(export / "trials.csv", dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(5)
+    trials["task"] = "judge_advisor"
+    trials["initial_response"] = [LABELS[int(b)] for b in rng.integers(0, 2, len(trials))]
+    trials.to_csv(export / "trials.csv", index=False)
+    script = build_r_script(export, tmp_path / "analysis.R",
+                            options=ReportOptions(random_slopes=False, confidence_scale=(1, 5)))
+    run = subprocess.run([_rscript_with_lme4(), str(script)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    from_r = pd.read_csv(tmp_path / "summary_by_condition_R.csv")
+    kept = apply_exclusions(load_export(export).trials, load_export(export).participants)
+    python = {"switch_fraction": switch_fraction(kept.trials), "rair": rair(kept.trials),
+              "rsr": rsr(kept.trials), "brier_score": brier_score(kept.trials, scale=(1, 5))}
+    for metric, table in python.items():
+        r_rows = from_r[from_r["metric"] == metric].set_index("condition")
+        for condition, estimate in table.set_index("condition")["estimate"].items():
+            assert r_rows.loc[condition, "estimate"] == pytest.approx(estimate, rel=1e-9)
+    jian = score(kept.participants, JIAN_TRUST).groupby(kept.participants["condition"]).mean()
+    trust = pd.read_csv(tmp_path / "trust_by_condition_R.csv").set_index("condition")
+    for condition, value in jian.items():
+        assert trust.loc[condition, "score_jian"] == pytest.approx(value, rel=1e-9)
+    from analysis.questionnaires import item_responses
+    from analysis.reliability import cronbach_alpha
+
+    alpha = cronbach_alpha(item_responses(kept.participants, JIAN_TRUST).dropna())
+    assert trust["cronbach_alpha"].iloc[0] == pytest.approx(alpha, rel=1e-9)
