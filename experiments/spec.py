@@ -20,7 +20,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from experiments.spec_schema import SPEC_SCHEMA, TASK_DESIGNS
+from experiments.designs import DESIGNS
+from experiments.spec_schema import SPEC_SCHEMA
 
 MAX_SPEC_BYTES = 256 * 1024
 
@@ -119,7 +120,7 @@ def _fill_defaults(spec: dict[str, Any]) -> None:
     trials = spec["trials"]
     trials.setdefault("balance", ["ai_correct", "predicted_class"])
     trials.setdefault("attention_checks", 1)
-    trials.setdefault("pool_size", max(4 * trials["count"], 16))
+    trials.setdefault("pool_size", max(4 * (trials["count"] + trials.get("learning", 0)), 16))
     task = spec["task"]
     task.setdefault("confidence_scale", 0)
     task.setdefault("prompt", "")
@@ -170,19 +171,27 @@ def _check_comprehension(spec: dict[str, Any]) -> None:
 
 def _check_task(spec: dict[str, Any]) -> None:
     design = spec["task"]["design"]
-    if design not in TASK_DESIGNS:
+    if design not in DESIGNS:
         raise SpecError(f"task.design: unknown {design!r}; expected one of "
-                        f"{', '.join(sorted(TASK_DESIGNS))}")
+                        f"{', '.join(sorted(DESIGNS))}")
     if design == "judge_advisor" and not any(c["show_ai"] for c in spec["conditions"]):
         raise SpecError("conditions: a judge_advisor study needs at least one condition "
                         "with show_ai: true")
+    if design in {"agreement", "forward_simulation"} and not all(
+            c["show_ai"] for c in spec["conditions"]):
+        raise SpecError(f"conditions: every condition of a {design} study must show the AI "
+                        "(show_ai: true)")
+    if design == "forward_simulation" and "learning" not in spec["trials"]:
+        raise SpecError("trials.learning: a forward_simulation study needs the number of "
+                        "learning items")
 
 
 def _check_trial_counts(spec: dict[str, Any]) -> None:
     trials = spec["trials"]
-    if trials["pool_size"] < trials["count"]:
-        raise SpecError(f"trials.pool_size: {trials['pool_size']} is smaller than "
-                        f"trials.count {trials['count']}")
+    needed = trials["count"] + trials.get("learning", 0)
+    if trials["pool_size"] < needed:
+        raise SpecError(f"trials.pool_size: {trials['pool_size']} is smaller than the "
+                        f"{needed} items a participant needs (trials.count + trials.learning)")
 
 
 _SEMANTIC_CHECKS: tuple[Callable[[dict[str, Any]], None], ...] = (

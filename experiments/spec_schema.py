@@ -4,12 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-# Task designs the platform can run; each names its steps (one or two answers per trial).
-TASK_DESIGNS: dict[str, tuple[str, ...]] = {
-    "decision": ("final",),
-    "judge_advisor": ("initial", "final"),
-}
-
 _SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}
 _CODE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{4,64}$"}
 _TEXT = {"type": "string", "maxLength": 20000}
@@ -118,6 +112,8 @@ SPEC_SCHEMA: dict[str, Any] = {
             "required": ["count"],
             "properties": {
                 "count": {"type": "integer", "minimum": 1, "maximum": 500},
+                # Forward simulation: how many learning items precede the test items.
+                "learning": {"type": "integer", "minimum": 1, "maximum": 200},
                 "pool_size": {"type": "integer", "minimum": 1, "maximum": 5000},
                 "balance": {"type": "array", "items": {"enum": ["ai_correct", "predicted_class"]},
                             "uniqueItems": True},

@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from experiments.spec_schema import TASK_DESIGNS
+from experiments.designs import Step, design
 from studyapp.models import Condition, Participant, Study, StudyAccess, Trial
 
 Status = Participant.Status
@@ -76,17 +76,19 @@ def condition_load(study: Study, *, now: datetime) -> dict[int, int]:
 
 # ----- the participant's position --------------------------------------------------------
 
-def trial_steps(trial: Trial) -> tuple[str, ...]:
-    """The answers a trial asks for: attention checks and AI-less trials ask once."""
-    steps = TASK_DESIGNS.get(trial.participant.study.task, ("final",))
-    if trial.kind == Trial.Kind.ATTENTION or not trial.condition.show_ai:
-        return ("final",)
-    return steps
+def trial_steps(trial: Trial) -> tuple[Step, ...]:
+    """The answers a trial asks for, by its study's design, phase and condition."""
+    study = trial.participant.study
+    task = design(study.task)
+    return task.steps(task.phase(trial.phase), show_ai=trial.condition.show_ai,
+                      explained=bool(trial.condition.explanation_method),
+                      question=study.spec["task"]["question"],
+                      attention=trial.kind == Trial.Kind.ATTENTION)
 
 
-def next_step(trial: Trial, steps: tuple[str, ...]) -> str | None:
+def next_step(trial: Trial, steps: tuple[Step, ...]) -> Step | None:
     answered = set(trial.responses.values_list("step", flat=True))
-    return next((s for s in steps if s not in answered), None)
+    return next((s for s in steps if s.name not in answered), None)
 
 
 def current_trial(participant: Participant) -> Trial | None:

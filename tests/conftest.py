@@ -132,8 +132,9 @@ def _reuse_explanations(request, monkeypatch):  # type: ignore[no-untyped-def]
     original = preparation.explanation_compute
 
     def memoised(method, scenario, x, *, params, seed, quality="full"):  # type: ignore
-        key = (method, scenario.name, json.dumps(params, sort_keys=True), x.tobytes(), seed,
-               quality)
+        row = x if isinstance(x, str) else x.tobytes()
+        key = (method, scenario.name, scenario.model_name, json.dumps(params, sort_keys=True),
+               row, seed, quality)
         if key not in _EXPLANATIONS:
             _EXPLANATIONS[key] = original(method, scenario, x, params=params, seed=seed,
                                           quality=quality)

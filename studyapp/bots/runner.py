@@ -123,7 +123,8 @@ class Bot:
 
     def _answer(self, page: Page) -> Page:
         form = page.form
-        options = form.radios.get("answer", [])
+        # A learning page only asks to continue: its one answer is a hidden field.
+        options = form.radios.get("answer") or [form.hidden["answer"]]
         answer, confidence = self.config.behaviour.answer(page, options, self.rng)
         if page.instruction:
             # An attention check names the answer it wants; an attentive person gives it.

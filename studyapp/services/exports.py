@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from analysis.questionnaires import score
 from analysis.schema import EVENT_COLUMNS, PARTICIPANT_COLUMNS, TRIAL_COLUMNS, Column
+from experiments.designs import design
 from experiments.spec import dump_spec
 from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, Study, Trial
 from studyapp.services.questionnaires import questionnaire_items, study_scales
@@ -115,8 +116,13 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
                ids: dict[int, str]) -> Row:
     item, final, initial = trial.item, steps.get("final"), steps.get("initial")
     answer = final.answer if final else None
-    is_attention = trial.kind == Trial.Kind.ATTENTION
-    target = item.expected_answer if is_attention else item.truth
+    classes = {o["value"] for o in study.answer_options}
+    if trial.kind == Trial.Kind.ATTENTION:
+        correct = None if answer is None else answer == item.expected_answer
+    else:
+        correct = design(study.task).score(answer, truth=item.truth,
+                                           ai_prediction=item.ai_prediction,
+                                           ai_correct=item.ai_correct, phase=trial.phase)
     explanation = trial.explanation
     return {
         "participant": ids[trial.participant_id],
@@ -128,8 +134,8 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
         "ai_correct": item.ai_correct, "truth": item.truth,
         "initial_response": initial.answer if initial else None,
         "final_response": answer,
-        "correct": None if answer is None else answer == target,
-        "agreed_with_ai": None if answer is None else answer == item.ai_prediction,
+        "correct": correct,
+        "agreed_with_ai": answer == item.ai_prediction if answer in classes else None,
         "confidence": final.confidence if final else None,
         "rt_ms": final.rt_ms if final else None,
         "explanation_visible_ms": final.explanation_visible_ms if final else None,

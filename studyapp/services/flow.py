@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from experiments.designs import Step
 from studyapp import selectors
 from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, Trial
 from studyapp.services.errors import ParticipantError, StaleSubmission
@@ -23,6 +24,7 @@ from studyapp.services.questionnaires import questionnaire_answers_validate
 Stage = Participant.Stage
 Status = Participant.Status
 MAX_RT_MS = 6 * 60 * 60 * 1000  # anything longer is a client clock problem
+SEEN = "seen"  # the answer of a step that only asks to continue (learning pages)
 TOUCH_INTERVAL = timedelta(seconds=30)
 
 
@@ -169,26 +171,34 @@ def _response_record(participant: Participant, answer: Answer) -> tuple[Response
     if trial.index != participant.trial_pointer:
         raise StaleSubmission("That trial has already been answered; here is where you are now.")
     steps = selectors.trial_steps(trial)
-    expected_step = selectors.next_step(trial, steps)
-    if answer.step != expected_step:
+    expected = selectors.next_step(trial, steps)
+    if expected is None or answer.step != expected.name:
         raise StaleSubmission("That step has already been answered; here is where you are now.")
-    _validate_answer(participant, answer)
+    _validate_answer(participant, expected, answer)
     response = Response.objects.create(
         trial=trial, step=answer.step, answer=answer.answer, confidence=answer.confidence,
         rt_ms=answer.rt_ms, explanation_visible_ms=answer.explanation_visible_ms,
         idempotency_key=answer.idempotency_key[:64])
-    if answer.step == steps[-1]:
+    if expected == steps[-1]:
         _advance(participant)
     return response, True
 
 
-def _validate_answer(participant: Participant, answer: Answer) -> None:
-    options = {o["value"] for o in participant.study.answer_options}
-    if answer.answer not in options:
+def answer_values(study: Any, step: Step) -> list[str]:
+    """The answers a step accepts: the classes, the points of its scale, or 'seen'."""
+    if step.question.kind == "likert":
+        return [str(n) for n in range(1, len(step.question.scale_labels) + 1)]
+    if step.question.kind == "continue":
+        return [SEEN]
+    return [o["value"] for o in study.answer_options]
+
+
+def _validate_answer(participant: Participant, step: Step, answer: Answer) -> None:
+    if answer.answer not in answer_values(participant.study, step):
         raise ParticipantError("Please choose one of the answers shown.")
     scale = participant.study.spec["task"]["confidence_scale"]
-    if scale and answer.step == "final" and (answer.confidence is None or
-                                             not 1 <= answer.confidence <= scale):
+    if scale and step.question.asks_confidence and (
+            answer.confidence is None or not 1 <= answer.confidence <= scale):
         raise ParticipantError(f"Please say how confident you are (1 to {scale}).")
     for name in ("rt_ms", "explanation_visible_ms"):
         value = getattr(answer, name)

@@ -8,10 +8,12 @@ the study's item pool and that seed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from experiments.randomisation import PlannedTrial, balanced_items, insert_attention_checks
+from experiments.designs import Design, design
+from experiments.randomisation import PlannedTrial, disjoint_sets, insert_attention_checks
 from studyapp.models import Condition, Explanation, Item, Participant, Trial
 from studyapp.services.explanations import params_key
 
@@ -20,40 +22,59 @@ from studyapp.services.explanations import params_key
 class PlannedItem:
     item_id: int
     kind: str  # "main" or "attention"
+    phase: str = "main"
 
 
-def plan_draw(*, pool: list[Item], attention: list[Item], n_trials: int,
-              n_attention: int, seed: int) -> list[PlannedItem]:
-    """Balanced main items (AI correct x predicted class) with attention checks inserted."""
+def plan_draw(*, pool: list[Item], attention: list[Item], trials: dict[str, Any],
+              task: Design, seed: int) -> list[PlannedItem]:
+    """The participant's trials, phase by phase: items balanced on AI correct x predicted
+    class (learning and test sets disjoint), attention checks inserted where allowed."""
     rng = np.random.default_rng(seed)
-    ai_correct = np.array([item.ai_correct for item in pool], dtype=bool)
-    predicted = np.array([item.ai_class_index or 0 for item in pool], dtype=int)
-    chosen = balanced_items(ai_correct, predicted, n_trials, rng=rng)
-    main = [PlannedTrial(index=i, item_index=int(k), phase="main", kind="main", condition="")
-            for i, k in enumerate(chosen)]
-    n_checks = min(n_attention, len(attention), max(len(main) - 1, 0))
-    planned = (insert_attention_checks(main, rng=rng, count=n_checks) if n_checks else main)
+    ai_correct, predicted = item_strata(pool, trials.get("balance", []))
+    sizes = {"main": trials["count"]} if "learning" not in trials else {
+        "learning": trials["learning"], "test": trials["count"]}
+    item_sets = disjoint_sets(ai_correct, predicted, sizes, rng=rng)
+    planned = [PlannedTrial(index=0, item_index=int(i), phase=phase.name, kind="main",
+                            condition="")
+               for phase in task.phases
+               for i in rng.permutation(item_sets[phase.items])]
+    n_checks = min(trials["attention_checks"], len(attention))
+    checked = [p.name for p in task.phases if p.attention_checks]
+    if n_checks:
+        planned = list(insert_attention_checks(planned, rng=rng, count=n_checks,
+                                               phases=checked))
     checks = iter(attention[int(i)] for i in rng.permutation(len(attention)))
-    return [PlannedItem(pool[t.item_index].pk, "main") if t.item_index is not None
-            else PlannedItem(next(checks).pk, "attention") for t in planned]
+    return [PlannedItem(pool[t.item_index].pk, "main", t.phase) if t.item_index is not None
+            else PlannedItem(next(checks).pk, "attention", t.phase) for t in planned]
+
+
+def item_strata(items: list[Item], balance: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The (AI correct, predicted class) cells to balance on; a factor left out of the spec's
+    ``balance`` list is held constant, so it does not split the cells."""
+    ai_correct = np.array([item.ai_correct if "ai_correct" in balance else True
+                           for item in items], dtype=bool)
+    predicted = np.array([(item.ai_class_index or 0) if "predicted_class" in balance else 0
+                          for item in items], dtype=int)
+    return ai_correct, predicted
 
 
 def trial_plan_create(*, participant: Participant) -> list[Trial]:
     """Create the participant's Trial rows from their seed (called inside enrolment)."""
     study = participant.study
-    trials_spec = study.spec["trials"]
+    task = design(study.task)
     pool = list(study.items.filter(role=Item.Role.POOL).order_by("id"))
     attention = list(study.items.filter(role=Item.Role.ATTENTION).order_by("id"))
-    planned = plan_draw(pool=pool, attention=attention, n_trials=trials_spec["count"],
-                        n_attention=trials_spec["attention_checks"], seed=participant.seed)
+    planned = plan_draw(pool=pool, attention=attention, trials=study.spec["trials"],
+                        task=task, seed=participant.seed)
     explanations = _explanations_by_item(participant.condition, [p.item_id for p in planned])
-    trials = [
+    rows = [
         Trial(participant=participant, index=i, item_id=p.item_id,
-              condition=participant.condition, phase="main", kind=p.kind,
-              explanation=explanations.get(p.item_id) if p.kind == "main" else None)
+              condition=participant.condition, phase=p.phase, kind=p.kind,
+              explanation=explanations.get(p.item_id)
+              if p.kind == "main" and task.phase(p.phase).explained else None)
         for i, p in enumerate(planned)
     ]
-    return Trial.objects.bulk_create(trials)
+    return Trial.objects.bulk_create(rows)
 
 
 def _explanations_by_item(condition: Condition, item_ids: list[int]) -> dict[int, Explanation]:

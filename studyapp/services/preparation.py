@@ -65,7 +65,10 @@ def _pool_create(study: Study, scenario: Any) -> None:
     correct = predicted == np.asarray(scenario.y_test)
     rng = np.random.default_rng(study.spec["scenario"]["seed"])
     pool_size = study.spec["trials"]["pool_size"]
-    chosen = balanced_items(correct, predicted, pool_size, rng=rng)
+    balance = study.spec["trials"]["balance"]
+    chosen = balanced_items(correct if "ai_correct" in balance else np.ones_like(correct),
+                            predicted if "predicted_class" in balance
+                            else np.zeros_like(predicted), pool_size, rng=rng)
     for index in chosen:
         _item_create(study, scenario, int(index), proba[index], names, Item.Role.POOL)
     n_checks = study.spec["trials"]["attention_checks"]
@@ -85,12 +88,19 @@ def _item_create(study: Study, scenario: Any, index: int, proba: np.ndarray,
     return Item.objects.create(
         study=study, key=f"{scenario.name}-test-{index}", role=role, source_index=index,
         display=scenario.item(index),
-        features=np.asarray(scenario.X_test[index], dtype=float).tolist(),
+        features=_features(scenario.X_test[index]),
         truth=names[truth], ai_prediction=names[predicted], ai_class_index=predicted,
         ai_confidence=float(proba[predicted]), ai_correct=predicted == truth,
         expected_answer=expected,
         instruction=ATTENTION_INSTRUCTION.format(label=expected) if expected else "",
     )
+
+
+def _features(row: Any) -> list[float]:
+    """The numeric model input of a tabular or image item (texts keep only their display)."""
+    if isinstance(row, str):
+        return []
+    return np.asarray(row, dtype=float).ravel().tolist()
 
 
 def _explanations_create(study: Study, scenario: Any, progress: Progress | None) -> None:
@@ -112,8 +122,9 @@ def _explain_item(study: Study, scenario: Any, condition: Condition, item: Item)
     if item.explanations.filter(method=condition.explanation_method,
                                 params_key=params_key(condition.explanation_params)).exists():
         return  # computed by an earlier (interrupted or retried) run
+    # The scenario's own test row is the model input (a vector, an image or a text).
     result = explanation_compute(
-        condition.explanation_method, scenario, np.asarray(item.features, dtype=float),
+        condition.explanation_method, scenario, scenario.X_test[item.source_index],
         params=condition.explanation_params, seed=study.spec["scenario"]["seed"],
         quality=_quality_level(study, condition))
     explanation_store(item=item, params=condition.explanation_params, result=result)
@@ -126,7 +137,7 @@ def _quality_level(study: Study, condition: Condition) -> str:
     return "full"
 
 
-def explanation_compute(method: str, scenario: Any, x: np.ndarray, *, params: dict[str, Any],
+def explanation_compute(method: str, scenario: Any, x: Any, *, params: dict[str, Any],
                         seed: int, quality: str = "full") -> ExplanationResult:
     """The explanation of the model's prediction for ``x`` with its quality metrics.
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from experiments.designs import Step
 from studyapp import selectors
 from studyapp.models import Participant, Study, Trial
-from studyapp.services.flow import trial_mark_shown
+from studyapp.services.flow import SEEN, trial_mark_shown
 from studyapp.services.questionnaires import questionnaire_items
 
 Stage = Participant.Stage
@@ -56,24 +57,53 @@ def _trial(participant: Participant) -> dict[str, Any]:
     trial_mark_shown(trial=trial)
     steps = selectors.trial_steps(trial)
     step = selectors.next_step(trial, steps) or steps[-1]
-    advice_visible = trial.condition.show_ai and trial.kind == Trial.Kind.MAIN and (
-        step == "final")
     study = participant.study
+    question = step.question
     return {
         "trial": trial,
         "item": trial.item,
+        "display_kind": _display_kind(trial.item.display),
         "step": step,
+        "question": question,
         "two_step": len(steps) == 2,
-        "initial_answer": _initial_answer(trial) if step == "final" and len(steps) == 2 else None,
-        "show_ai": advice_visible,
-        "explanation": trial.explanation if advice_visible else None,
-        "options": study.answer_options,
+        "initial_answer": _initial_answer(trial) if len(steps) == 2 and step.name == "final"
+        else None,
+        "show_ai": step.shows_ai,
+        "explanation": trial.explanation if step.shows_explanation else None,
+        "options": _options(study, step),
         "confidence_points": list(range(1, study.spec["task"]["confidence_scale"] + 1))
-        if step == "final" else [],
+        if question.asks_confidence else [],
+        "phase_title": PHASE_TITLES.get(trial.phase, ""),
         "position": trial.index + 1,
         "total": participant.trials.count(),
         "idempotency_key": uuid.uuid4().hex,
     }
+
+
+PHASE_TITLES = {
+    "learning": "Learning: see how the AI decides",
+    "pre": "Test: predict what the AI will say",
+    "learning_explained": "Learning again, now with explanations",
+    "post": "Final test: predict what the AI will say",
+}
+
+
+def _options(study: Study, step: Step) -> list[dict[str, str]]:
+    if step.question.kind == "likert":
+        return [{"value": str(n), "label": label}
+                for n, label in enumerate(step.question.scale_labels, start=1)]
+    if step.question.kind == "continue":
+        return [{"value": SEEN, "label": "Continue"}]
+    return list(study.answer_options)
+
+
+def _display_kind(display: Any) -> str:
+    """How to show an item: a profile table, an 8x8 image, or a text."""
+    if isinstance(display, dict) and set(display) == {"image"}:
+        return "image"
+    if isinstance(display, dict) and set(display) == {"text"}:
+        return "text"
+    return "table"
 
 
 def _initial_answer(trial: Trial) -> str | None:

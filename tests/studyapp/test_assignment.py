@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from experiments.designs import design
 from studyapp.models import Item, Participant, Trial
 from studyapp.services import enrolment
 from studyapp.services.errors import ParticipantError
@@ -101,8 +102,8 @@ def test_a_plan_is_replayed_exactly_from_the_participants_seed(study):
     participant = _enrol(study, "P0")
     pool = list(study.items.filter(role=Item.Role.POOL).order_by("id"))
     attention = list(study.items.filter(role=Item.Role.ATTENTION).order_by("id"))
-    replay = plan_draw(pool=pool, attention=attention, n_trials=4, n_attention=1,
-                       seed=participant.seed)
+    replay = plan_draw(pool=pool, attention=attention, trials=study.spec["trials"],
+                       task=design(study.task), seed=participant.seed)
     stored = list(Trial.objects.filter(participant=participant).order_by("index")
                   .values_list("item_id", "kind"))
     assert [(p.item_id, p.kind) for p in replay] == stored

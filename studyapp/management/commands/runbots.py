@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from studyapp.bots.behaviours import make_behaviour
 from studyapp.bots.reconcile import reconcile
 from studyapp.bots.runner import BotConfig, run_bots, summarise
-from studyapp.models import Study
+from studyapp.models import Item, Study
 from studyapp.services import exports
 
 
@@ -49,9 +49,18 @@ class Command(BaseCommand):
 
 
 def bot_config(study: Study, **options: Any) -> BotConfig:
-    """A bot configuration that knows the study's comprehension answers and item labels."""
-    truths = dict(study.items.values_list("key", "truth"))
-    behaviour = make_behaviour(options.pop("behaviour"), oracle=truths.get)
+    """A bot configuration that knows the study's comprehension answers and, per item, the
+    answer its design scores as right (what a perfectly skilled participant would give)."""
+    targets = {item.key: _right_answer(study.task, item) for item in study.items.all()}
+    behaviour = make_behaviour(options.pop("behaviour"), oracle=targets.get)
     answers = {q["id"]: q["answer"] for q in study.spec["comprehension"]["questions"]}
     return BotConfig(slug=study.slug, behaviour=behaviour, comprehension_answers=answers,
                      **options)
+
+
+def _right_answer(task: str, item: Item) -> str:
+    if task == "forward_simulation":
+        return item.ai_prediction
+    if task == "agreement":  # most confident in the right direction on the 4-point scale
+        return "4" if item.ai_correct else "1"
+    return item.truth

@@ -1,0 +1,148 @@
+"""Task designs of the evaluation literature: phases, what each step shows and asks, scoring.
+
+A design is pure description: the app renders the steps and stores one answer per step, and
+``score`` says whether the final answer is right under the design's rule (the truth for
+decisions, the AI's output for simulation, the AI's correctness for verification). See
+LITERATURE.md, "Task designs", for the protocols.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+QuestionKind = Literal["choice", "likert", "continue"]
+ItemSet = Literal["main", "learning", "test"]
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a step asks. ``choice`` offers the model's classes; ``likert`` a labelled scale;
+    ``continue`` only acknowledges (learning pages)."""
+
+    kind: QuestionKind
+    prompt: str
+    scale_labels: tuple[str, ...] = ()
+    asks_confidence: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One answer within a trial, and what is on screen while it is given."""
+
+    name: str
+    question: Question
+    shows_ai: bool
+    shows_explanation: bool
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A block of trials: which item set it draws from and whether its answers are scored."""
+
+    name: str
+    items: ItemSet
+    scored: bool = True
+    explained: bool = True  # False: no explanation in this phase whatever the condition
+    attention_checks: bool = True
+
+
+@dataclass(frozen=True)
+class Design:
+    name: str
+    title: str
+    phases: tuple[Phase, ...]
+    target: Literal["truth", "ai", "ai_correct", "none"]
+
+    def steps(self, phase: Phase, *, show_ai: bool, explained: bool, question: str,
+              attention: bool = False) -> tuple[Step, ...]:
+        """The steps of one trial of ``phase`` in a condition (``show_ai``/``explained``)."""
+        return _STEPS[self.name](self, phase, show_ai and not attention,
+                                 explained and phase.explained and not attention, question)
+
+    def phase(self, name: str) -> Phase:
+        return next(p for p in self.phases if p.name == name)
+
+    def score(self, answer: str | None, *, truth: str, ai_prediction: str,
+              ai_correct: bool | None, phase: str) -> bool | None:
+        """Whether the final answer is right under this design's rule (None: not scored)."""
+        if answer is None or not self.phase(phase).scored:
+            return None
+        if self.target == "truth":
+            return answer == truth
+        if self.target == "ai":
+            return answer == ai_prediction
+        if self.target == "ai_correct" and ai_correct is not None:
+            # Verification: confident (upper half of the scale) exactly when the AI is right.
+            return (int(answer) >= AGREEMENT_MIDPOINT) == ai_correct
+        return None
+
+
+AGREEMENT_SCALE = ("Definitely wrong", "Probably wrong", "Probably correct",
+                   "Definitely correct")
+AGREEMENT_MIDPOINT = 3  # answers 3 and 4 say "correct"
+
+
+def _decision(design: Design, phase: Phase, show_ai: bool, explained: bool,
+              question: str) -> tuple[Step, ...]:
+    return (Step("final", Question("choice", question, asks_confidence=True), show_ai,
+                 explained),)
+
+
+def _judge_advisor(design: Design, phase: Phase, show_ai: bool, explained: bool,
+                   question: str) -> tuple[Step, ...]:
+    if not show_ai:
+        return _decision(design, phase, show_ai, explained, question)
+    return (Step("initial", Question("choice", question), False, False),
+            Step("final", Question("choice", question, asks_confidence=True), True, explained))
+
+
+def _agreement(design: Design, phase: Phase, show_ai: bool, explained: bool,
+               question: str) -> tuple[Step, ...]:
+    if not show_ai:  # an attention check: answer the instruction like a decision
+        return _decision(design, phase, False, False, question)
+    prompt = "How confident are you that the AI's prediction is correct?"
+    return (Step("final", Question("likert", prompt, scale_labels=AGREEMENT_SCALE), True,
+                 explained),)
+
+
+def _forward_simulation(design: Design, phase: Phase, show_ai: bool, explained: bool,
+                        question: str) -> tuple[Step, ...]:
+    if phase.items == "learning":
+        prompt = "Study the AI's prediction for this case, then continue."
+        return (Step("final", Question("continue", prompt), True, explained),)
+    prompt = "What will the AI predict for this case?"
+    return (Step("final", Question("choice", prompt, asks_confidence=True), False, False),)
+
+
+_STEPS = {
+    "decision": _decision,
+    "judge_advisor": _judge_advisor,
+    "agreement": _agreement,
+    "forward_simulation": _forward_simulation,
+}
+
+DESIGNS: dict[str, Design] = {
+    "decision": Design("decision", "AI-assisted decision (one step)",
+                       (Phase("main", "main"),), target="truth"),
+    "judge_advisor": Design("judge_advisor", "Judge-advisor (first answer, advice, final)",
+                            (Phase("main", "main"),), target="truth"),
+    "agreement": Design("agreement", "Agreement / verification (HIVE)",
+                        (Phase("main", "main"),), target="ai_correct"),
+    # Hase & Bansal (2020): learn, predict the model, learn again with explanations, predict.
+    "forward_simulation": Design(
+        "forward_simulation", "Forward simulation (Hase & Bansal)",
+        (Phase("learning", "learning", scored=False, explained=False, attention_checks=False),
+         Phase("pre", "test", explained=False),
+         Phase("learning_explained", "learning", scored=False, attention_checks=False),
+         Phase("post", "test", explained=False)),
+        target="ai"),
+}
+
+
+def design(name: str) -> Design:
+    try:
+        return DESIGNS[name]
+    except KeyError:
+        raise ValueError(f"unknown task design {name!r}; expected one of "
+                         f"{', '.join(sorted(DESIGNS))}") from None

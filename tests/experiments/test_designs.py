@@ -1,0 +1,84 @@
+"""Task designs: the steps each one asks for and its scoring rule (hand-worked cases)."""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments.designs import AGREEMENT_SCALE, DESIGNS, design
+
+
+def _steps(name: str, phase: str, **kwargs):  # type: ignore[no-untyped-def]
+    task = design(name)
+    options = {"show_ai": True, "explained": True, "question": "Q?", **kwargs}
+    return task.steps(task.phase(phase), **options)
+
+
+def test_a_decision_asks_once_with_confidence_and_shows_advice_where_the_condition_does():
+    (step,) = _steps("decision", "main")
+    assert step.name == "final" and step.question.asks_confidence
+    assert step.shows_ai and step.shows_explanation
+    (alone,) = _steps("decision", "main", show_ai=False, explained=False)
+    assert not alone.shows_ai and not alone.shows_explanation
+
+
+def test_the_judge_advisor_asks_first_without_advice_then_with_it():
+    first, final = _steps("judge_advisor", "main")
+    assert (first.name, first.shows_ai, first.shows_explanation) == ("initial", False, False)
+    assert (final.name, final.shows_ai, final.shows_explanation) == ("final", True, True)
+    assert len(_steps("judge_advisor", "main", show_ai=False)) == 1
+
+
+def test_an_attention_check_never_shows_the_ai_or_an_explanation():
+    for name in DESIGNS:
+        task = design(name)
+        for phase in task.phases:
+            if not phase.attention_checks:
+                continue
+            steps = task.steps(phase, show_ai=True, explained=True, question="Q?",
+                               attention=True)
+            assert not any(s.shows_ai or s.shows_explanation for s in steps), name
+
+
+def test_forward_simulation_runs_learn_pre_learn_with_explanations_post():
+    task = design("forward_simulation")
+    assert [p.name for p in task.phases] == ["learning", "pre", "learning_explained", "post"]
+    (learn,) = _steps("forward_simulation", "learning")
+    assert learn.question.kind == "continue" and learn.shows_ai and not learn.shows_explanation
+    (learn_again,) = _steps("forward_simulation", "learning_explained")
+    assert learn_again.shows_ai and learn_again.shows_explanation
+    for phase in ("pre", "post"):
+        (test,) = _steps("forward_simulation", phase)
+        assert test.question.kind == "choice" and not test.shows_ai
+        assert not test.shows_explanation
+
+
+@pytest.mark.parametrize(("name", "answer", "phase", "expected"), [
+    ("decision", "yes", "main", True),           # answer == truth
+    ("decision", "no", "main", False),
+    ("judge_advisor", "yes", "main", True),
+    ("forward_simulation", "no", "pre", True),   # answer == the AI's output, not the truth
+    ("forward_simulation", "yes", "post", False),
+    ("forward_simulation", "seen", "learning", None),  # learning pages are not scored
+    ("decision", None, "main", None),            # unanswered
+])
+def test_each_design_scores_against_its_own_target(name, answer, phase, expected):
+    task = design(name)
+    assert task.score(answer, truth="yes", ai_prediction="no", ai_correct=False,
+                      phase=phase) is expected
+
+
+@pytest.mark.parametrize(("answer", "ai_correct", "expected"), [
+    ("4", True, True), ("3", True, True), ("2", True, False), ("1", True, False),
+    ("1", False, True), ("2", False, True), ("3", False, False), ("4", False, False),
+])
+def test_verification_is_right_when_confidence_points_the_way_the_ai_actually_went(
+        answer, ai_correct, expected):
+    task = design("agreement")
+    assert task.score(answer, truth="7", ai_prediction="1", ai_correct=ai_correct,
+                      phase="main") is expected
+    assert len(AGREEMENT_SCALE) == 4
+
+
+def test_an_unknown_design_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown task design 'telepathy'"):
+        design("telepathy")

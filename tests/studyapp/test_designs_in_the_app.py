@@ -1,0 +1,96 @@
+"""Task designs run through the real participant pages: phases, what is shown, scoring."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from studyapp.models import Trial
+from studyapp.services.exports import study_export_files
+from tests.conftest import make_study
+from tests.factories import small_spec
+from tests.studyapp.helpers import Walker
+
+pytestmark = pytest.mark.django_db
+
+
+def _forward_simulation_spec():  # type: ignore[no-untyped-def]
+    return small_spec(
+        slug="fwd", task={"design": "forward_simulation", "question": "Over $50K?",
+                          "confidence_scale": 5},
+        trials={"learning": 4, "count": 4, "pool_size": 16, "attention_checks": 1},
+        conditions=[{"name": "shap", "explanation": {"method": "tree_shap"}}])
+
+
+def _agreement_spec():  # type: ignore[no-untyped-def]
+    return small_spec(
+        slug="agree", task={"design": "agreement", "question": "Over $50K?"},
+        trials={"count": 4, "pool_size": 16, "attention_checks": 1},
+        conditions=[{"name": "shap", "explanation": {"method": "tree_shap"}}])
+
+
+def _rows(study) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    return list(csv.DictReader(io.StringIO(study_export_files(study=study)["trials.csv"])))
+
+
+def test_forward_simulation_learns_then_tests_then_learns_with_explanations(owner):
+    study = make_study(owner, _forward_simulation_spec())
+    walker = Walker(study)
+    walker.to_trials()
+    participant = walker.participant
+    phases = [t.phase for t in participant.trials.filter(kind="main")]
+    assert phases == ["learning"] * 4 + ["pre"] * 4 + ["learning_explained"] * 4 + ["post"] * 4
+    main = participant.trials.filter(kind="main")
+    learning = {t.item_id for t in main.filter(phase="learning")}
+    tested = {t.item_id for t in main.filter(phase="pre")}
+    assert learning == {t.item_id for t in main.filter(phase="learning_explained")}
+    assert tested == {t.item_id for t in main.filter(phase="post")}
+    assert not learning & tested  # disjoint learning and test items
+    seen: dict[str, bytes] = {}
+    while walker.participant.stage == "trials":
+        trial = Trial.objects.get(participant=participant, index=walker.participant.trial_pointer)
+        page = walker.page().content
+        seen.setdefault(f"{trial.phase}-{trial.kind}", page)
+        answer = "seen" if trial.phase.startswith("learning") else (
+            trial.item.expected_answer or trial.item.ai_prediction)
+        assert walker.answer_current(answer).status_code == 303
+    assert b"The AI&#x27;s prediction" not in seen["pre-main"]
+    assert b"Continue" in seen["learning-main"] and b"explanation-attribution" not in seen[
+        "learning-main"]
+    assert b"explanation-attribution" in seen["learning_explained-main"]
+    rows = [r for r in _rows(study) if r["trial_kind"] == "main"]
+    scored = [r for r in rows if r["phase"] in {"pre", "post"}]
+    assert all(r["correct"] == "true" for r in scored)  # answered the AI's output each time
+    assert all(r["correct"] == "" for r in rows if r["phase"].startswith("learning"))
+
+
+def test_agreement_asks_a_four_point_verification_scored_against_ai_correctness(owner):
+    study = make_study(owner, _agreement_spec())
+    walker = Walker(study)
+    walker.to_trials()
+    page = walker.page().content
+    assert b"How confident are you that the AI&#x27;s prediction is correct?" in page or \
+        walker.participant.trials.get(index=0).kind == "attention"
+    while walker.participant.stage == "trials":
+        trial = Trial.objects.get(participant=walker.participant,
+                                  index=walker.participant.trial_pointer)
+        answer = trial.item.expected_answer or ("4" if trial.item.ai_correct else "2")
+        assert walker.answer_current(answer).status_code == 303
+    rows = [r for r in _rows(study) if r["trial_kind"] == "main"]
+    assert {r["final_response"] for r in rows} <= {"2", "4"}
+    assert all(r["correct"] == "true" for r in rows)
+    assert all(r["agreed_with_ai"] == "" for r in rows)  # a rating is not a class label
+
+
+def test_a_verification_rating_outside_the_scale_is_refused(owner):
+    study = make_study(owner, _agreement_spec())
+    walker = Walker(study)
+    walker.to_trials()
+    if walker.participant.trials.get(index=0).kind == "attention":
+        walker.answer_current()
+    index = walker.participant.trial_pointer
+    response = walker.post("answer", trial_index=index, step="final", answer="5")
+    assert response.status_code == 400
+    assert walker.participant.trial_pointer == index
