@@ -194,10 +194,27 @@ def _check_trial_counts(spec: dict[str, Any]) -> None:
                         f"{needed} items a participant needs (trials.count + trials.learning)")
 
 
+def _check_within(spec: dict[str, Any]) -> None:
+    if spec["design"]["type"] != "within":
+        return
+    n = len(spec["conditions"])
+    if n < 2:
+        raise SpecError("design.type: a within-subjects study needs at least two conditions")
+    if spec["trials"]["count"] % n:
+        raise SpecError(f"trials.count: {spec['trials']['count']} trials cannot be split into "
+                        f"{n} equal condition blocks")
+    if any(c["cap"] is not None for c in spec["conditions"]):
+        raise SpecError("conditions: caps apply to between-subjects conditions only")
+    if spec["task"]["design"] == "forward_simulation":
+        raise SpecError("design.type: forward_simulation runs between subjects (its pre/post "
+                        "phases already compare within each participant)")
+
+
 _SEMANTIC_CHECKS: tuple[Callable[[dict[str, Any]], None], ...] = (
     _check_unique_conditions,
     _check_codes,
     _check_comprehension,
     _check_task,
     _check_trial_counts,
+    _check_within,
 )

@@ -104,7 +104,9 @@ SPEC_SCHEMA: dict[str, Any] = {
             "type": "object",
             "additionalProperties": False,
             "required": ["type"],
-            "properties": {"type": {"type": "string", "enum": ["between"]}},
+            # within: every participant sees every condition, in blocks whose order follows a
+            # balanced Latin square (Williams design) row assigned like a between condition.
+            "properties": {"type": {"type": "string", "enum": ["between", "within"]}},
         },
         "trials": {
             "type": "object",

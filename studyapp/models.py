@@ -191,6 +191,9 @@ class Participant(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.STARTED)
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.CONSENT)
     trial_pointer = models.PositiveIntegerField(default=0)
+    # Within-subjects designs: the row of the Latin square giving the order of condition
+    # blocks (``condition`` is then the first block's condition).
+    sequence = models.PositiveSmallIntegerField(null=True, blank=True)
     seed = models.BigIntegerField()
     spec_hash = models.CharField(max_length=64)
     comprehension_attempts = models.PositiveSmallIntegerField(default=0)

@@ -66,12 +66,23 @@ def condition_load(study: Study, *, now: datetime) -> dict[int, int]:
     This is the count balanced assignment equalises: a dropout stops counting once their
     last activity is older than ``study.active_window_minutes``.
     """
-    window_start = now - timedelta(minutes=study.active_window_minutes)
-    counting = Q(status=Status.COMPLETED) | Q(
-        status__in=[Status.STARTED, Status.ACTIVE], last_seen_at__gte=window_start)
-    rows = (Participant.objects.filter(study=study, is_preview=False).filter(counting)
-            .values("condition_id").annotate(n=Count("id")))
+    rows = (Participant.objects.filter(study=study, is_preview=False)
+            .filter(_counting(study, now)).values("condition_id").annotate(n=Count("id")))
     return {row["condition_id"]: row["n"] for row in rows}
+
+
+def _counting(study: Study, now: datetime) -> Q:
+    """Participants who hold a slot: completed, or started and seen within the window."""
+    window_start = now - timedelta(minutes=study.active_window_minutes)
+    return Q(status=Status.COMPLETED) | Q(
+        status__in=[Status.STARTED, Status.ACTIVE], last_seen_at__gte=window_start)
+
+
+def sequence_load(study: Study, *, now: datetime) -> dict[int, int]:
+    """Within subjects: the same count per Latin-square row (order of condition blocks)."""
+    rows = (Participant.objects.filter(study=study, is_preview=False)
+            .filter(_counting(study, now)).values("sequence").annotate(n=Count("id")))
+    return {row["sequence"]: row["n"] for row in rows if row["sequence"] is not None}
 
 
 # ----- the participant's position --------------------------------------------------------

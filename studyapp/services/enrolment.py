@@ -12,6 +12,7 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
+from experiments.randomisation import latin_square
 from studyapp import selectors
 from studyapp.models import Condition, Event, Participant, Study
 from studyapp.services.errors import ParticipantError
@@ -87,8 +88,12 @@ def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = 
             return existing, False
         if not locked.is_accepting:
             raise ParticipantError("This study is not accepting participants at the moment.")
-        condition, seed = _assign(locked)
-        participant = _create(locked, condition, seed, recruitment, is_bot=is_bot)
+        if locked.spec["design"]["type"] == "within":
+            condition, seed, sequence = _assign_sequence(locked)
+        else:
+            (condition, seed), sequence = _assign(locked), None
+        participant = _create(locked, condition, seed, recruitment, is_bot=is_bot,
+                              sequence=sequence)
     return participant, True
 
 
@@ -96,8 +101,15 @@ def preview_participant_create(*, study: Study, condition: Condition) -> Partici
     """A researcher's walk-through in one condition: flagged, never counted, never exported."""
     recruitment = Recruitment(source="preview", external_id=f"preview-{secrets.token_hex(10)}")
     seed = secrets.randbelow(2**31)
+    sequence = None
+    if study.spec["design"]["type"] == "within":
+        # The first Latin-square row that starts with the condition asked for.
+        names = [c.name for c in study.conditions.all()]
+        sequence = next(r for r, row in enumerate(latin_square(len(names)))
+                        if names[row[0]] == condition.name)
     with transaction.atomic():
-        return _create(study, condition, seed, recruitment, is_preview=True)
+        return _create(study, condition, seed, recruitment, is_preview=True,
+                       sequence=sequence)
 
 
 def _existing(study: Study, external_id: str) -> Participant | None:
@@ -119,14 +131,30 @@ def _assign(study: Study) -> tuple[Condition, int]:
     return condition, int(rng.integers(2**31))
 
 
+def _assign_sequence(study: Study) -> tuple[Condition, int, int]:
+    """Within subjects: the Latin-square row (order of condition blocks) with the fewest
+    completed + recently active participants, ties by a seeded draw."""
+    conditions = list(study.conditions.all())
+    orders = latin_square(len(conditions))
+    load = selectors.sequence_load(study, now=timezone.now())
+    fewest = min(load.get(r, 0) for r in range(len(orders)))
+    tied = [r for r in range(len(orders)) if load.get(r, 0) == fewest]
+    arrival = Participant.objects.filter(study=study, is_preview=False).count()
+    rng = np.random.default_rng([study.assignment_seed, arrival])
+    sequence = tied[int(rng.integers(len(tied)))]
+    return conditions[orders[sequence][0]], int(rng.integers(2**31)), sequence
+
+
 def _create(study: Study, condition: Condition, seed: int, recruitment: Recruitment, *,
-            is_bot: bool = False, is_preview: bool = False) -> Participant:
+            is_bot: bool = False, is_preview: bool = False,
+            sequence: int | None = None) -> Participant:
     now = timezone.now()
     deadline = (now + timedelta(minutes=study.time_limit_minutes)
                 if study.time_limit_minutes else None)
     participant = Participant.objects.create(
         study=study, condition=condition, external_id=recruitment.external_id,
         source=recruitment.source, recruitment=recruitment.details, seed=seed,
+        sequence=sequence,
         spec_hash=study.spec_hash, is_bot=is_bot, is_preview=is_preview,
         started_at=now, last_seen_at=now, deadline_at=deadline,
     )

@@ -13,7 +13,12 @@ from typing import Any
 import numpy as np
 
 from experiments.designs import Design, design
-from experiments.randomisation import PlannedTrial, disjoint_sets, insert_attention_checks
+from experiments.randomisation import (
+    PlannedTrial,
+    disjoint_sets,
+    insert_attention_checks,
+    latin_square,
+)
 from studyapp.models import Condition, Explanation, Item, Participant, Trial
 from studyapp.services.explanations import params_key
 
@@ -23,29 +28,40 @@ class PlannedItem:
     item_id: int
     kind: str  # "main" or "attention"
     phase: str = "main"
+    block: int = 0  # within subjects: which condition block (in the participant's order)
 
 
 def plan_draw(*, pool: list[Item], attention: list[Item], trials: dict[str, Any],
-              task: Design, seed: int) -> list[PlannedItem]:
+              task: Design, seed: int, n_blocks: int = 1) -> list[PlannedItem]:
     """The participant's trials, phase by phase: items balanced on AI correct x predicted
     class (learning and test sets disjoint), attention checks inserted where allowed."""
     rng = np.random.default_rng(seed)
     ai_correct, predicted = item_strata(pool, trials.get("balance", []))
-    sizes = {"main": trials["count"]} if "learning" not in trials else {
-        "learning": trials["learning"], "test": trials["count"]}
+    blocks = max(n_blocks, 1)
+    sizes = {f"main{b}": trials["count"] // blocks for b in range(blocks)}
+    if "learning" in trials:
+        sizes = {"learning": trials["learning"], "test0": trials["count"]}
     item_sets = disjoint_sets(ai_correct, predicted, sizes, rng=rng)
+    # Each block (one per condition in within-subjects designs) is balanced on its own.
     planned = [PlannedTrial(index=0, item_index=int(i), phase=phase.name, kind="main",
-                            condition="")
-               for phase in task.phases
-               for i in rng.permutation(item_sets[phase.items])]
+                            condition=str(b))
+               for b in range(blocks) for phase in task.phases
+               for i in rng.permutation(item_sets[_set_name(phase.items, b)])]
     n_checks = min(trials["attention_checks"], len(attention))
     checked = [p.name for p in task.phases if p.attention_checks]
     if n_checks:
         planned = list(insert_attention_checks(planned, rng=rng, count=n_checks,
                                                phases=checked))
     checks = iter(attention[int(i)] for i in rng.permutation(len(attention)))
-    return [PlannedItem(pool[t.item_index].pk, "main", t.phase) if t.item_index is not None
-            else PlannedItem(next(checks).pk, "attention", t.phase) for t in planned]
+    return [PlannedItem(pool[t.item_index].pk, "main", t.phase, int(t.condition))
+            if t.item_index is not None
+            else PlannedItem(next(checks).pk, "attention", t.phase, int(t.condition))
+            for t in planned]
+
+
+def _set_name(items: str, block: int) -> str:
+    """The item set a phase draws from: learning items are shared, the rest are per block."""
+    return "learning" if items == "learning" else f"{items}{block}"
 
 
 def item_strata(items: list[Item], balance: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -64,17 +80,28 @@ def trial_plan_create(*, participant: Participant) -> list[Trial]:
     task = design(study.task)
     pool = list(study.items.filter(role=Item.Role.POOL).order_by("id"))
     attention = list(study.items.filter(role=Item.Role.ATTENTION).order_by("id"))
+    order = block_conditions(participant)
     planned = plan_draw(pool=pool, attention=attention, trials=study.spec["trials"],
-                        task=task, seed=participant.seed)
-    explanations = _explanations_by_item(participant.condition, [p.item_id for p in planned])
+                        task=task, seed=participant.seed, n_blocks=len(order))
+    ids = [p.item_id for p in planned]
+    explanations = [_explanations_by_item(condition, ids) for condition in order]
     rows = [
         Trial(participant=participant, index=i, item_id=p.item_id,
-              condition=participant.condition, phase=p.phase, kind=p.kind,
-              explanation=explanations.get(p.item_id)
+              condition=order[p.block], phase=p.phase, kind=p.kind,
+              explanation=explanations[p.block].get(p.item_id)
               if p.kind == "main" and task.phase(p.phase).explained else None)
         for i, p in enumerate(planned)
     ]
     return Trial.objects.bulk_create(rows)
+
+
+def block_conditions(participant: Participant) -> list[Condition]:
+    """The conditions of the participant's blocks in order: one block between subjects; in
+    within-subjects designs every condition, in the order of their Latin-square row."""
+    if participant.sequence is None:
+        return [participant.condition]
+    conditions = list(participant.study.conditions.all())
+    return [conditions[i] for i in latin_square(len(conditions))[participant.sequence]]
 
 
 def _explanations_by_item(condition: Condition, item_ids: list[int]) -> dict[int, Explanation]:

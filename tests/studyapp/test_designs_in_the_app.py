@@ -94,3 +94,54 @@ def test_a_verification_rating_outside_the_scale_is_refused(owner):
     response = walker.post("answer", trial_index=index, step="final", answer="5")
     assert response.status_code == 400
     assert walker.participant.trial_pointer == index
+
+
+def _within_spec():  # type: ignore[no-untyped-def]
+    return small_spec(slug="within", design={"type": "within"},
+                      trials={"count": 6, "pool_size": 24, "attention_checks": 1})
+
+
+def test_within_subjects_participants_see_every_condition_in_latin_square_blocks(owner):
+    from collections import Counter
+
+    from experiments.randomisation import latin_square
+    from studyapp.services import enrolment
+
+    study = make_study(owner, _within_spec())
+    names = [c.name for c in study.conditions.all()]
+    orders = []
+    for n in range(6):
+        participant, _ = enrolment.participant_enrol(
+            study=study, recruitment=enrolment.Recruitment("prolific", f"W{n}"))
+        main = list(participant.trials.filter(kind="main").order_by("index"))
+        blocks = [t.condition.name for t in main]
+        order = [names[i] for i in latin_square(3)[participant.sequence]]
+        assert blocks == [c for c in order for _ in range(2)]  # 2 trials per block
+        assert participant.condition.name == order[0]
+        for trial in main:
+            if trial.condition.explanation_method:
+                assert trial.explanation.method == trial.condition.explanation_method
+            else:
+                assert trial.explanation is None
+        assert len({t.item_id for t in main}) == 6  # no item seen twice
+        orders.append(participant.sequence)
+    # Williams design for 3 conditions has 6 rows; 6 arrivals take each row once.
+    assert Counter(orders) == Counter(range(6))
+
+
+def test_the_export_names_each_trials_own_condition_within_subjects(owner):
+    study = make_study(owner, _within_spec())
+    walker = Walker(study)
+    walker.to_trials()
+    walker.finish_trials()
+    rows = [r for r in _rows(study) if r["trial_kind"] == "main"]
+    assert {r["trial_condition"] for r in rows} == {"no_ai", "ai", "ai_shap"}
+    assert len({r["condition"] for r in rows}) == 1
+
+
+def test_a_within_spec_whose_trials_do_not_split_evenly_is_refused():
+    from experiments.spec import SpecError, validate_spec
+
+    with pytest.raises(SpecError, match="cannot be split into 3 equal condition blocks"):
+        validate_spec(small_spec(design={"type": "within"},
+                                 trials={"count": 4, "pool_size": 16}))
