@@ -32,7 +32,11 @@ TRIAL_COLUMNS: tuple[Column, ...] = (
     Column("task", "string", "Task design of the trial (e.g. decision, forward_simulation).", True),
     Column("phase", "string", "Phase within the design (e.g. main, learning, pre, post).", True),
     Column("trial_kind", "string", "`main`, or `attention` for an attention/catch trial.", True),
-    Column("ai_prediction", "string", "The AI's output shown (or that would have been shown)."),
+    Column("ai_prediction", "string", "The AI's output shown (or that would have been shown); "
+           "in counterfactual simulation, its output on the edited input being simulated."),
+    Column("ai_prediction_shown", "string", "The AI's output on the item as shown on the page."),
+    Column("edited_feature", "string", "Counterfactual simulation: the feature that was "
+           "changed (its before/after values are in the study's item table)."),
     Column("ai_confidence", "number", "The AI's probability for its predicted class."),
     Column("ai_correct", "boolean", "Whether the AI's prediction equals the truth."),
     Column("truth", "string", "The true label of the item."),

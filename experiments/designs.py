@@ -52,7 +52,7 @@ class Design:
     name: str
     title: str
     phases: tuple[Phase, ...]
-    target: Literal["truth", "ai", "ai_correct", "none"]
+    target: Literal["truth", "ai", "ai_correct", "ai_edited", "none"]
 
     def steps(self, phase: Phase, *, show_ai: bool, explained: bool, question: str,
               attention: bool = False) -> tuple[Step, ...]:
@@ -64,7 +64,8 @@ class Design:
         return next(p for p in self.phases if p.name == name)
 
     def score(self, answer: str | None, *, truth: str, ai_prediction: str,
-              ai_correct: bool | None, phase: str) -> bool | None:
+              ai_correct: bool | None, phase: str,
+              ai_prediction_edited: str | None = None) -> bool | None:
         """Whether the final answer is right under this design's rule (None: not scored)."""
         if answer is None or not self.phase(phase).scored:
             return None
@@ -72,6 +73,8 @@ class Design:
             return answer == truth
         if self.target == "ai":
             return answer == ai_prediction
+        if self.target == "ai_edited":
+            return None if ai_prediction_edited is None else answer == ai_prediction_edited
         if self.target == "ai_correct" and ai_correct is not None:
             # Verification: confident (upper half of the scale) exactly when the AI is right.
             return (int(answer) >= AGREEMENT_MIDPOINT) == ai_correct
@@ -115,11 +118,20 @@ def _forward_simulation(design: Design, phase: Phase, show_ai: bool, explained: 
     return (Step("final", Question("choice", prompt, asks_confidence=True), False, False),)
 
 
+def _counterfactual_simulation(design: Design, phase: Phase, show_ai: bool, explained: bool,
+                               question: str) -> tuple[Step, ...]:
+    if not show_ai:  # an attention check: answer the instruction like a decision
+        return _decision(design, phase, False, False, question)
+    prompt = "What will the AI predict for the changed case?"
+    return (Step("final", Question("choice", prompt, asks_confidence=True), True, explained),)
+
+
 _STEPS = {
     "decision": _decision,
     "judge_advisor": _judge_advisor,
     "agreement": _agreement,
     "forward_simulation": _forward_simulation,
+    "counterfactual_simulation": _counterfactual_simulation,
 }
 
 DESIGNS: dict[str, Design] = {
@@ -137,6 +149,12 @@ DESIGNS: dict[str, Design] = {
          Phase("learning_explained", "learning", scored=False, attention_checks=False),
          Phase("post", "test", explained=False)),
         target="ai"),
+    # Hase & Bansal (2020): see an input and the model's output, predict the output after one
+    # feature changes; the post phase adds the explanation of the original input.
+    "counterfactual_simulation": Design(
+        "counterfactual_simulation", "Counterfactual simulation (Hase & Bansal)",
+        (Phase("pre", "main", explained=False), Phase("post", "main")),
+        target="ai_edited"),
 }
 
 

@@ -177,7 +177,7 @@ def _check_task(spec: dict[str, Any]) -> None:
     if design == "judge_advisor" and not any(c["show_ai"] for c in spec["conditions"]):
         raise SpecError("conditions: a judge_advisor study needs at least one condition "
                         "with show_ai: true")
-    if design in {"agreement", "forward_simulation"} and not all(
+    if design in {"agreement", "forward_simulation", "counterfactual_simulation"} and not all(
             c["show_ai"] for c in spec["conditions"]):
         raise SpecError(f"conditions: every condition of a {design} study must show the AI "
                         "(show_ai: true)")

@@ -136,6 +136,9 @@ class Item(models.Model):
     # For attention checks: the answer the instruction asks for.
     expected_answer = models.CharField(max_length=64, blank=True)
     instruction = models.CharField(max_length=300, blank=True)
+    # Counterfactual simulation: the one-feature edit shown after the item and the AI's
+    # output on it ({"label", "before", "after", "features", "ai_prediction"}).
+    edit = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["study", "id"]

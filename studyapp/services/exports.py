@@ -122,7 +122,12 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
     else:
         correct = design(study.task).score(answer, truth=item.truth,
                                            ai_prediction=item.ai_prediction,
-                                           ai_correct=item.ai_correct, phase=trial.phase)
+                                           ai_correct=item.ai_correct, phase=trial.phase,
+                                           ai_prediction_edited=item.edit.get("ai_prediction"))
+    # Counterfactual simulation: the output being simulated is the AI's on the edited input;
+    # the truth of an edited (imagined) person is unknown.
+    edited = bool(item.edit) and trial.kind == Trial.Kind.MAIN
+    simulated = item.edit["ai_prediction"] if edited else item.ai_prediction
     explanation = trial.explanation
     return {
         "participant": ids[trial.participant_id],
@@ -130,12 +135,15 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
         "trial_condition": trial.condition.name,
         "trial_index": trial.index, "item_id": item.key, "task": study.task,
         "phase": trial.phase, "trial_kind": trial.kind,
-        "ai_prediction": item.ai_prediction, "ai_confidence": item.ai_confidence,
-        "ai_correct": item.ai_correct, "truth": item.truth,
+        "ai_prediction": simulated, "ai_prediction_shown": item.ai_prediction,
+        "edited_feature": item.edit.get("label") if edited else None,
+        "ai_confidence": item.ai_confidence,
+        "ai_correct": None if edited else item.ai_correct,
+        "truth": None if edited else item.truth,
         "initial_response": initial.answer if initial else None,
         "final_response": answer,
         "correct": correct,
-        "agreed_with_ai": answer == item.ai_prediction if answer in classes else None,
+        "agreed_with_ai": answer == simulated if answer in classes else None,
         "confidence": final.confidence if final else None,
         "rt_ms": final.rt_ms if final else None,
         "explanation_visible_ms": final.explanation_visible_ms if final else None,

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from django.db import transaction
 
+from experiments.perturb import one_feature_edit
 from experiments.randomisation import balanced_items
 from explainers import explain
 from explainers.base import Explanation as ExplanationResult
@@ -70,7 +71,9 @@ def _pool_create(study: Study, scenario: Any) -> None:
                             predicted if "predicted_class" in balance
                             else np.zeros_like(predicted), pool_size, rng=rng)
     for index in chosen:
-        _item_create(study, scenario, int(index), proba[index], names, Item.Role.POOL)
+        item = _item_create(study, scenario, int(index), proba[index], names, Item.Role.POOL)
+        if study.task == "counterfactual_simulation":
+            _edit_create(item, scenario, names, rng)
     n_checks = study.spec["trials"]["attention_checks"]
     rest = np.setdiff1d(np.arange(len(predicted)), chosen)
     for n, index in enumerate(rng.choice(rest, size=max(n_checks, 0) * 2, replace=False)):
@@ -94,6 +97,17 @@ def _item_create(study: Study, scenario: Any, index: int, proba: np.ndarray,
         expected_answer=expected,
         instruction=ATTENTION_INSTRUCTION.format(label=expected) if expected else "",
     )
+
+
+def _edit_create(item: Item, scenario: Any, names: list[str], rng: np.random.Generator) -> None:
+    """The one-feature change a counterfactual-simulation trial asks about, and the AI's
+    output on the changed input (the answer a participant who simulates well gives)."""
+    edit = one_feature_edit(np.asarray(scenario.X_test[item.source_index], dtype=float),
+                            scenario.dataset, rng=rng)
+    predicted = int(np.argmax(scenario.model.predict_proba(edit.row.reshape(1, -1))[0]))
+    item.edit = {"label": edit.label, "before": edit.before, "after": edit.after,
+                 "features": edit.row.tolist(), "ai_prediction": names[predicted]}
+    item.save(update_fields=["edit"])
 
 
 def _features(row: Any) -> list[float]:

@@ -145,3 +145,32 @@ def test_a_within_spec_whose_trials_do_not_split_evenly_is_refused():
     with pytest.raises(SpecError, match="cannot be split into 3 equal condition blocks"):
         validate_spec(small_spec(design={"type": "within"},
                                  trials={"count": 4, "pool_size": 16}))
+
+
+def test_counterfactual_simulation_shows_one_change_and_scores_the_ai_on_the_edit(owner):
+    spec = small_spec(
+        slug="cfsim", task={"design": "counterfactual_simulation", "question": "Over $50K?",
+                            "confidence_scale": 5},
+        trials={"count": 4, "pool_size": 16, "attention_checks": 1},
+        conditions=[{"name": "shap", "explanation": {"method": "tree_shap"}}])
+    study = make_study(owner, spec)
+    walker = Walker(study)
+    walker.to_trials()
+    pages: dict[str, bytes] = {}
+    while walker.participant.stage == "trials":
+        trial = Trial.objects.get(participant=walker.participant,
+                                  index=walker.participant.trial_pointer)
+        pages.setdefault(f"{trial.phase}-{trial.kind}", walker.page().content)
+        answer = trial.item.expected_answer or trial.item.edit["ai_prediction"]
+        assert walker.answer_current(answer).status_code == 303
+    for phase in ("pre", "post"):
+        assert b"Now suppose one thing were different" in pages[f"{phase}-main"]
+    assert b"explanation-attribution" not in pages["pre-main"]
+    assert b"explanation-attribution" in pages["post-main"]
+    rows = [r for r in _rows(study) if r["trial_kind"] == "main"]
+    assert {r["phase"] for r in rows} == {"pre", "post"}
+    assert all(r["correct"] == "true" and r["edited_feature"] and r["truth"] == ""
+               for r in rows)
+    item = Trial.objects.filter(participant=walker.participant, kind="main").first().item
+    changed = [a != b for a, b in zip(item.features, item.edit["features"], strict=True)]
+    assert sum(changed) == 1

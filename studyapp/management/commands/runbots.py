@@ -61,6 +61,8 @@ def bot_config(study: Study, **options: Any) -> BotConfig:
 def _right_answer(task: str, item: Item) -> str:
     if task == "forward_simulation":
         return item.ai_prediction
+    if task == "counterfactual_simulation" and item.edit:
+        return str(item.edit["ai_prediction"])
     if task == "agreement":  # most confident in the right direction on the 4-point scale
         return "4" if item.ai_correct else "1"
     return item.truth
