@@ -39,9 +39,11 @@ TRIAL_COLUMNS: tuple[Column, ...] = (
            "changed (its before/after values are in the study's item table)."),
     Column("ai_confidence", "number", "The AI's probability for its predicted class."),
     Column("ai_correct", "boolean", "Whether the AI's prediction equals the truth."),
-    Column("truth", "string", "The true label of the item."),
+    Column("truth", "string", "The true label of the item; in debugging studies the model "
+           "variant that made the prediction (`clean` or the planted bug)."),
     Column("initial_response", "string", "First answer before advice (two-step designs)."),
     Column("final_response", "string", "The participant's final answer."),
+    Column("reason", "string", "Debugging studies: the main reason given for the answer."),
     Column("correct", "boolean", "Final answer scored correct under the task's scoring rule "
            "(truth for decisions, the AI's output for simulation)."),
     Column("agreed_with_ai", "boolean", "Final answer equals the AI's prediction."),

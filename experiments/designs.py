@@ -24,6 +24,7 @@ class Question:
     prompt: str
     scale_labels: tuple[str, ...] = ()
     asks_confidence: bool = False
+    options: tuple[str, ...] = ()  # a choice among these instead of the model's classes
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Design:
     name: str
     title: str
     phases: tuple[Phase, ...]
-    target: Literal["truth", "ai", "ai_correct", "ai_edited", "none"]
+    target: Literal["truth", "ai", "ai_correct", "ai_edited", "clean_model"]
 
     def steps(self, phase: Phase, *, show_ai: bool, explained: bool, question: str,
               attention: bool = False) -> tuple[Step, ...]:
@@ -75,6 +76,9 @@ class Design:
             return answer == ai_prediction
         if self.target == "ai_edited":
             return None if ai_prediction_edited is None else answer == ai_prediction_edited
+        if self.target == "clean_model":
+            # Debugging: "ready" (upper points of the scale) exactly when the model has no bug.
+            return (int(answer) >= READY_FROM) == (truth == CLEAN_MODEL)
         if self.target == "ai_correct" and ai_correct is not None:
             # Verification: confident (upper half of the scale) exactly when the AI is right.
             return (int(answer) >= AGREEMENT_MIDPOINT) == ai_correct
@@ -84,6 +88,17 @@ class Design:
 AGREEMENT_SCALE = ("Definitely wrong", "Probably wrong", "Probably correct",
                    "Definitely correct")
 AGREEMENT_MIDPOINT = 3  # answers 3 and 4 say "correct"
+READINESS_SCALE = ("Definitely not ready", "Probably not ready", "Unsure", "Probably ready",
+                   "Definitely ready")
+READY_FROM = 4  # answers 4 and 5 say "ready to deploy"
+CLEAN_MODEL = "clean"
+DEBUG_REASONS = (
+    "The predictions look wrong",
+    "It relies on something that should not matter",
+    "The explanation looks random or meaningless",
+    "The inputs look unusual for this model",
+    "I saw no problem",
+)
 
 
 def _decision(design: Design, phase: Phase, show_ai: bool, explained: bool,
@@ -126,12 +141,23 @@ def _counterfactual_simulation(design: Design, phase: Phase, show_ai: bool, expl
     return (Step("final", Question("choice", prompt, asks_confidence=True), True, explained),)
 
 
+def _debugging(design: Design, phase: Phase, show_ai: bool, explained: bool,
+               question: str) -> tuple[Step, ...]:
+    if not show_ai:  # an attention check: answer the instruction like a decision
+        return _decision(design, phase, False, False, question)
+    ready = Question("likert", "Is this model ready to deploy?", scale_labels=READINESS_SCALE)
+    reason = Question("choice", "What is the main reason for your answer?",
+                      options=DEBUG_REASONS)
+    return (Step("final", ready, True, explained), Step("reason", reason, True, explained))
+
+
 _STEPS = {
     "decision": _decision,
     "judge_advisor": _judge_advisor,
     "agreement": _agreement,
     "forward_simulation": _forward_simulation,
     "counterfactual_simulation": _counterfactual_simulation,
+    "debugging": _debugging,
 }
 
 DESIGNS: dict[str, Design] = {
@@ -155,6 +181,10 @@ DESIGNS: dict[str, Design] = {
         "counterfactual_simulation", "Counterfactual simulation (Hase & Bansal)",
         (Phase("pre", "main", explained=False), Phase("post", "main")),
         target="ai_edited"),
+    # Adebayo et al. (2020, 2022): a quality-assurance tester sees predictions and explanations
+    # from models that may carry a planted bug and says whether each is ready to deploy.
+    "debugging": Design("debugging", "Model debugging / QA (Adebayo et al.)",
+                        (Phase("main", "main"),), target="clean_model"),
 }
 
 

@@ -177,10 +177,14 @@ def _check_task(spec: dict[str, Any]) -> None:
     if design == "judge_advisor" and not any(c["show_ai"] for c in spec["conditions"]):
         raise SpecError("conditions: a judge_advisor study needs at least one condition "
                         "with show_ai: true")
-    if design in {"agreement", "forward_simulation", "counterfactual_simulation"} and not all(
+    if design in {"agreement", "forward_simulation", "counterfactual_simulation",
+                  "debugging"} and not all(
             c["show_ai"] for c in spec["conditions"]):
         raise SpecError(f"conditions: every condition of a {design} study must show the AI "
                         "(show_ai: true)")
+    if (design == "debugging") != ("bugs" in spec["scenario"]):
+        raise SpecError("scenario.bugs: a debugging study (and only a debugging study) lists "
+                        "the planted bugs whose models participants inspect")
     if design == "forward_simulation" and "learning" not in spec["trials"]:
         raise SpecError("trials.learning: a forward_simulation study needs the number of "
                         "learning items")

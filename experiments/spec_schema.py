@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+# The planted bugs experiments.scenarios offers (kept in step by a test).
+BUG_NAMES = ("spurious", "label_noise", "randomised_weights", "ood")
+
 _SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}
 _CODE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{4,64}$"}
 _TEXT = {"type": "string", "maxLength": 20000}
@@ -87,6 +90,9 @@ SPEC_SCHEMA: dict[str, Any] = {
                 "model": {"type": "string", "minLength": 1, "maxLength": 64},
                 "seed": {"type": "integer", "minimum": 0},
                 "bug": {"type": ["string", "null"]},
+                # Debugging studies: the planted bugs whose models appear beside the clean one.
+                "bugs": {"type": "array", "minItems": 1, "uniqueItems": True,
+                         "items": {"enum": list(BUG_NAMES)}},
             },
         },
         "task": {

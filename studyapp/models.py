@@ -139,6 +139,8 @@ class Item(models.Model):
     # Counterfactual simulation: the one-feature edit shown after the item and the AI's
     # output on it ({"label", "before", "after", "features", "ai_prediction"}).
     edit = models.JSONField(default=dict, blank=True)
+    # Debugging studies: which model made the prediction ("clean" or a planted bug's name).
+    model_variant = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["study", "id"]
@@ -255,10 +257,11 @@ class Response(models.Model):
     class Step(models.TextChoices):
         INITIAL = "initial", "Initial answer (before advice)"
         FINAL = "final", "Final answer"
+        REASON = "reason", "Reason given for the final answer"
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="responses")
     step = models.CharField(max_length=8, choices=Step.choices)
-    answer = models.CharField(max_length=64)
+    answer = models.CharField(max_length=200)
     confidence = models.PositiveSmallIntegerField(null=True, blank=True)
     rt_ms = models.PositiveIntegerField(null=True, blank=True)
     explanation_visible_ms = models.PositiveIntegerField(null=True, blank=True)

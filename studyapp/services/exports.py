@@ -115,12 +115,15 @@ def _trial_rows(study: Study, ids: dict[int, str]) -> Iterator[Row]:
 def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
                ids: dict[int, str]) -> Row:
     item, final, initial = trial.item, steps.get("final"), steps.get("initial")
+    reason = steps.get("reason")
+    truth = item.model_variant if study.task == "debugging" and item.model_variant else \
+        item.truth
     answer = final.answer if final else None
     classes = {o["value"] for o in study.answer_options}
     if trial.kind == Trial.Kind.ATTENTION:
         correct = None if answer is None else answer == item.expected_answer
     else:
-        correct = design(study.task).score(answer, truth=item.truth,
+        correct = design(study.task).score(answer, truth=truth,
                                            ai_prediction=item.ai_prediction,
                                            ai_correct=item.ai_correct, phase=trial.phase,
                                            ai_prediction_edited=item.edit.get("ai_prediction"))
@@ -139,7 +142,8 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
         "edited_feature": item.edit.get("label") if edited else None,
         "ai_confidence": item.ai_confidence,
         "ai_correct": None if edited else item.ai_correct,
-        "truth": None if edited else item.truth,
+        "truth": None if edited else truth,
+        "reason": reason.answer if reason else None,
         "initial_response": initial.answer if initial else None,
         "final_response": answer,
         "correct": correct,

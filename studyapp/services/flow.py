@@ -190,6 +190,8 @@ def answer_values(study: Any, step: Step) -> list[str]:
         return [str(n) for n in range(1, len(step.question.scale_labels) + 1)]
     if step.question.kind == "continue":
         return [SEEN]
+    if step.question.options:
+        return list(step.question.options)
     return [o["value"] for o in study.answer_options]
 
 

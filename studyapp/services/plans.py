@@ -71,6 +71,10 @@ def item_strata(items: list[Item], balance: list[str]) -> tuple[np.ndarray, np.n
                            for item in items], dtype=bool)
     predicted = np.array([(item.ai_class_index or 0) if "predicted_class" in balance else 0
                           for item in items], dtype=int)
+    variants = sorted({item.model_variant for item in items})
+    if len(variants) > 1:
+        # Debugging: each model variant (clean, each bug) gets an equal share of the trials.
+        predicted = np.array([variants.index(item.model_variant) for item in items])
     return ai_correct, predicted
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from django.db import transaction
 
+from experiments.designs import CLEAN_MODEL
 from experiments.perturb import one_feature_edit
 from experiments.randomisation import balanced_items
 from explainers import explain
@@ -33,10 +34,10 @@ def study_prepare(*, study: Study, progress: Progress | None = None) -> Study:
     Study.objects.filter(pk=study.pk).update(preparation=Study.Preparation.RUNNING,
                                              preparation_error="")
     try:
-        scenario = _load_scenario(study)
+        scenarios = _load_scenarios(study)
         if not study.items.exists():
-            _pool_create(study, scenario)
-        _explanations_create(study, scenario, progress)
+            _pool_create(study, scenarios)
+        _explanations_create(study, scenarios, progress)
     except Exception as exc:
         Study.objects.filter(pk=study.pk).update(preparation=Study.Preparation.FAILED,
                                                  preparation_error=str(exc)[:2000])
@@ -46,11 +47,18 @@ def study_prepare(*, study: Study, progress: Progress | None = None) -> Study:
     return study
 
 
-def _load_scenario(study: Study) -> Any:
+def _load_scenarios(study: Study) -> dict[str, Any]:
+    """The study's model variants by name: one ("" ) for most studies; for a debugging study
+    the clean model and one per planted bug."""
     from experiments.scenarios import load_scenario
 
     s = study.spec["scenario"]
-    return load_scenario(s["name"], model=s["model"], bug=s["bug"], random_state=s["seed"])
+    if "bugs" not in s:
+        return {"": load_scenario(s["name"], model=s["model"], bug=s["bug"],
+                                  random_state=s["seed"])}
+    variants: list[str | None] = [None, *s["bugs"]]
+    return {bug or CLEAN_MODEL: load_scenario(s["name"], model=s["model"], bug=bug,
+                                              random_state=s["seed"]) for bug in variants}
 
 
 def _class_names(scenario: Any) -> list[str]:
@@ -58,24 +66,20 @@ def _class_names(scenario: Any) -> list[str]:
 
 
 @transaction.atomic
-def _pool_create(study: Study, scenario: Any) -> None:
-    """Pool items balanced on AI correct x predicted class, plus attention-check items."""
+def _pool_create(study: Study, scenarios: dict[str, Any]) -> None:
+    """Pool items balanced on AI correct x predicted class (an equal share from each model
+    variant in a debugging study), plus attention-check items."""
+    rng = np.random.default_rng(study.spec["scenario"]["seed"])
+    share = study.spec["trials"]["pool_size"] // len(scenarios)
+    for variant, scenario in scenarios.items():
+        _variant_pool_create(study, variant, scenario, share, rng)
+    scenario = next(iter(scenarios.values()))
     names = _class_names(scenario)
     proba = np.asarray(scenario.model.predict_proba(scenario.X_test))
-    predicted = proba.argmax(axis=1)
-    correct = predicted == np.asarray(scenario.y_test)
-    rng = np.random.default_rng(study.spec["scenario"]["seed"])
-    pool_size = study.spec["trials"]["pool_size"]
-    balance = study.spec["trials"]["balance"]
-    chosen = balanced_items(correct if "ai_correct" in balance else np.ones_like(correct),
-                            predicted if "predicted_class" in balance
-                            else np.zeros_like(predicted), pool_size, rng=rng)
-    for index in chosen:
-        item = _item_create(study, scenario, int(index), proba[index], names, Item.Role.POOL)
-        if study.task == "counterfactual_simulation":
-            _edit_create(item, scenario, names, rng)
+    taken = [i for i in study.items.filter(model_variant__in=["", CLEAN_MODEL])
+             .values_list("source_index", flat=True) if i is not None]
     n_checks = study.spec["trials"]["attention_checks"]
-    rest = np.setdiff1d(np.arange(len(predicted)), chosen)
+    rest = np.setdiff1d(np.arange(len(proba)), taken)
     for n, index in enumerate(rng.choice(rest, size=max(n_checks, 0) * 2, replace=False)):
         expected = names[n % len(names)]
         _item_create(study, scenario, int(index), proba[index], names, Item.Role.ATTENTION,
@@ -84,12 +88,30 @@ def _pool_create(study: Study, scenario: Any) -> None:
     study.save(update_fields=["answer_options"])
 
 
+def _variant_pool_create(study: Study, variant: str, scenario: Any, size: int,
+                         rng: np.random.Generator) -> None:
+    names = _class_names(scenario)
+    proba = np.asarray(scenario.model.predict_proba(scenario.X_test))
+    predicted = proba.argmax(axis=1)
+    correct = predicted == np.asarray(scenario.y_test)
+    balance = study.spec["trials"]["balance"]
+    chosen = balanced_items(correct if "ai_correct" in balance else np.ones_like(correct),
+                            predicted if "predicted_class" in balance
+                            else np.zeros_like(predicted), size, rng=rng)
+    for index in chosen:
+        item = _item_create(study, scenario, int(index), proba[index], names, Item.Role.POOL,
+                            variant=variant)
+        if study.task == "counterfactual_simulation":
+            _edit_create(item, scenario, names, rng)
+
+
 def _item_create(study: Study, scenario: Any, index: int, proba: np.ndarray,
-                 names: list[str], role: str, expected: str = "") -> Item:
+                 names: list[str], role: str, expected: str = "", variant: str = "") -> Item:
     predicted = int(np.argmax(proba))
     truth = int(scenario.y_test[index])
+    key = f"{scenario.name}-{variant}-test-{index}" if variant else f"{scenario.name}-test-{index}"
     return Item.objects.create(
-        study=study, key=f"{scenario.name}-test-{index}", role=role, source_index=index,
+        study=study, key=key, role=role, source_index=index, model_variant=variant,
         display=scenario.item(index),
         features=_features(scenario.X_test[index]),
         truth=names[truth], ai_prediction=names[predicted], ai_class_index=predicted,
@@ -117,7 +139,8 @@ def _features(row: Any) -> list[float]:
     return np.asarray(row, dtype=float).ravel().tolist()
 
 
-def _explanations_create(study: Study, scenario: Any, progress: Progress | None) -> None:
+def _explanations_create(study: Study, scenarios: dict[str, Any],
+                         progress: Progress | None) -> None:
     conditions = [c for c in study.conditions.all() if c.explanation_method]
     items = list(study.items.filter(role=Item.Role.POOL).order_by("id"))
     total = len(conditions) * len(items)
@@ -125,7 +148,8 @@ def _explanations_create(study: Study, scenario: Any, progress: Progress | None)
     done = 0
     for condition in conditions:
         for item in items:
-            _explain_item(study, scenario, condition, item)
+            # Each item is explained with the model variant that made its prediction.
+            _explain_item(study, scenarios[item.model_variant], condition, item)
             done += 1
             Study.objects.filter(pk=study.pk).update(preparation_done=done)
             if progress is not None:

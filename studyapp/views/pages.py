@@ -65,9 +65,9 @@ def _trial(participant: Participant) -> dict[str, Any]:
         "display_kind": _display_kind(trial.item.display),
         "step": step,
         "question": question,
-        "two_step": len(steps) == 2,
-        "initial_answer": _initial_answer(trial) if len(steps) == 2 and step.name == "final"
-        else None,
+        "two_step": steps[0].name == "initial",
+        "initial_answer": _initial_answer(trial) if steps[0].name == "initial"
+        and step.name == "final" else None,
         "show_ai": step.shows_ai,
         "explanation": trial.explanation if step.shows_explanation else None,
         "options": _options(study, step),
@@ -94,6 +94,8 @@ def _options(study: Study, step: Step) -> list[dict[str, str]]:
                 for n, label in enumerate(step.question.scale_labels, start=1)]
     if step.question.kind == "continue":
         return [{"value": SEEN, "label": "Continue"}]
+    if step.question.options:
+        return [{"value": option, "label": option} for option in step.question.options]
     return list(study.answer_options)
 
 

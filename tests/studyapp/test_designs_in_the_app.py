@@ -174,3 +174,53 @@ def test_counterfactual_simulation_shows_one_change_and_scores_the_ai_on_the_edi
     item = Trial.objects.filter(participant=walker.participant, kind="main").first().item
     changed = [a != b for a, b in zip(item.features, item.edit["features"], strict=True)]
     assert sum(changed) == 1
+
+
+def test_debugging_mixes_clean_and_bugged_models_and_scores_readiness(owner):
+    spec = small_spec(
+        slug="debug", task={"design": "debugging", "question": "Ready to deploy?"},
+        scenario={"name": "adult", "model": "gbm", "seed": 0,
+                  "bugs": ["spurious", "randomised_weights"]},
+        trials={"count": 6, "pool_size": 18, "attention_checks": 1},
+        conditions=[{"name": "shap", "explanation": {"method": "tree_shap"}}])
+    study = make_study(owner, spec)
+    variants = sorted(set(study.items.filter(role="pool").values_list("model_variant",
+                                                                      flat=True)))
+    assert variants == ["clean", "randomised_weights", "spurious"]
+    spurious = study.items.filter(model_variant="spurious").first()
+    assert len(spurious.display) == len(study.items.filter(model_variant="clean")
+                                        .first().display) + 1  # the planted feature is shown
+    walker = Walker(study)
+    walker.to_trials()
+    shown = [t.item.model_variant for t in walker.participant.trials.filter(kind="main")]
+    assert sorted(shown) == sorted(["clean", "spurious", "randomised_weights"] * 2)
+    while walker.participant.stage == "trials":
+        trial = Trial.objects.get(participant=walker.participant,
+                                  index=walker.participant.trial_pointer)
+        if trial.kind == "attention":
+            walker.answer_current()
+            continue
+        ready = "5" if trial.item.model_variant == "clean" else "2"
+        assert walker.answer_current(ready).status_code == 303
+        page = walker.page().content
+        assert b"What is the main reason for your answer?" in page
+        walker.post("answer", trial_index=trial.index, step="reason",
+                    answer="I saw no problem" if ready == "5" else
+                    "It relies on something that should not matter")
+    rows = [r for r in _rows(study) if r["trial_kind"] == "main"]
+    assert {r["truth"] for r in rows} == {"clean", "spurious", "randomised_weights"}
+    assert all(r["correct"] == "true" and r["reason"] for r in rows)
+
+    from analysis.metrics import debugging_detection
+
+    table = debugging_detection(_frame(rows), ready_threshold=4)
+    assert set(table["metric"]) >= {"sensitivity", "specificity"}
+
+
+def _frame(rows):  # type: ignore[no-untyped-def]
+    import pandas as pd
+
+    from analysis.io import parse_table
+    from analysis.schema import TRIAL_COLUMNS
+
+    return parse_table(pd.DataFrame(rows), TRIAL_COLUMNS, source="trials.csv")

@@ -65,4 +65,6 @@ def _right_answer(task: str, item: Item) -> str:
         return str(item.edit["ai_prediction"])
     if task == "agreement":  # most confident in the right direction on the 4-point scale
         return "4" if item.ai_correct else "1"
+    if task == "debugging":  # ready exactly when the model is the clean one
+        return "5" if item.model_variant == "clean" else "1"
     return item.truth
