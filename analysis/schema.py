@@ -50,6 +50,8 @@ TRIAL_COLUMNS: tuple[Column, ...] = (
     Column("confidence", "integer", "Stated confidence on the study's scale."),
     Column("rt_ms", "integer", "Client-measured response time in milliseconds."),
     Column("explanation_visible_ms", "integer", "Milliseconds the explanation was on screen."),
+    Column("group", "string", "The item's value of the study's fairness feature (e.g. Sex), "
+           "for fairness gaps computed on participants' decisions; empty if none is set."),
     Column("explanation_id", "string", "Fingerprint of the explanation shown, empty if none."),
     Column("explanation_method", "string", "Explanation method shown, empty if none."),
     Column("shown_at", "datetime", "Server time the trial page was first sent (UTC)."),

@@ -108,7 +108,9 @@ def summarise_study(
     for task in sorted(trials["task"].dropna().astype(str).unique()):
         subset = trials[trials["task"].astype(str) == task]
         names = list(TASK_METRICS.get(task, ("accuracy",)))
-        if task == "decision" and human_alone is not None:
+        # Complementarity needs human-alone answers; early in a study there may be none yet.
+        if task == "decision" and human_alone is not None and (
+                subset["condition"].astype(str) == human_alone).any():
             names.append("complementarity")
         if by == "participant" and "complementarity" in names:
             names.remove("complementarity")
@@ -132,7 +134,8 @@ def summarise_study(
             brier = calibration.brier_score(subset, ci=ci, **calibration_options)
             ece = calibration.expected_calibration_error(subset, **calibration_options)
             tables.extend([brier.assign(task=task), ece.assign(task=task)])
-        if fairness_group is not None and by == "condition" and task in LABEL_TASKS:
+        if fairness_group is not None and by == "condition" and task in LABEL_TASKS and (
+                _group_count(subset, fairness_group) >= 2):
             if positive_label is None:
                 raise ValueError("fairness gaps need positive_label, the positive class")
             gaps = fairness_gaps(subset, group=fairness_group, positive=positive_label,
@@ -209,3 +212,10 @@ def scale_scores(participants: pd.DataFrame, *, by: By = "condition") -> pd.Data
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     per_participant = pd.concat(frames, ignore_index=True)
     return summarise(per_participant, by=by).assign(task="questionnaire")
+
+
+def _group_count(trials: pd.DataFrame, group: str | Mapping[str, str]) -> int:
+    """How many groups the trials hold (fairness gaps need two; early data may have one)."""
+    if isinstance(group, str):
+        return int(trials[group].dropna().nunique()) if group in trials else 0
+    return len({group[item] for item in trials["item_id"].astype(str) if item in group})

@@ -104,6 +104,15 @@ SPEC_SCHEMA: dict[str, Any] = {
                 "question": {"type": "string", "minLength": 1, "maxLength": 500},
                 "prompt": {"type": "string", "maxLength": 2000},
                 "confidence_scale": {"type": "integer", "enum": [0, 4, 5, 7]},
+                # Fairness of participants' decisions: the item feature (as shown, e.g. "Sex")
+                # whose groups are compared, and the positive class for TPR/FPR.
+                "fairness": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["feature", "positive"],
+                    "properties": {"feature": {"type": "string", "minLength": 1},
+                                   "positive": {"type": "string", "minLength": 1}},
+                },
             },
         },
         "design": {

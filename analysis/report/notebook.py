@@ -179,7 +179,8 @@ reliability_table(participants)"""
 
 _SUMMARY = """\
 settings = dict(human_alone=OPTIONS.human_alone, confidence_scale=OPTIONS.confidence_scale,
-                ready_threshold=OPTIONS.ready_threshold, n_boot=OPTIONS.n_boot, seed=OPTIONS.seed)
+                ready_threshold=OPTIONS.ready_threshold, fairness_group=OPTIONS.fairness_group,
+                positive_label=OPTIONS.positive_label, n_boot=OPTIONS.n_boot, seed=OPTIONS.seed)
 summary = summarise_study(kept.trials, participants, **settings)
 summary.round(3)"""
 

@@ -30,8 +30,10 @@ class ReportOptions:
     rating of stated confidence, to add calibration. ``speeder_fraction``: see
     :mod:`analysis.exclusions`. ``seed`` feeds every bootstrap. ``random_slopes=False`` drops
     the by-participant slopes from the models (faster, but not "maximal": Barr et al. 2013).
-    ``include_bots=True`` analyses scripted participants too (a rehearsal run of a study by
-    bots with a planted effect); real studies leave it off.
+    ``fairness_group``: a trials column naming each item's protected group (the platform writes
+    ``group``), with ``positive_label`` the positive class, adds ΔTPR/ΔFPR of participants'
+    decisions. ``include_bots=True`` analyses scripted participants too (a rehearsal run of a
+    study by bots with a planted effect); real studies leave it off.
     """
 
     speeder_fraction: float | None = 0.3
@@ -44,6 +46,8 @@ class ReportOptions:
     fit_models: bool = True
     random_slopes: bool = True
     include_bots: bool = False
+    fairness_group: str | None = None
+    positive_label: str | None = None
 
 
 @dataclass
@@ -77,6 +81,8 @@ def analyse_export(
         "human_alone": options.human_alone,
         "confidence_scale": options.confidence_scale,
         "ready_threshold": options.ready_threshold,
+        "fairness_group": options.fairness_group,
+        "positive_label": options.positive_label,
         "n_boot": options.n_boot,
         "seed": options.seed,
     }

@@ -28,7 +28,15 @@ from analysis.questionnaires import score
 from analysis.schema import EVENT_COLUMNS, PARTICIPANT_COLUMNS, TRIAL_COLUMNS, Column
 from experiments.designs import design
 from experiments.spec import dump_spec
-from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, Study, Trial
+from studyapp.models import (
+    Event,
+    Item,
+    Participant,
+    QuestionnaireAnswer,
+    Response,
+    Study,
+    Trial,
+)
 from studyapp.services.questionnaires import questionnaire_items, study_scales
 
 Row = dict[str, Any]
@@ -144,6 +152,7 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
         "ai_correct": None if edited else item.ai_correct,
         "truth": None if edited else truth,
         "reason": reason.answer if reason else None,
+        "group": _fairness_group(study, item),
         "initial_response": initial.answer if initial else None,
         "final_response": answer,
         "correct": correct,
@@ -156,6 +165,14 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
         "shown_at": trial.shown_at, "answered_at": final.answered_at if final else None,
         "is_bot": trial.participant.is_bot,
     }
+
+
+def _fairness_group(study: Study, item: Item) -> str | None:
+    fairness = study.spec["task"].get("fairness")
+    if not fairness or not isinstance(item.display, dict):
+        return None
+    value = item.display.get(fairness["feature"])
+    return None if value is None else str(value)
 
 
 def _participant_rows(study: Study, participants: list[Participant],

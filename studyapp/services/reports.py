@@ -15,6 +15,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from analysis.report import ReportOptions, build_html_report, build_notebook, build_r_script
+from experiments.designs import READY_FROM
 from studyapp.models import AnalysisRun, Participant, Study
 from studyapp.services.exports import study_export
 
@@ -28,9 +29,13 @@ def report_options(study: Study) -> ReportOptions:
     human_alone = next((c.name for c in study.conditions.all() if not c.show_ai), None)
     # A study only bots have played is a rehearsal: analyse the bots, or nothing is left.
     people = Participant.objects.filter(study=study, is_preview=False, is_bot=False)
+    fairness = study.spec["task"].get("fairness") or {}
     return ReportOptions(confidence_scale=(1, scale) if scale else None,
                          human_alone=human_alone, reference_condition=human_alone,
-                         include_bots=not people.exists())
+                         include_bots=not people.exists(),
+                         fairness_group="group" if fairness else None,
+                         positive_label=fairness.get("positive"),
+                         ready_threshold=READY_FROM if study.task == "debugging" else None)
 
 
 def study_reports_write(*, study: Study, out_dir: Path, progress: Progress | None = None,

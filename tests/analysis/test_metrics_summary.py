@@ -107,3 +107,17 @@ def test_fairness_gaps_join_the_summary_when_a_group_is_named() -> None:
     assert values["delta_tpr"] == 1.0
     with pytest.raises(ValueError, match="positive_label"):
         summarise_study(trials_frame(rows), fairness_group="explanation_method")
+
+
+def test_an_early_export_without_human_alone_answers_or_a_second_group_still_summarises():
+    """Early in a study the no-AI condition may have no answers yet and every item may come
+    from one group: the summary leaves complementarity and fairness out instead of failing."""
+    from tests.analysis.data.handmade import advice_rows
+
+    rows = advice_rows("p1", "ai", [("yes", "yes", None, "yes"), ("no", "yes", None, "no")],
+                       task="decision", group="Male")
+    summary = summarise_study(trials_frame(rows), human_alone="no_ai",
+                              fairness_group="group", positive_label="yes")
+    assert "accuracy" in set(summary["metric"])
+    assert not any(m.startswith(("complementarity", "tpr", "fpr", "delta"))
+                   for m in summary["metric"])

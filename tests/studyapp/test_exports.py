@@ -130,3 +130,31 @@ def test_export_study_on_an_unknown_slug_is_a_clear_error(db, tmp_path):
     with pytest.raises(CommandError, match="no study 'nope'"):
         call_command("export_study", "nope", "--out", str(tmp_path))
     assert not list(tmp_path.iterdir())
+
+
+def test_the_fairness_feature_is_exported_as_each_trials_group(owner):
+    from tests.conftest import make_study
+    from tests.factories import small_spec
+
+    study = make_study(owner, small_spec(slug="fair", task={
+        "design": "decision", "question": "Over $50K?", "confidence_scale": 5,
+        "fairness": {"feature": "Sex", "positive": "More than $50K"}}))
+    for n in range(6):
+        _complete(study, f"P{n}")
+    rows = [r for r in _rows(study_export_files(study=study)["trials.csv"])
+            if r["trial_kind"] == "main"]
+    assert {r["group"] for r in rows} == {"Male", "Female"}
+
+    from analysis.report.pipeline import analyse_export
+    from studyapp.services.exports import study_export
+    from studyapp.services.reports import report_options
+
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as directory:
+        study_export(study=study, out_dir=Path(directory))
+        options = report_options(study)
+        assert (options.fairness_group, options.positive_label) == ("group", "More than $50K")
+        summary = analyse_export(directory, options).summary
+    assert any("tpr" in metric.lower() for metric in summary["metric"]), set(summary["metric"])
