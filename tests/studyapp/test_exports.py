@@ -145,12 +145,12 @@ def test_the_fairness_feature_is_exported_as_each_trials_group(owner):
             if r["trial_kind"] == "main"]
     assert {r["group"] for r in rows} == {"Male", "Female"}
 
+    import tempfile
+    from pathlib import Path
+
     from analysis.report.pipeline import analyse_export
     from studyapp.services.exports import study_export
     from studyapp.services.reports import report_options
-
-    import tempfile
-    from pathlib import Path
 
     with tempfile.TemporaryDirectory() as directory:
         study_export(study=study, out_dir=Path(directory))
