@@ -21,7 +21,7 @@ from studyapp.models import (
     StudyAccess,
     Trial,
 )
-from studyapp.services import studies
+from studyapp.services import flow, studies
 from studyapp.services.errors import StudyConfigError
 
 
@@ -205,6 +205,20 @@ class ParticipantAdmin(ReadOnlyAdmin):
     list_display = ["pk", "study", "condition", "status", "stage", "is_bot", "is_preview",
                     "started_at"]
     list_filter = ["status", "is_bot", "is_preview"]
+    search_fields = ["external_id"]
+    actions = ["withdraw"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # removal goes through withdrawal, which deletes every record
+
+    @admin.action(description="Withdraw: delete every record of the selected participants")
+    def withdraw(self, request: HttpRequest, queryset: QuerySet[Participant]) -> None:
+        withdrawn = 0
+        for participant in queryset.select_related("study"):
+            if selectors.can_edit(request.user, participant.study):
+                flow.participant_withdraw(participant=participant)
+                withdrawn += 1
+        self.message_user(request, f"Withdrew {withdrawn} participant(s); their data is gone.")
 
 
 @admin.register(Trial)

@@ -7,7 +7,6 @@ Writes happen only in ``studyapp.services``; reads shared by several views in
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -300,10 +299,6 @@ class Event(models.Model):
     class Meta:
         ordering = ["participant", "server_at", "id"]
 
-
-def spec_section(study: Study, key: str, default: Any = None) -> Any:
-    """One section of a study's stored specification."""
-    return study.spec.get(key, default)
 
 
 class AnalysisRun(models.Model):

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from experiments.designs import Step, design
-from studyapp.models import Condition, Participant, Study, StudyAccess, Trial
+from studyapp.models import Participant, Study, StudyAccess, Trial
 
 Status = Participant.Status
 STATUS_ORDER = [s.value for s in Status]
@@ -114,6 +114,3 @@ def participant_for_session(study: Study, participant_id: Any) -> Participant | 
     return (Participant.objects.select_related("study", "condition")
             .filter(pk=participant_id, study=study).first())
 
-
-def open_conditions(study: Study) -> QuerySet[Condition]:
-    return study.conditions.filter(is_open=True)

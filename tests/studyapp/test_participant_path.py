@@ -295,3 +295,34 @@ def test_participants_who_never_saw_the_ai_are_not_asked_to_rate_it(study):
     assert b"Anything you would like to tell us" in page.content
     walker.post("questionnaire", text_comments="")
     assert walker.participant.status == "completed"
+
+
+def test_withdrawal_deletes_every_record_of_the_participant(study, owner):
+    from studyapp.models import Event, Response
+
+    walker = Walker(study, pid="LEAVER")
+    walker.to_trials()
+    walker.answer_current()
+    stayer = Walker(study, pid="STAYER")
+    stayer.to_trials()
+    client = Client()
+    client.force_login(owner)
+    client.post("/admin/studyapp/participant/", {
+        "action": "withdraw", "_selected_action": [walker.participant.pk]})
+    assert not Participant.objects.filter(external_id="LEAVER").exists()
+    assert not Trial.objects.filter(participant__external_id="LEAVER").exists()
+    assert not Response.objects.exists() and Event.objects.filter(
+        participant__external_id="STAYER").exists()
+
+
+def test_the_periodic_sweep_times_out_participants_past_their_deadline(study):
+    from studyapp import tasks
+
+    late, on_time = Walker(study, pid="LATE"), Walker(study, pid="ONTIME")
+    late.to_trials()
+    on_time.to_trials()
+    Participant.objects.filter(external_id="LATE").update(
+        deadline_at=timezone.now() - timedelta(minutes=1))
+    assert tasks.release_stale_participants.delay().get() == 1
+    assert late.participant.status == "timed_out"
+    assert on_time.participant.status == "active"
