@@ -114,3 +114,8 @@ def participant_for_session(study: Study, participant_id: Any) -> Participant | 
     return (Participant.objects.select_related("study", "condition")
             .filter(pk=participant_id, study=study).first())
 
+
+
+def participant_saw_ai(participant: Participant) -> bool:
+    """Whether any of the participant's trials showed the AI (in any block)."""
+    return participant.trials.filter(condition__show_ai=True).exists()

@@ -26,9 +26,9 @@ def page_context(request: HttpRequest, study: Study, participant: Participant,
     if participant.stage == Stage.TRIALS:
         return "participant/trial.html", {**base, **_trial(participant)}
     if participant.stage == Stage.QUESTIONNAIRE:
+        saw_ai = selectors.participant_saw_ai(participant)
         return "participant/questionnaire.html", {
-            **base, "questions": questionnaire_items(study, saw_ai=participant.condition.show_ai),
-            "saw_ai": participant.condition.show_ai}
+            **base, "questions": questionnaire_items(study, saw_ai=saw_ai), "saw_ai": saw_ai}
     if participant.stage == Stage.COMPREHENSION:
         return "participant/comprehension.html", {
             **base, "questions": study.spec["comprehension"]["questions"],
