@@ -44,6 +44,8 @@ TRIAL_COLUMNS: tuple[Column, ...] = (
     Column("initial_response", "string", "First answer before advice (two-step designs)."),
     Column("final_response", "string", "The participant's final answer."),
     Column("reason", "string", "Debugging studies: the main reason given for the answer."),
+    Column("explanation_rating", "integer", "Counterfactual simulation, post phase: how "
+           "helpful the explanation was (1 not at all - 5 extremely), asked after answering."),
     Column("correct", "boolean", "Final answer scored correct under the task's scoring rule "
            "(truth for decisions, the AI's output for simulation)."),
     Column("agreed_with_ai", "boolean", "Final answer equals the AI's prediction."),

@@ -88,6 +88,8 @@ class Design:
 AGREEMENT_SCALE = ("Definitely wrong", "Probably wrong", "Probably correct",
                    "Definitely correct")
 AGREEMENT_MIDPOINT = 3  # answers 3 and 4 say "correct"
+HELPFULNESS_SCALE = ("Not at all helpful", "Slightly helpful", "Moderately helpful",
+                     "Very helpful", "Extremely helpful")
 READINESS_SCALE = ("Definitely not ready", "Probably not ready", "Unsure", "Probably ready",
                    "Definitely ready")
 READY_FROM = 4  # answers 4 and 5 say "ready to deploy"
@@ -138,7 +140,13 @@ def _counterfactual_simulation(design: Design, phase: Phase, show_ai: bool, expl
     if not show_ai:  # an attention check: answer the instruction like a decision
         return _decision(design, phase, False, False, question)
     prompt = "What will the AI predict for the changed case?"
-    return (Step("final", Question("choice", prompt, asks_confidence=True), True, explained),)
+    simulate = Step("final", Question("choice", prompt, asks_confidence=True), True, explained)
+    if not explained:
+        return (simulate,)
+    # Post phase (Hase & Bansal): after predicting, rate how helpful the explanation was.
+    helpful = Question("likert", "How helpful was the explanation for predicting the AI?",
+                       scale_labels=HELPFULNESS_SCALE)
+    return (simulate, Step("rating", helpful, True, True))
 
 
 def _debugging(design: Design, phase: Phase, show_ai: bool, explained: bool,

@@ -11,7 +11,7 @@ from studyapp.services.flow import MAX_RT_MS, Answer
 class AnswerForm(forms.Form):
     trial_index = forms.IntegerField(min_value=0, max_value=100_000)
     step = forms.ChoiceField(choices=[("initial", "initial"), ("final", "final"),
-                                      ("reason", "reason")])
+                                      ("reason", "reason"), ("rating", "rating")])
     answer = forms.CharField(max_length=200)
     confidence = forms.IntegerField(required=False, min_value=1, max_value=10)
     rt_ms = forms.IntegerField(required=False, min_value=0, max_value=MAX_RT_MS)

@@ -257,6 +257,7 @@ class Response(models.Model):
         INITIAL = "initial", "Initial answer (before advice)"
         FINAL = "final", "Final answer"
         REASON = "reason", "Reason given for the final answer"
+        RATING = "rating", "Rating of the explanation after answering"
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="responses")
     step = models.CharField(max_length=8, choices=Step.choices)

@@ -123,7 +123,7 @@ def _trial_rows(study: Study, ids: dict[int, str]) -> Iterator[Row]:
 def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
                ids: dict[int, str]) -> Row:
     item, final, initial = trial.item, steps.get("final"), steps.get("initial")
-    reason = steps.get("reason")
+    reason, rating = steps.get("reason"), steps.get("rating")
     truth = item.model_variant if study.task == "debugging" and item.model_variant else \
         item.truth
     answer = final.answer if final else None
@@ -152,6 +152,7 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
         "ai_correct": None if edited else item.ai_correct,
         "truth": None if edited else truth,
         "reason": reason.answer if reason else None,
+        "explanation_rating": rating.answer if rating else None,
         "group": _fairness_group(study, item),
         "initial_response": initial.answer if initial else None,
         "final_response": answer,

@@ -163,6 +163,9 @@ def test_counterfactual_simulation_shows_one_change_and_scores_the_ai_on_the_edi
         pages.setdefault(f"{trial.phase}-{trial.kind}", walker.page().content)
         answer = trial.item.expected_answer or trial.item.edit["ai_prediction"]
         assert walker.answer_current(answer).status_code == 303
+        if trial.phase == "post" and trial.kind == "main":
+            assert b"How helpful was the explanation" in walker.page().content
+            walker.post("answer", trial_index=trial.index, step="rating", answer="4")
     for phase in ("pre", "post"):
         assert b"Now suppose one thing were different" in pages[f"{phase}-main"]
     assert b"explanation-attribution" not in pages["pre-main"]
@@ -171,6 +174,8 @@ def test_counterfactual_simulation_shows_one_change_and_scores_the_ai_on_the_edi
     assert {r["phase"] for r in rows} == {"pre", "post"}
     assert all(r["correct"] == "true" and r["edited_feature"] and r["truth"] == ""
                for r in rows)
+    assert {r["explanation_rating"] for r in rows if r["phase"] == "post"} == {"4"}
+    assert {r["explanation_rating"] for r in rows if r["phase"] == "pre"} == {""}
     item = Trial.objects.filter(participant=walker.participant, kind="main").first().item
     changed = [a != b for a, b in zip(item.features, item.edit["features"], strict=True)]
     assert sum(changed) == 1
