@@ -7,6 +7,8 @@ everywhere (the predicted class, never the true label; the seed and the model fi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -159,3 +161,18 @@ def attribution_vector(explanation: Explanation) -> np.ndarray:
     if explanation.kind != "attribution":
         raise ValueError(f"expected an attribution explanation, got {explanation.kind!r}")
     return np.array([f["attribution"] for f in explanation.content["features"]], dtype=float)
+
+
+@contextmanager
+def seeded_global_numpy(seed: int) -> Iterator[None]:
+    """Seed numpy's global generator, then restore it.
+
+    shap's KernelExplainer samples coalitions from the global generator and ignores its own
+    ``seed`` argument, so this is the only way to make it reproducible. Not thread-safe.
+    """
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
+from explainers._common import seeded_global_numpy
 from explainers.base import Explanation, Feature, TabularDataset
 from explainers.kinds_b import (
     Condition,
@@ -218,16 +219,10 @@ def explain_mean_abs_shap(
     if used == "tree":
         values = np.asarray(explainer.shap_values(sample))
     else:
-        # KernelExplainer samples coalitions from numpy's global generator (its seed argument
-        # is ignored): seed that for reproducibility and restore it afterwards.
-        state = np.random.get_state()
-        np.random.seed(0 if random_state is None else random_state)
-        try:
+        with seeded_global_numpy(0 if random_state is None else random_state):
             values = np.asarray(
                 explainer.shap_values(sample, nsamples=nsamples, l1_reg=False, silent=True)
             )
-        finally:
-            np.random.set_state(state)
     if values.ndim == 3:  # (rows, features, classes)
         values = values[:, :, target]
     importance = np.abs(values).mean(axis=0)

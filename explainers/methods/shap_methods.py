@@ -15,8 +15,7 @@ All satisfy efficiency: ``base_value + sum(attributions) == output_value`` in ``
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from explainers._common import (
     log_odds,
     make_rng,
     prediction_dict,
+    seeded_global_numpy,
 )
 from explainers.base import Classifier, Explanation, TabularDataset
 from explainers.methods.kernel_estimator import kernel_shap_values
@@ -143,7 +143,7 @@ def _shap_kernel(
     import shap
 
     explainer = shap.KernelExplainer(f, background)
-    with _seeded_global_numpy(int(rng.integers(2**32))), warnings.catch_warnings():
+    with seeded_global_numpy(int(rng.integers(2**32))), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         phi = np.asarray(
             explainer.shap_values(x[None, :], nsamples=nsamples, l1_reg=False, silent=True)
@@ -258,14 +258,3 @@ def _shap_explanation(
         kind="attribution", method=method, model=model, x=x, dataset=dataset, content=content,
         params=params, random_state=random_state, prediction=prediction,
     )
-
-
-@contextmanager
-def _seeded_global_numpy(seed: int) -> Iterator[None]:
-    """Seed numpy's global generator (KernelExplainer samples with it), then restore it."""
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
