@@ -29,10 +29,9 @@ from analysis.estimates import (
     By,
     as_float,
     cluster_bootstrap,
-    participant_estimates,
     same_answer,
     scored_trials,
-    summarise,
+    trial_metric,
 )
 from analysis.reliance import ai_was_correct
 
@@ -73,8 +72,9 @@ def brier_score(
     kept = scored_trials(trials)
     p, outcome = _probability_and_outcome(kept, scale=scale, floor=floor, target=target)
     values = pd.Series((p - outcome) ** 2, index=kept.index)
-    table = participant_estimates(kept, values, "brier_score", binary=False)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(
+        kept, values, "brier_score", binary=False, by=by, ci=ci, n_boot=n_boot, seed=seed
+    )
 
 
 def expected_calibration_error(
@@ -98,8 +98,12 @@ def expected_calibration_error(
     kept = scored_trials(trials)
     p, outcome = _probability_and_outcome(kept, scale=scale, floor=floor, target=target)
     frame = pd.DataFrame(
-        {"participant": kept["participant"].astype(str), "condition": kept["condition"].astype(str),
-         "p": p, "o": outcome}
+        {
+            "participant": kept["participant"].astype(str),
+            "condition": kept["condition"].astype(str),
+            "p": p,
+            "o": outcome,
+        }
     ).dropna(subset=["p", "o"])
 
     rows: list[tuple[object, ...]] = []
@@ -147,8 +151,15 @@ def reliability_table(
     for b in range(bins):
         in_bin = index == b
         if in_bin.any():
-            rows.append((b / bins, (b + 1) / bins, int(in_bin.sum()),
-                         float(probability[in_bin].mean()), float(outcome[in_bin].mean())))
+            rows.append(
+                (
+                    b / bins,
+                    (b + 1) / bins,
+                    int(in_bin.sum()),
+                    float(probability[in_bin].mean()),
+                    float(outcome[in_bin].mean()),
+                )
+            )
     return pd.DataFrame(rows, columns=["bin_low", "bin_high", "n", "mean_confidence", "accuracy"])
 
 

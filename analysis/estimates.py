@@ -164,6 +164,23 @@ def summarise(
     raise ValueError(f"by must be 'condition' or 'participant', not {by!r}")
 
 
+def trial_metric(
+    trials: pd.DataFrame,
+    values: pd.Series,
+    metric: str,
+    *,
+    binary: bool,
+    by: By = "condition",
+    ci: CI = "t",
+    n_boot: int = 2000,
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """A per-trial value averaged per participant, then returned per participant or per
+    condition: the shape every trial-level metric shares."""
+    table = participant_estimates(trials, values, metric, binary=binary)
+    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+
+
 def condition_contrasts(
     per_participant: pd.DataFrame, *, reference: str | None = None
 ) -> pd.DataFrame:

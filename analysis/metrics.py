@@ -28,6 +28,7 @@ from analysis.estimates import (
     same_answer,
     scored_trials,
     summarise,
+    trial_metric,
 )
 
 MS_PER_SECOND = 1000.0
@@ -50,8 +51,7 @@ def accuracy(
     kept = scored_trials(trials)
     values = same_answer(kept[answer], kept["truth"])
     metric = "accuracy" if answer == "final_response" else "initial_accuracy"
-    table = participant_estimates(kept, values, metric, binary=True)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(kept, values, metric, binary=True, by=by, ci=ci, n_boot=n_boot, seed=seed)
 
 
 def scored_accuracy(
@@ -109,8 +109,7 @@ def simulation_accuracy(
     kept = scored_trials(trials, phases=(phase,) if phase else None)
     values = same_answer(kept[answer], kept["ai_prediction"])
     metric = f"simulation_accuracy_{phase}" if phase else "simulation_accuracy"
-    table = participant_estimates(kept, values, metric, binary=True)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(kept, values, metric, binary=True, by=by, ci=ci, n_boot=n_boot, seed=seed)
 
 
 def simulation_change(
@@ -165,8 +164,9 @@ def simulation_error(
     """Mean absolute simulation error ``|h_sim - m|`` for numeric (regression) outputs."""
     kept = scored_trials(trials)
     values = (as_number(kept[answer]) - as_number(kept["ai_prediction"])).abs()
-    table = participant_estimates(kept, values, "simulation_error", binary=False)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(
+        kept, values, "simulation_error", binary=False, by=by, ci=ci, n_boot=n_boot, seed=seed
+    )
 
 
 def decision_error(
@@ -180,8 +180,9 @@ def decision_error(
     """Mean absolute error of numeric final answers against the truth ``|h - y|``."""
     kept = scored_trials(trials)
     values = (as_number(kept["final_response"]) - as_number(kept["truth"])).abs()
-    table = participant_estimates(kept, values, "decision_error", binary=False)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(
+        kept, values, "decision_error", binary=False, by=by, ci=ci, n_boot=n_boot, seed=seed
+    )
 
 
 def response_time(
@@ -199,8 +200,9 @@ def response_time(
     """
     kept = scored_trials(trials)
     seconds = as_float(kept["rt_ms"]) / MS_PER_SECOND
-    table = participant_estimates(kept, seconds, "time_per_trial_s", binary=False)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(
+        kept, seconds, "time_per_trial_s", binary=False, by=by, ci=ci, n_boot=n_boot, seed=seed
+    )
 
 
 def explanation_time(
@@ -220,8 +222,9 @@ def explanation_time(
     if "explanation_id" in kept.columns:
         shown = kept["explanation_id"].astype("string").notna().to_numpy()
         seconds = seconds.where(shown)
-    table = participant_estimates(kept, seconds, "explanation_time_s", binary=False)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(
+        kept, seconds, "explanation_time_s", binary=False, by=by, ci=ci, n_boot=n_boot, seed=seed
+    )
 
 
 def debugging_detection(

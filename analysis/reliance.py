@@ -18,10 +18,9 @@ from analysis.estimates import (
     By,
     as_float,
     as_number,
-    participant_estimates,
     same_answer,
     scored_trials,
-    summarise,
+    trial_metric,
 )
 
 
@@ -46,8 +45,9 @@ def agreement(
     """Agreement ``mean(h == m)`` with the AI's output."""
     kept = scored_trials(trials)
     values = same_answer(kept["final_response"], kept["ai_prediction"])
-    table = participant_estimates(kept, values, "agreement", binary=True)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(
+        kept, values, "agreement", binary=True, by=by, ci=ci, n_boot=n_boot, seed=seed
+    )
 
 
 def switch_fraction(
@@ -63,8 +63,9 @@ def switch_fraction(
     kept = scored_trials(trials)
     disagreed = same_answer(kept["initial_response"], kept["ai_prediction"]) == 0
     values = same_answer(kept["final_response"], kept["ai_prediction"]).where(disagreed)
-    table = participant_estimates(kept, values, "switch_fraction", binary=True)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(
+        kept, values, "switch_fraction", binary=True, by=by, ci=ci, n_boot=n_boot, seed=seed
+    )
 
 
 def weight_of_advice(
@@ -88,8 +89,9 @@ def weight_of_advice(
     distance = m - h0
     usable = distance.abs() >= tolerance
     values = ((h - h0) / distance.where(usable)).clip(0.0, 1.0)
-    table = participant_estimates(kept, values, "weight_of_advice", binary=False)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(
+        kept, values, "weight_of_advice", binary=False, by=by, ci=ci, n_boot=n_boot, seed=seed
+    )
 
 
 def over_reliance(
@@ -104,8 +106,9 @@ def over_reliance(
     kept = scored_trials(trials)
     followed = same_answer(kept["final_response"], kept["ai_prediction"])
     values = followed.where(ai_was_correct(kept) == 0)
-    table = participant_estimates(kept, values, "over_reliance", binary=True)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(
+        kept, values, "over_reliance", binary=True, by=by, ci=ci, n_boot=n_boot, seed=seed
+    )
 
 
 def under_reliance(
@@ -120,8 +123,9 @@ def under_reliance(
     kept = scored_trials(trials)
     rejected = 1 - same_answer(kept["final_response"], kept["ai_prediction"])
     values = rejected.where(ai_was_correct(kept) == 1)
-    table = participant_estimates(kept, values, "under_reliance", binary=True)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(
+        kept, values, "under_reliance", binary=True, by=by, ci=ci, n_boot=n_boot, seed=seed
+    )
 
 
 def rair(
@@ -139,8 +143,7 @@ def rair(
         ai_was_correct(kept) == 1
     )
     values = same_answer(kept["final_response"], kept["ai_prediction"]).where(eligible)
-    table = participant_estimates(kept, values, "rair", binary=True)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(kept, values, "rair", binary=True, by=by, ci=ci, n_boot=n_boot, seed=seed)
 
 
 def rsr(
@@ -158,8 +161,7 @@ def rsr(
         ai_was_correct(kept) == 0
     )
     values = same_answer(kept["final_response"], kept["initial_response"]).where(eligible)
-    table = participant_estimates(kept, values, "rsr", binary=True)
-    return summarise(table, by=by, ci=ci, n_boot=n_boot, seed=seed)
+    return trial_metric(kept, values, "rsr", binary=True, by=by, ci=ci, n_boot=n_boot, seed=seed)
 
 
 def complementarity(
