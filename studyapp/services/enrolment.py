@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TypeVar
 
 import numpy as np
 from django.db import transaction
@@ -24,6 +25,7 @@ _ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _PROLIFIC_KEYS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
 _MTURK_KEYS = ("workerId", "assignmentId", "hitId")
 MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"
+Arm = TypeVar("Arm")  # what assignment balances over: a condition, or a Latin-square row
 
 
 @dataclass(frozen=True)
@@ -123,12 +125,7 @@ def _assign(study: Study) -> tuple[Condition, int]:
                 (c.cap is None or load.get(c.pk, 0) < c.cap)]
     if not eligible:
         raise ParticipantError("This study is full. Thank you for your interest.")
-    fewest = min(load.get(c.pk, 0) for c in eligible)
-    tied = [c for c in eligible if load.get(c.pk, 0) == fewest]
-    arrival = Participant.objects.filter(study=study, is_preview=False).count()
-    rng = np.random.default_rng([study.assignment_seed, arrival])
-    condition = tied[int(rng.integers(len(tied)))]
-    return condition, int(rng.integers(2**31))
+    return _least_loaded(study, eligible, lambda c: load.get(c.pk, 0))
 
 
 def _assign_sequence(study: Study) -> tuple[Condition, int, int]:
@@ -137,12 +134,18 @@ def _assign_sequence(study: Study) -> tuple[Condition, int, int]:
     conditions = list(study.conditions.all())
     orders = latin_square(len(conditions))
     load = selectors.sequence_load(study, now=timezone.now())
-    fewest = min(load.get(r, 0) for r in range(len(orders)))
-    tied = [r for r in range(len(orders)) if load.get(r, 0) == fewest]
+    sequence, seed = _least_loaded(study, list(range(len(orders))), lambda r: load.get(r, 0))
+    return conditions[orders[sequence][0]], seed, sequence
+
+
+def _least_loaded(study: Study, arms: list[Arm], load: Callable[[Arm], int]) -> tuple[Arm, int]:
+    """The arm with the least load, ties broken by a draw seeded per arrival (so a study
+    replays), and the participant's own plan seed from the same stream."""
+    fewest = min(load(arm) for arm in arms)
+    tied = [arm for arm in arms if load(arm) == fewest]
     arrival = Participant.objects.filter(study=study, is_preview=False).count()
     rng = np.random.default_rng([study.assignment_seed, arrival])
-    sequence = tied[int(rng.integers(len(tied)))]
-    return conditions[orders[sequence][0]], int(rng.integers(2**31)), sequence
+    return tied[int(rng.integers(len(tied)))], int(rng.integers(2**31))
 
 
 def _create(study: Study, condition: Condition, seed: int, recruitment: Recruitment, *,

@@ -21,11 +21,12 @@ def params_key(params: dict[str, Any]) -> str:
 
 def explanation_store(*, item: Item, params: dict[str, Any],
                       result: ExplanationResult) -> Explanation:
-    """Store an explanation once; a retried preparation task finds the existing row."""
+    """Store an explanation once; a concurrent or retried preparation gets the existing row.
+
+    (The preparation checks for an existing row before computing; the unique constraint
+    settles the race between two workers that both computed it.)
+    """
     key = params_key(params)
-    existing = Explanation.objects.filter(item=item, method=result.method, params_key=key).first()
-    if existing is not None:
-        return existing
     try:
         with transaction.atomic():
             return Explanation.objects.create(
