@@ -4,15 +4,12 @@ fates are planted by hand: p5 a bot, p6 returned, p3 failed the attention check,
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from analysis.exclusions import apply_exclusions, exclusion_flags
 from analysis.io import StudyExport, load_export
-
-TINY = Path(__file__).parent / "data" / "tiny"
+from tests.analysis.data.handmade import TINY
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,7 @@ import pandas as pd
 import pytest
 
 from analysis.io import load_export, read_trials
-
-TINY = Path(__file__).parent / "data" / "tiny"
+from tests.analysis.data.handmade import TINY
 
 
 def test_it_types_every_schema_column_of_the_tiny_export() -> None:

@@ -6,8 +6,6 @@ Oracles: hand computation on the tiny export (tests/analysis/data/tiny, built fr
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,10 +14,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from analysis import metrics
 from analysis.estimates import condition_contrasts, same_answer, wilson_interval
-from analysis.io import load_export
-from tests.analysis.data.handmade import trials_frame
+from tests.analysis.data.handmade import by_participant, trials_frame
 
-TINY = Path(__file__).parent / "data" / "tiny"
 # Main trials (y, m, h0, h) of the tiny export, all judge-advisor:
 #   p1 shap:       (A,A,B,A) (A,B,A,B) (B,B,B,B) (B,A,B,B)   + attention trial answered A (right)
 #   p2 shap:       (A,A,A,A) (A,B,A,A) (B,B,A,A) (B,A,A,A)
@@ -28,14 +24,8 @@ TINY = Path(__file__).parent / "data" / "tiny"
 # p5 is a bot and p6 returned early; they are left out here.
 
 
-@pytest.fixture(scope="module")
-def tiny_trials() -> pd.DataFrame:
-    trials = load_export(TINY).trials
-    return trials[trials["participant"].isin(["p1", "p2", "p3", "p4"])]
 
 
-def by_participant(table: pd.DataFrame) -> dict[str, float]:
-    return dict(zip(table["participant"], table["estimate"], strict=True))
 
 
 def test_accuracy_per_participant_is_the_share_of_answers_equal_to_the_truth(

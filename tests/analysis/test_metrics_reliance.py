@@ -3,27 +3,12 @@ complementarity. Oracle: hand counts on the (y, m, h0, h) tables written in each
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis import reliance
-from analysis.io import load_export
-from tests.analysis.data.handmade import advice_rows, trials_frame
-
-TINY = Path(__file__).parent / "data" / "tiny"
-
-
-@pytest.fixture(scope="module")
-def tiny_trials() -> pd.DataFrame:
-    trials = load_export(TINY).trials
-    return trials[trials["participant"].isin(["p1", "p2", "p3", "p4"])]
-
-
-def by_participant(table: pd.DataFrame) -> dict[str, float]:
-    return dict(zip(table["participant"], table["estimate"], strict=True))
+from tests.analysis.data.handmade import advice_rows, by_participant, trials_frame
 
 
 def test_agreement_is_the_share_of_final_answers_equal_to_the_ai_output(

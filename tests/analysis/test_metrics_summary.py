@@ -3,17 +3,13 @@ functions' own numbers. Oracle: the hand counts of test_metrics / test_metrics_r
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
 from analysis.io import load_export
 from analysis.questionnaires import score_all
 from analysis.summary import summarise_study, trial_outcomes
-from tests.analysis.data.handmade import trials_frame
-
-TINY = Path(__file__).parent / "data" / "tiny"
+from tests.analysis.data.handmade import TINY, trials_frame
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,13 @@ item counts, ranges and reversed items."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from analysis import questionnaires as q
 from analysis.io import load_export
-
-TINY = Path(__file__).parent / "data" / "tiny"
+from tests.analysis.data.handmade import TINY
 
 
 def test_jian_has_twelve_seven_point_items_with_the_first_five_reversed() -> None:

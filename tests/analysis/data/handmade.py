@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -19,6 +20,15 @@ DEFAULTS: dict[str, Any] = {
     "trial_kind": "main",
     "is_bot": "false",
 }
+
+
+# The hand-made export in tests/analysis/data/tiny (six participants; see its README/comments).
+TINY = Path(__file__).parent / "tiny"
+
+
+def by_participant(table: pd.DataFrame) -> dict[str, float]:
+    """Participant -> estimate, from a ``by="participant"`` metric table."""
+    return dict(zip(table["participant"], table["estimate"], strict=True))
 
 
 def trials_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
