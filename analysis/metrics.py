@@ -156,17 +156,19 @@ def simulation_error(
     trials: pd.DataFrame,
     *,
     answer: str = "final_response",
+    name: str = "simulation_error",
     by: By = "condition",
     ci: CI = "t",
     n_boot: int = 2000,
     seed: int | None = None,
 ) -> pd.DataFrame:
-    """Mean absolute simulation error ``|h_sim - m|`` for numeric (regression) outputs."""
+    """Mean absolute distance ``|h - m|`` of a numeric answer from the model's output: the
+    simulation error for a guess of the model (``answer="simulation_response"``), the
+    deviation from the model for the final answer (Poursabzi-Sangdeh et al. 2021)."""
     kept = scored_trials(trials)
     values = (as_number(kept[answer]) - as_number(kept["ai_prediction"])).abs()
-    return trial_metric(
-        kept, values, "simulation_error", binary=False, by=by, ci=ci, n_boot=n_boot, seed=seed
-    )
+    return trial_metric(kept, values, name, binary=False, by=by, ci=ci, n_boot=n_boot,
+                        seed=seed)
 
 
 def decision_error(

@@ -43,12 +43,24 @@ TRIAL_COLUMNS: tuple[Column, ...] = (
            "variant that made the prediction (`clean` or the planted bug)."),
     Column("initial_response", "string", "First answer before advice (two-step designs)."),
     Column("final_response", "string", "The participant's final answer."),
-    Column("reason", "string", "Debugging studies: the main reason given for the answer."),
+    Column("reason", "string", "Debugging and model-comparison studies: the main reason "
+           "given for the answer."),
     Column("explanation_rating", "integer", "Counterfactual simulation, post phase: how "
            "helpful the explanation was (1 not at all - 5 extremely), asked after answering."),
     Column("correct", "boolean", "Final answer scored correct under the task's scoring rule "
            "(truth for decisions, the AI's output for simulation)."),
     Column("agreed_with_ai", "boolean", "Final answer equals the AI's prediction."),
+    Column("simulation_response", "number", "Simulate-then-decide: the participant's guess of "
+           "the AI's output, given before seeing it."),
+    Column("simulation_error", "number", "Simulate-then-decide: |simulation_response - "
+           "ai_prediction|."),
+    Column("deviation_from_ai", "number", "Simulate-then-decide: |final_response - "
+           "ai_prediction| (how far the participant moved away from the AI)."),
+    Column("absolute_error", "number", "Simulate-then-decide: |final_response - truth|."),
+    Column("unusual", "boolean", "Simulate-then-decide: an unusual item, where the model errs "
+           "badly (mistake detection)."),
+    Column("n_options", "integer", "Distinction / model comparison: how many labelled views "
+           "the participant chose among (chance = 1 / n_options)."),
     Column("confidence", "integer", "Stated confidence on the study's scale."),
     Column("rt_ms", "integer", "Client-measured response time in milliseconds."),
     Column("explanation_visible_ms", "integer", "Milliseconds the explanation was on screen."),
@@ -64,6 +76,9 @@ TRIAL_COLUMNS: tuple[Column, ...] = (
 PARTICIPANT_COLUMNS: tuple[Column, ...] = (
     Column("participant", "string", "Pseudonymised participant id.", True),
     Column("condition", "string", "Assigned condition.", True),
+    Column("design_group", "string", "Mixed designs: the between-subjects group assigned."),
+    Column("block_order", "string", "Within and mixed designs: the participant's condition "
+           "blocks in the order seen (Latin-square row), e.g. `ai_only > shap`."),
     Column("status", "string", "started, active, completed, screened_out, timed_out, "
            "returned or withdrawn.", True),
     Column("source", "string", "Recruitment source: prolific, mturk or direct."),

@@ -36,10 +36,10 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "counterfactual_simulation": ("simulation_accuracy",),
     "agreement": ("scored_accuracy",),
     "distinction": ("accuracy",),
-    "simulate_decide": ("simulation_error", "decision_error"),
+    "simulate_then_decide": ("simulation_error", "deviation_from_ai", "decision_error"),
     "debugging": ("debugging_detection",),
-    "compare_models": ("accuracy",),
-    "find_errors": ("accuracy",),
+    "model_comparison": ("accuracy",),
+    "mislabelled": ("accuracy",),
 }
 _EVERY_TASK = ("time_per_trial_s", "explanation_time_s")
 # Designs whose final answer is a class label judged against the truth.
@@ -62,8 +62,10 @@ CALCULATORS: dict[str, tuple[Callable[..., pd.DataFrame], dict[str, Any]]] = {
     "simulation_accuracy_post": (metrics.simulation_accuracy, {"phase": "post"}),
     "simulation_change": (metrics.simulation_change, {}),
     "scored_accuracy": (metrics.scored_accuracy, {}),
-    # In simulate-then-decide designs the first answer is the simulation of the model.
-    "simulation_error": (metrics.simulation_error, {"answer": "initial_response"}),
+    # In simulate-then-decide designs the guess of the model's output comes before the answer.
+    "simulation_error": (metrics.simulation_error, {"answer": "simulation_response"}),
+    "deviation_from_ai": (metrics.simulation_error, {"answer": "final_response",
+                                                     "name": "deviation_from_ai"}),
     "decision_error": (metrics.decision_error, {}),
     "debugging_detection": (metrics.debugging_detection, {}),
     "time_per_trial_s": (metrics.response_time, {}),
@@ -153,7 +155,7 @@ def summarise_study(
 # Designs whose answer is a guess of the model's output, scored against ``m`` not ``y``.
 SIMULATION_TASKS = frozenset({"forward_simulation", "counterfactual_simulation"})
 # Designs whose answer is not a class label; the platform's own ``correct`` scoring is used.
-PLATFORM_SCORED_TASKS = frozenset({"agreement", "simulate_decide", "debugging"})
+PLATFORM_SCORED_TASKS = frozenset({"agreement", "simulate_then_decide", "debugging"})
 
 
 def trial_outcomes(trials: pd.DataFrame) -> pd.DataFrame:

@@ -11,20 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-QuestionKind = Literal["choice", "likert", "continue"]
+QuestionKind = Literal["choice", "likert", "continue", "number"]
 ItemSet = Literal["main", "learning", "test"]
 
 
 @dataclass(frozen=True)
 class Question:
     """What a step asks. ``choice`` offers the model's classes; ``likert`` a labelled scale;
-    ``continue`` only acknowledges (learning pages)."""
+    ``continue`` only acknowledges (learning pages); ``number`` a numeric estimate (regression
+    scenarios, in the scenario's unit)."""
 
     kind: QuestionKind
     prompt: str
     scale_labels: tuple[str, ...] = ()
     asks_confidence: bool = False
     options: tuple[str, ...] = ()  # a choice among these instead of the model's classes
+    from_panels: bool = False  # a choice among the trial's panels (one view per option)
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ class Design:
     name: str
     title: str
     phases: tuple[Phase, ...]
-    target: Literal["truth", "ai", "ai_correct", "ai_edited", "clean_model"]
+    target: Literal["truth", "ai", "ai_correct", "ai_edited", "clean_model", "label_error"]
+    numeric: bool = False  # answers are numbers (regression): scored by error, not right/wrong
 
     def steps(self, phase: Phase, *, show_ai: bool, explained: bool, question: str,
               attention: bool = False) -> tuple[Step, ...]:
@@ -68,7 +71,7 @@ class Design:
               ai_correct: bool | None, phase: str,
               ai_prediction_edited: str | None = None) -> bool | None:
         """Whether the final answer is right under this design's rule (None: not scored)."""
-        if answer is None or not self.phase(phase).scored:
+        if answer is None or not self.phase(phase).scored or self.numeric:
             return None
         if self.target == "truth":
             return answer == truth
@@ -79,6 +82,9 @@ class Design:
         if self.target == "clean_model":
             # Debugging: "ready" (upper points of the scale) exactly when the model has no bug.
             return (int(answer) >= READY_FROM) == (truth == CLEAN_MODEL)
+        if self.target == "label_error":
+            # Finding mislabelled training points: flagged exactly when the label was flipped.
+            return (answer == LABEL_WRONG) == (truth == LABEL_WRONG)
         if self.target == "ai_correct" and ai_correct is not None:
             # Verification: confident (upper half of the scale) exactly when the AI is right.
             return (int(answer) >= AGREEMENT_MIDPOINT) == ai_correct
@@ -94,6 +100,14 @@ READINESS_SCALE = ("Definitely not ready", "Probably not ready", "Unsure", "Prob
                    "Definitely ready")
 READY_FROM = 4  # answers 4 and 5 say "ready to deploy"
 CLEAN_MODEL = "clean"
+LABEL_RIGHT = "The label is right"
+LABEL_WRONG = "The label is wrong"
+COMPARISON_REASONS = (
+    "Its predictions look more accurate",
+    "Its explanations rely on sensible evidence",
+    "The other model relies on something that should not matter",
+    "I could not tell them apart",
+)
 DEBUG_REASONS = (
     "The predictions look wrong",
     "It relies on something that should not matter",
@@ -159,6 +173,49 @@ def _debugging(design: Design, phase: Phase, show_ai: bool, explained: bool,
     return (Step("final", ready, True, explained), Step("reason", reason, True, explained))
 
 
+def _distinction(design: Design, phase: Phase, show_ai: bool, explained: bool,
+                 question: str) -> tuple[Step, ...]:
+    if not show_ai:  # an attention check: answer the instruction like a decision
+        return _decision(design, phase, False, False, question)
+    # HIVE (Kim et al. 2022): k candidate classes, each with the explanation of why the model
+    # would choose it; the AI's own choice is not revealed.
+    pick = Question("choice", question, asks_confidence=True, from_panels=True)
+    return (Step("final", pick, False, explained),)
+
+
+def _simulate_then_decide(design: Design, phase: Phase, show_ai: bool, explained: bool,
+                          question: str) -> tuple[Step, ...]:
+    if not show_ai:  # an attention check: one numeric answer as instructed
+        return (Step("final", Question("number", question), False, False),)
+    # Poursabzi-Sangdeh et al. (2021): predict the model's output (with the model, or only the
+    # inputs, in view), then see its output and give one's own estimate.
+    simulate = Question("number", "What will the AI predict?")
+    decide = Question("number", question, asks_confidence=True)
+    return (Step("simulate", simulate, False, explained), Step("final", decide, True, explained))
+
+
+def _model_comparison(design: Design, phase: Phase, show_ai: bool, explained: bool,
+                      question: str) -> tuple[Step, ...]:
+    if not show_ai:
+        return _decision(design, phase, False, False, question)
+    # Ribeiro et al. (2016): two models' predictions (and explanations) for the same input;
+    # which one would you trust on new data?
+    pick = Question("choice", "Which model would you trust to work well on new cases?",
+                    from_panels=True, asks_confidence=True)
+    reason = Question("choice", "What is the main reason for your choice?",
+                      options=COMPARISON_REASONS)
+    return (Step("final", pick, True, explained), Step("reason", reason, True, explained))
+
+
+def _mislabelled(design: Design, phase: Phase, show_ai: bool, explained: bool,
+                 question: str) -> tuple[Step, ...]:
+    if not show_ai:
+        return _decision(design, phase, False, False, question)
+    verdict = Question("choice", "Is this training example's label right?",
+                       options=(LABEL_RIGHT, LABEL_WRONG), asks_confidence=True)
+    return (Step("final", verdict, True, explained),)
+
+
 _STEPS = {
     "decision": _decision,
     "judge_advisor": _judge_advisor,
@@ -166,6 +223,10 @@ _STEPS = {
     "forward_simulation": _forward_simulation,
     "counterfactual_simulation": _counterfactual_simulation,
     "debugging": _debugging,
+    "distinction": _distinction,
+    "simulate_then_decide": _simulate_then_decide,
+    "model_comparison": _model_comparison,
+    "mislabelled": _mislabelled,
 }
 
 DESIGNS: dict[str, Design] = {
@@ -193,6 +254,19 @@ DESIGNS: dict[str, Design] = {
     # from models that may carry a planted bug and says whether each is ready to deploy.
     "debugging": Design("debugging", "Model debugging / QA (Adebayo et al.)",
                         (Phase("main", "main"),), target="clean_model"),
+    # HIVE (Kim et al. 2022): which of k class-explanation pairs is the correct class? Chance 1/k.
+    "distinction": Design("distinction", "Distinction (HIVE)", (Phase("main", "main"),),
+                          target="truth"),
+    # Poursabzi-Sangdeh et al. (2021): simulate the model, see it, estimate (numbers).
+    "simulate_then_decide": Design("simulate_then_decide",
+                                   "Simulate then decide (Poursabzi-Sangdeh et al.)",
+                                   (Phase("main", "main"),), target="truth", numeric=True),
+    # Ribeiro et al. (2016): pick the model that generalises; the clean one is right.
+    "model_comparison": Design("model_comparison", "Comparing two classifiers (Ribeiro et al.)",
+                               (Phase("main", "main"),), target="truth"),
+    # Koh & Liang (2017), the tutorial's debugging use: flag mislabelled training points.
+    "mislabelled": Design("mislabelled", "Finding mislabelled training points",
+                          (Phase("main", "main"),), target="label_error"),
 }
 
 

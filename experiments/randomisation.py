@@ -143,6 +143,30 @@ def condition_order(conditions: Sequence[str], participant_number: int) -> list[
     return [conditions[j] for j in rows[participant_number % len(rows)]]
 
 
+@dataclass(frozen=True)
+class BlockOrder:
+    """One sequence a participant can be assigned: their between-subjects group (mixed
+    designs; "" otherwise) and the order of their condition blocks."""
+
+    group: str
+    conditions: tuple[str, ...]
+
+
+def block_orders(design: Mapping[str, Any], conditions: Sequence[str]) -> list[BlockOrder]:
+    """Every sequence of a within or mixed design, in a fixed order (the stored index).
+
+    Within: the Williams-design rows over all conditions. Mixed: for each group in turn, the
+    Williams rows over the group's conditions.
+    """
+    if design["type"] == "within":
+        return [BlockOrder("", tuple(conditions[i] for i in row))
+                for row in latin_square(len(conditions))]
+    if design["type"] != "mixed":
+        raise ValueError(f"block orders exist for within and mixed designs, not {design['type']!r}")
+    return [BlockOrder(group["name"], tuple(group["conditions"][i] for i in row))
+            for group in design["groups"] for row in latin_square(len(group["conditions"]))]
+
+
 def insert_attention_checks(
     trials: Sequence[PlannedTrial],
     *,

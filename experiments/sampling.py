@@ -165,3 +165,17 @@ def disjoint_sets(
         )
         taken.update(sets[name])
     return sets
+
+
+def candidate_classes(proba: ArrayLike, truth: int, k: int) -> list[int]:
+    """The k classes a distinction trial offers (HIVE, Kim et al. 2022): the model's top k
+    when the truth is among them; otherwise its top k-1 plus the true class, so that the
+    right answer is always one of the candidates. Ties rank the lower class first."""
+    scores = np.asarray(proba, dtype=float)
+    if not 2 <= k <= len(scores):
+        raise ValueError(f"k must be between 2 and the number of classes ({len(scores)}), got {k}")
+    ranked = [int(c) for c in np.argsort(-scores, kind="stable")]
+    top = ranked[:k]
+    if truth not in top:
+        top = [*ranked[: k - 1], int(truth)]
+    return top

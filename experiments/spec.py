@@ -14,20 +14,20 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import jsonschema
 import yaml
 
 from experiments.designs import DESIGNS
+from experiments.scenarios.sources import MODALITIES, REGRESSION_SCENARIOS
 from experiments.spec_schema import SPEC_SCHEMA
 
+# SpecError is defined beside the YAML reader and imported from here as before.
+from experiments.spec_yaml import SpecError, check_plain_json, field_path, load_yaml, shorten
+
 MAX_SPEC_BYTES = 256 * 1024
-
-
-class SpecError(ValueError):
-    """A study specification that cannot be loaded; the message names the field."""
 
 
 def parse_spec(
@@ -35,15 +35,14 @@ def parse_spec(
     *,
     known_scenarios: Iterable[str] | None = None,
     known_methods: Iterable[str] | None = None,
+    known_models: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, Any]:
     """Parse, validate and normalise a YAML study specification."""
     if len(text.encode("utf-8", errors="replace")) > MAX_SPEC_BYTES:
         raise SpecError(f"spec: larger than {MAX_SPEC_BYTES // 1024} KiB")
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise SpecError(f"spec: not valid YAML ({exc})") from None
-    return validate_spec(data, known_scenarios=known_scenarios, known_methods=known_methods)
+    data = load_yaml(text)
+    return validate_spec(data, known_scenarios=known_scenarios, known_methods=known_methods,
+                         known_models=known_models)
 
 
 def validate_spec(
@@ -51,10 +50,12 @@ def validate_spec(
     *,
     known_scenarios: Iterable[str] | None = None,
     known_methods: Iterable[str] | None = None,
+    known_models: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, Any]:
     """Validate an already-parsed spec; returns a normalised deep copy."""
     if not isinstance(data, dict):
         raise SpecError("spec: expected a mapping at the top level")
+    check_plain_json(data)
     spec = copy.deepcopy(data)
     _check_schema(spec)
     _fill_defaults(spec)
@@ -62,6 +63,10 @@ def validate_spec(
         check(spec)
     if known_scenarios is not None:
         _check_one_of("scenario.name", spec["scenario"]["name"], known_scenarios)
+    if known_models is not None:
+        # The model is a name the scenario trains from bundled data, never a file to load.
+        _check_one_of("scenario.model", spec["scenario"]["model"],
+                      known_models.get(spec["scenario"]["name"], ()))
     if known_methods is not None:
         for i, condition in enumerate(spec["conditions"]):
             method = condition.get("explanation", {}).get("method")
@@ -81,19 +86,19 @@ def dump_spec(spec: dict[str, Any]) -> str:
     return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
 
 
+# JSON Schema counts 4.0 as an integer; a trial count of 4.0 would then reach range() later.
+_STRICT_TYPES = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+    "integer", lambda checker, value: isinstance(value, int) and not isinstance(value, bool))
+_Validator = jsonschema.validators.extend(jsonschema.Draft202012Validator,
+                                          type_checker=_STRICT_TYPES)
+
+
 def _check_schema(spec: dict[str, Any]) -> None:
-    validator = jsonschema.Draft202012Validator(SPEC_SCHEMA)
+    validator = _Validator(SPEC_SCHEMA)
     errors = sorted(validator.iter_errors(spec), key=lambda e: (len(e.path), list(e.path)))
     if errors:
         error = errors[0]
-        raise SpecError(f"{_path(error.absolute_path)}: {_explain(error)}")
-
-
-def _path(parts: Iterable[Any]) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "spec"
+        raise SpecError(f"{field_path(error.absolute_path)}: {shorten(_explain(error))}")
 
 
 def _explain(error: jsonschema.ValidationError) -> str:
@@ -102,6 +107,10 @@ def _explain(error: jsonschema.ValidationError) -> str:
         return f"{error.message}; expected only: {', '.join(allowed)}"
     if error.validator == "enum":
         return f"{error.instance!r} is not allowed; expected one of {error.validator_value}"
+    if error.validator in {"maxLength", "maxItems"}:
+        unit = "characters" if error.validator == "maxLength" else "entries"
+        return (f"too long: {len(error.instance)} {unit}, at most {error.validator_value} "
+                "allowed")
     return str(error.message)
 
 
@@ -128,6 +137,7 @@ def _fill_defaults(spec: dict[str, Any]) -> None:
     spec.setdefault("instructions", [])
     spec.setdefault("comprehension", {"max_attempts": 2, "questions": []})
     spec["comprehension"].setdefault("max_attempts", 2)
+    spec["comprehension"].setdefault("questions", [])  # `comprehension: {}` is allowed
     spec.setdefault("questionnaires", [])
     rec = spec["recruitment"]
     rec.setdefault("allow_direct", False)
@@ -169,6 +179,12 @@ def _check_comprehension(spec: dict[str, Any]) -> None:
                             f"not one of its options {question['options']}")
 
 
+_ALL_SHOW_AI = {"agreement", "forward_simulation", "counterfactual_simulation", "debugging",
+                "distinction", "simulate_then_decide", "model_comparison", "mislabelled"}
+REGRESSION_METHODS = frozenset({"linear_model"})  # the methods that explain a regressor
+_COMPARES_MODELS = {"debugging", "model_comparison"}  # the designs that list scenario.bugs
+
+
 def _check_task(spec: dict[str, Any]) -> None:
     design = spec["task"]["design"]
     if design not in DESIGNS:
@@ -177,17 +193,109 @@ def _check_task(spec: dict[str, Any]) -> None:
     if design == "judge_advisor" and not any(c["show_ai"] for c in spec["conditions"]):
         raise SpecError("conditions: a judge_advisor study needs at least one condition "
                         "with show_ai: true")
-    if design in {"agreement", "forward_simulation", "counterfactual_simulation",
-                  "debugging"} and not all(
-            c["show_ai"] for c in spec["conditions"]):
+    if design in _ALL_SHOW_AI and not all(c["show_ai"] for c in spec["conditions"]):
         raise SpecError(f"conditions: every condition of a {design} study must show the AI "
                         "(show_ai: true)")
-    if (design == "debugging") != ("bugs" in spec["scenario"]):
-        raise SpecError("scenario.bugs: a debugging study (and only a debugging study) lists "
-                        "the planted bugs whose models participants inspect")
+    if (design in _COMPARES_MODELS) != ("bugs" in spec["scenario"]):
+        raise SpecError("scenario.bugs: debugging and model_comparison studies (and only "
+                        "these) list the planted bugs whose models participants inspect")
     if design == "forward_simulation" and "learning" not in spec["trials"]:
         raise SpecError("trials.learning: a forward_simulation study needs the number of "
                         "learning items")
+    if _regression(spec) and design != "simulate_then_decide":
+        raise SpecError(f"scenario.name: {spec['scenario']['name']!r} is a regression scenario "
+                        "(numeric answers); its task design is simulate_then_decide")
+    _DESIGN_CHECKS.get(design, _no_check)(spec)
+
+
+def _no_check(spec: dict[str, Any]) -> None:
+    return None
+
+
+def _regression(spec: dict[str, Any]) -> bool:
+    return spec["scenario"]["name"] in REGRESSION_SCENARIOS
+
+
+def _check_numeric_task(spec: dict[str, Any]) -> None:
+    """Simulate then decide asks for numbers: a regression scenario only."""
+    if not _regression(spec):
+        raise SpecError(f"scenario.name: simulate_then_decide needs a regression scenario "
+                        f"(one of {', '.join(sorted(REGRESSION_SCENARIOS))})")
+    for i, condition in enumerate(spec["conditions"]):
+        method = condition.get("explanation", {}).get("method")
+        if method and method not in REGRESSION_METHODS:
+            raise SpecError(f"conditions[{i}].explanation.method: {method!r} explains "
+                            "classifiers; a regression study can show "
+                            f"{', '.join(sorted(REGRESSION_METHODS))}")
+    if spec["trials"].get("unusual", 0) > spec["trials"]["count"]:
+        raise SpecError("trials.unusual: more unusual items than trials.count")
+
+
+def _check_distinction(spec: dict[str, Any]) -> None:
+    """Distinction shows one explanation per candidate class: the methods must be able to
+    explain a class other than the prediction."""
+    if _regression(spec):
+        raise SpecError("scenario.name: distinction needs a classification scenario")
+    spec["task"].setdefault("candidates", 4)
+    for i, condition in enumerate(spec["conditions"]):
+        method = condition.get("explanation", {}).get("method")
+        if method and not method_explains_any_class(method):
+            raise SpecError(f"conditions[{i}].explanation.method: {method!r} cannot explain a "
+                            "chosen class (no `target` parameter); distinction needs one that "
+                            "can, e.g. gradient, smoothgrad or integrated_gradients")
+
+
+def _check_model_comparison(spec: dict[str, Any]) -> None:
+    bugs = spec["scenario"]["bugs"]
+    if len(bugs) != 1:
+        raise SpecError("scenario.bugs: a model_comparison study compares the clean model with "
+                        "exactly one planted bug")
+    if "spurious" in bugs and MODALITIES.get(spec["scenario"]["name"]) == "tabular":
+        raise SpecError("scenario.bugs: on tables the spurious bug adds a column the clean "
+                        "model does not take; compare on digits or sentiment, or use "
+                        "label_noise / randomised_weights")
+
+
+def _check_mislabelled(spec: dict[str, Any]) -> None:
+    if spec["scenario"]["bug"] != "label_noise":
+        raise SpecError("scenario.bug: a mislabelled study needs bug: label_noise (the flipped "
+                        "training labels are what participants look for)")
+    if _regression(spec):
+        raise SpecError("scenario.name: mislabelled needs a classification scenario")
+
+
+_DESIGN_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "simulate_then_decide": _check_numeric_task,
+    "distinction": _check_distinction,
+    "model_comparison": _check_model_comparison,
+    "mislabelled": _check_mislabelled,
+}
+
+
+def method_explains_any_class(method: str) -> bool:
+    """Whether an explanation method takes ``target`` (the class to explain)."""
+    from explainers.registry import method_parameters
+
+    try:
+        return "target" in method_parameters(method)
+    except ValueError:
+        return True  # an unknown method is reported by the known-methods check
+
+
+def _check_features(spec: dict[str, Any]) -> None:
+    """Per-condition feature sets are for tables; "key" needs the scenario to name some."""
+    for i, condition in enumerate(spec["conditions"]):
+        if "features" not in condition:
+            continue
+        if MODALITIES.get(spec["scenario"]["name"]) != "tabular":
+            raise SpecError(f"conditions[{i}].features: only table scenarios have named "
+                            "features to choose")
+        if spec["design"]["type"] != "between":
+            raise SpecError(f"conditions[{i}].features: feature sets differ between "
+                            "participants, so they need a between-subjects design")
+        if spec["task"]["design"] in _COMPARES_MODELS | {"mislabelled"}:
+            raise SpecError(f"conditions[{i}].features: not available in a "
+                            f"{spec['task']['design']} study")
 
 
 def _check_trial_counts(spec: dict[str, Any]) -> None:
@@ -199,19 +307,53 @@ def _check_trial_counts(spec: dict[str, Any]) -> None:
 
 
 def _check_within(spec: dict[str, Any]) -> None:
-    if spec["design"]["type"] != "within":
+    kind = spec["design"]["type"]
+    if kind == "between":
+        if "groups" in spec["design"]:
+            raise SpecError("design.groups: groups belong to a mixed design (type: mixed)")
         return
+    if any(c["cap"] is not None for c in spec["conditions"]):
+        raise SpecError("conditions: caps apply to between-subjects conditions only")
+    if spec["task"]["design"] == "forward_simulation":
+        raise SpecError("design.type: forward_simulation runs between subjects (its pre/post "
+                        "phases already compare within each participant)")
+    if kind == "mixed":
+        _check_mixed(spec)
+        return
+    if "groups" in spec["design"]:
+        raise SpecError("design.groups: groups belong to a mixed design (type: mixed)")
     n = len(spec["conditions"])
     if n < 2:
         raise SpecError("design.type: a within-subjects study needs at least two conditions")
     if spec["trials"]["count"] % n:
         raise SpecError(f"trials.count: {spec['trials']['count']} trials cannot be split into "
                         f"{n} equal condition blocks")
-    if any(c["cap"] is not None for c in spec["conditions"]):
-        raise SpecError("conditions: caps apply to between-subjects conditions only")
-    if spec["task"]["design"] == "forward_simulation":
-        raise SpecError("design.type: forward_simulation runs between subjects (its pre/post "
-                        "phases already compare within each participant)")
+
+
+def _check_mixed(spec: dict[str, Any]) -> None:
+    """Mixed: between-subjects groups, each a within-subjects set of conditions."""
+    groups = spec["design"].get("groups")
+    if not groups:
+        raise SpecError("design.groups: a mixed design lists its between-subjects groups, "
+                        "each with the conditions its participants all see")
+    names = {c["name"] for c in spec["conditions"]}
+    used: set[str] = set()
+    seen: set[str] = set()
+    for g, group in enumerate(groups):
+        if group["name"] in seen:
+            raise SpecError(f"design.groups[{g}].name: duplicate group {group['name']!r}")
+        seen.add(group["name"])
+        for name in group["conditions"]:
+            if name not in names:
+                raise SpecError(f"design.groups[{g}].conditions: unknown condition {name!r}; "
+                                f"expected one of {', '.join(sorted(names))}")
+        used |= set(group["conditions"])
+        if spec["trials"]["count"] % len(group["conditions"]):
+            raise SpecError(f"trials.count: {spec['trials']['count']} trials cannot be split "
+                            f"into the {len(group['conditions'])} condition blocks of group "
+                            f"{group['name']!r}")
+    if names - used:
+        raise SpecError(f"design.groups: conditions in no group: {', '.join(sorted(names - used))}")
 
 
 _SEMANTIC_CHECKS: tuple[Callable[[dict[str, Any]], None], ...] = (
@@ -221,4 +363,5 @@ _SEMANTIC_CHECKS: tuple[Callable[[dict[str, Any]], None], ...] = (
     _check_task,
     _check_trial_counts,
     _check_within,
+    _check_features,
 )

@@ -33,7 +33,13 @@ _CONDITION = {
         "label": {"type": "string", "maxLength": 200},
         "show_ai": {"type": "boolean"},
         "explanation": _EXPLANATION,
-        "cap": {"type": ["integer", "null"], "minimum": 1},
+        "cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 100_000},
+        # Tables: the features this condition's model uses and participants see ("key": the
+        # scenario's key features, "all", or a list of column names), for "2 vs 8 features".
+        "features": {"oneOf": [
+            {"type": "string", "enum": ["key", "all"]},
+            {"type": "array", "minItems": 1, "maxItems": 64, "uniqueItems": True,
+             "items": {"type": "string", "minLength": 1, "maxLength": 64}}]},
     },
 }
 
@@ -88,8 +94,9 @@ SPEC_SCHEMA: dict[str, Any] = {
             "properties": {
                 "name": {"type": "string", "minLength": 1, "maxLength": 64},
                 "model": {"type": "string", "minLength": 1, "maxLength": 64},
-                "seed": {"type": "integer", "minimum": 0},
-                "bug": {"type": ["string", "null"]},
+                # Seeds reach numpy and scikit-learn, which take 32-bit seeds.
+                "seed": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
+                "bug": {"enum": [*BUG_NAMES, None]},
                 # Debugging studies: the planted bugs whose models appear beside the clean one.
                 "bugs": {"type": "array", "minItems": 1, "uniqueItems": True,
                          "items": {"enum": list(BUG_NAMES)}},
@@ -104,6 +111,8 @@ SPEC_SCHEMA: dict[str, Any] = {
                 "question": {"type": "string", "minLength": 1, "maxLength": 500},
                 "prompt": {"type": "string", "maxLength": 2000},
                 "confidence_scale": {"type": "integer", "enum": [0, 4, 5, 7]},
+                # Distinction: how many candidate classes each trial offers (HIVE used 4).
+                "candidates": {"type": "integer", "minimum": 2, "maximum": 10},
                 # Fairness of participants' decisions: the item feature (as shown, e.g. "Sex")
                 # whose groups are compared, and the positive class for TPR/FPR.
                 "fairness": {
@@ -121,7 +130,18 @@ SPEC_SCHEMA: dict[str, Any] = {
             "required": ["type"],
             # within: every participant sees every condition, in blocks whose order follows a
             # balanced Latin square (Williams design) row assigned like a between condition.
-            "properties": {"type": {"type": "string", "enum": ["between", "within"]}},
+            # mixed: participants are assigned (balanced) to one of the groups and see each of
+            # its conditions, in Latin-square order within the group.
+            "properties": {
+                "type": {"type": "string", "enum": ["between", "within", "mixed"]},
+                "groups": {"type": "array", "minItems": 2, "maxItems": 16, "items": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["name", "conditions"],
+                    "properties": {"name": _SLUG,
+                                   "conditions": {"type": "array", "minItems": 1,
+                                                  "maxItems": 16, "uniqueItems": True,
+                                                  "items": _SLUG}}}},
+            },
         },
         "trials": {
             "type": "object",
@@ -135,6 +155,9 @@ SPEC_SCHEMA: dict[str, Any] = {
                 "balance": {"type": "array", "items": {"enum": ["ai_correct", "predicted_class"]},
                             "uniqueItems": True},
                 "attention_checks": {"type": "integer", "minimum": 0, "maximum": 20},
+                # Simulate-then-decide: how many of the trials are unusual items, where the
+                # model errs badly (Poursabzi-Sangdeh et al.'s mistake-detection items).
+                "unusual": {"type": "integer", "minimum": 0, "maximum": 100},
             },
         },
         "conditions": {"type": "array", "minItems": 1, "maxItems": 32, "items": _CONDITION},
@@ -171,6 +194,6 @@ SPEC_SCHEMA: dict[str, Any] = {
                 "active_window_minutes": {"type": "integer", "minimum": 1, "maximum": 1440},
             },
         },
-        "assignment_seed": {"type": "integer", "minimum": 0},
+        "assignment_seed": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
     },
 }

@@ -43,8 +43,10 @@ PREFERRED = {
     **dict.fromkeys(
         ["influence", "counterfactual_mad", "recourse", "counterfactual_summary"], "tabular_linear"
     ),
+    # A transparent model is only an equation when it is a linear regression (Poursabzi-Sangdeh).
+    "linear_model": "regression_linear",
 }
-CASE_ORDER = ("tabular_trees", "tabular_linear", "digits", "text")
+CASE_ORDER = ("tabular_trees", "tabular_linear", "digits", "text", "regression_linear")
 
 STYLE = """
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -156,6 +158,7 @@ def _scenario_cases(random_state: int) -> dict[str, Case]:
         ("tabular_linear", "german_credit", "logistic"),
         ("digits", "digits", "mlp"),
         ("text", "sentiment", "bow_logistic"),
+        ("regression_linear", "house_prices", "linear"),
     ):
         s = load_scenario(name, model=model, random_state=random_state)
         cases[key] = Case(f"{name} ({model})", s.model, s.dataset, s.X_test[0])
@@ -164,12 +167,12 @@ def _scenario_cases(random_state: int) -> dict[str, Case]:
 
 @lru_cache(maxsize=2)  # fitting the demo models is the slow part; reuse them in one process
 def _bundled_cases(random_state: int) -> dict[str, Case]:
-    """scikit-learn's breast cancer and digits, and a tiny synthetic review set."""
-    from sklearn.datasets import load_breast_cancer, load_digits
+    """scikit-learn's breast cancer, diabetes and digits, and a tiny synthetic review set."""
+    from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.feature_extraction.text import CountVectorizer
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LinearRegression, LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -183,6 +186,15 @@ def _bundled_cases(random_state: int) -> dict[str, Case]:
     table = TabularDataset(X, features, ("malignant", "benign"), y, name="breast_cancer")
     linear = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y)
     trees = GradientBoostingClassifier(n_estimators=50, random_state=random_state).fit(X, y)
+    diabetes = load_diabetes()
+    progression = TabularDataset(
+        diabetes.data[:400],
+        tuple(Feature(str(n), label=str(n)) for n in diabetes.feature_names),
+        (),
+        diabetes.target[:400],
+        name="diabetes",
+    )
+    line = LinearRegression().fit(diabetes.data[:400], diabetes.target[:400])
     digits = load_digits()
     images = ImageDataset(
         digits.images[:1000],
@@ -203,6 +215,7 @@ def _bundled_cases(random_state: int) -> dict[str, Case]:
         "tabular_trees": Case("breast_cancer (gbm)", trees, table, cancer.data[450]),
         "tabular_linear": Case("breast_cancer (logistic)", linear, table, cancer.data[450]),
         "digits": Case("digits (mlp)", mlp, images, digits.images[1500]),
+        "regression_linear": Case("diabetes (linear)", line, progression, diabetes.data[420]),
         "text": Case(
             "reviews (bag of words)",
             bow,

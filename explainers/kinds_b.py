@@ -88,6 +88,7 @@ class SaliencyContent(TypedDict, total=False):
     steps: int  # integrated gradients only
     n_samples: int  # smoothgrad only
     noise: float  # smoothgrad only: sigma as a fraction of the data range
+    explained_class: str  # set when a class other than the prediction was asked for (target)
 
 
 # --- text: "lime_text" -------------------------------------------------------------------------
@@ -149,8 +150,20 @@ class FeatureChange(TypedDict):
     median_change_display: str
 
 
+class LinearTerm(TypedDict):
+    """One term of a linear model's equation at the input (``linear_model``)."""
+
+    feature: str
+    label: str
+    coefficient: float
+    value: float
+    display_value: str
+    unit: str
+    contribution: float  # coefficient x value
+
+
 class GlobalContent(TypedDict, total=False):
-    summary: Literal["rules", "importance", "counterfactual_summary"]
+    summary: Literal["rules", "importance", "counterfactual_summary", "linear_model"]
     rules: list[Rule]
     depth: int
     importances: list[Importance]
@@ -158,6 +171,9 @@ class GlobalContent(TypedDict, total=False):
     feature_changes: list[FeatureChange]
     group_size: int  # rows summarised
     group_class: int  # the prediction they share
+    intercept: float  # linear_model: the equation's constant
+    terms: list[LinearTerm]  # linear_model: one per feature, in column order
+    output_value: float  # linear_model: intercept + sum of contributions = the model's output
 
 
 def make_explanation(
@@ -171,17 +187,18 @@ def make_explanation(
     params: dict[str, Any],
     random_state: int | None,
     metrics: dict[str, float] | None = None,
+    target: int | None = None,
 ) -> Explanation:
-    """An :class:`Explanation` of the predicted (argmax) class with provenance filled in.
+    """An :class:`Explanation` of the predicted (argmax) class, or of class ``target`` when
+    given, with provenance filled in. ``prediction`` always records the model's own choice.
 
     Unlike ``explainers._common.build_explanation`` it takes the probability vector, so it
     serves images and texts as well as feature rows; provenance is made the same way.
     """
-    target = int(np.argmax(proba))
     return Explanation(
         kind=kind,
         method=method,
-        target=target,
+        target=int(np.argmax(proba)) if target is None else int(target),
         prediction=dict(prediction_dict(proba, class_names)),
         content=dict(content),
         provenance=make_provenance(method, model, params=params, random_state=random_state),

@@ -35,6 +35,17 @@ def available_methods() -> list[str]:
     return sorted(_METHODS)
 
 
+def method_parameters(method: str) -> list[str]:
+    """The keyword parameters ``method`` accepts beyond model, input, dataset and seed."""
+    import inspect
+
+    _load_all_methods()
+    if method not in _METHODS:
+        raise ValueError(f"unknown explanation method {method!r}")
+    skip = {"model", "x", "dataset", "random_state"}
+    return [name for name in inspect.signature(_METHODS[method]).parameters if name not in skip]
+
+
 def explain(
     method: str,
     model: Any,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django import forms
 
+from studyapp.models import Response
 from studyapp.services.errors import ParticipantError
 from studyapp.services.flow import MAX_RT_MS, Answer
 
 
 class AnswerForm(forms.Form):
     trial_index = forms.IntegerField(min_value=0, max_value=100_000)
-    step = forms.ChoiceField(choices=[("initial", "initial"), ("final", "final"),
-                                      ("reason", "reason"), ("rating", "rating")])
+    step = forms.ChoiceField(choices=Response.Step.choices)
     answer = forms.CharField(max_length=200)
     confidence = forms.IntegerField(required=False, min_value=1, max_value=10)
     rt_ms = forms.IntegerField(required=False, min_value=0, max_value=MAX_RT_MS)

@@ -119,6 +119,9 @@ class Item(models.Model):
         POOL = "pool", "Trial pool"
         ATTENTION = "attention", "Attention check"
         PRACTICE = "practice", "Practice"
+        # Shown beside a pool item, never drawn on its own: the second model's view of the
+        # same input in a model-comparison study.
+        PAIRED = "paired", "Paired view"
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="items")
     key = models.CharField(max_length=64)
@@ -140,6 +143,14 @@ class Item(models.Model):
     edit = models.JSONField(default=dict, blank=True)
     # Debugging studies: which model made the prediction ("clean" or a planted bug's name).
     model_variant = models.CharField(max_length=32, blank=True)
+    # Designs whose trial shows several labelled views of the input, one to choose
+    # (distinction: one per candidate class; model comparison: one per model). Each panel is
+    # {"label", "value", "item" (whose explanation it shows), "target" (class explained, or
+    # null for the prediction), "prediction"}.
+    panels = models.JSONField(default=list, blank=True)
+    # Where the input comes from: the scenario's test split, or its training split (finding
+    # mislabelled training points).
+    source_split = models.CharField(max_length=8, default="test")
 
     class Meta:
         ordering = ["study", "id"]
@@ -258,6 +269,7 @@ class Response(models.Model):
         FINAL = "final", "Final answer"
         REASON = "reason", "Reason given for the final answer"
         RATING = "rating", "Rating of the explanation after answering"
+        SIMULATE = "simulate", "Guess of the AI's output (before seeing it)"
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="responses")
     step = models.CharField(max_length=8, choices=Step.choices)

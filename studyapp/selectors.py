@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from experiments.designs import Step, design
-from studyapp.models import Participant, Study, StudyAccess, Trial
+from studyapp.models import Explanation, Participant, Response, Study, StudyAccess, Trial
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 Status = Participant.Status
 STATUS_ORDER = [s.value for s in Status]
@@ -97,22 +102,76 @@ def trial_steps(trial: Trial) -> tuple[Step, ...]:
                       attention=trial.kind == Trial.Kind.ATTENTION)
 
 
-def next_step(trial: Trial, steps: tuple[Step, ...]) -> Step | None:
-    answered = set(trial.responses.values_list("step", flat=True))
-    return next((s for s in steps if s.name not in answered), None)
+def trial_panels(trial: Trial) -> list[dict[str, Any]]:
+    """The labelled views of a panel trial (distinction, model comparison), each with the
+    stored explanation of its item for the trial's condition (None without one)."""
+    from studyapp.services.explanations import explanation_params, params_key
+
+    panels = trial.item.panels
+    method = trial.condition.explanation_method
+    found: dict[tuple[int, str], Explanation] = {}
+    if method:
+        keys = {(p["item"], params_key(explanation_params(trial.condition, p["target"])))
+                for p in panels}
+        rows = Explanation.objects.filter(item_id__in=[k[0] for k in keys], method=method,
+                                          params_key__in=[k[1] for k in keys])
+        found = {(row.item_id, row.params_key): row for row in rows}
+    return [{**panel, "explanation": found.get(
+                (panel["item"], params_key(explanation_params(trial.condition, panel["target"]))))}
+            for panel in panels]
+
+
+def next_step(trial: Trial, steps: tuple[Step, ...],
+              answered: Iterable[str] | None = None) -> Step | None:
+    """The first step not yet answered; ``answered`` (step names) when the caller has read
+    the trial's responses already, else they are read here (unless the trial was read
+    ``with_progress`` and has none)."""
+    if answered is None:
+        answered = (() if getattr(trial, "answer_count", None) == 0
+                    else trial.responses.values_list("step", flat=True))
+    done = set(answered)
+    return next((s for s in steps if s.name not in done), None)
+
+
+class Progress(TypedDict):
+    answer_count: int
+    trial_total: int
+
+
+def with_progress(trials: QuerySet[Trial]) -> QuerySet[WithAnnotations[Trial, Progress]]:
+    """Trials annotated, in the same query, with how many answers each has (``answer_count``)
+    and how many trials its participant has (``trial_total``): what every trial page and
+    every answer needs to know, without a round trip to the database for each.
+
+    Plain correlated subqueries (the same SQL on SQLite and PostgreSQL): Django's
+    ``Subquery(...annotate(Count(...)))`` takes more CPU to compile than the two separate
+    queries it would replace, and this is on every participant's every page.
+    """
+    trial, response = Trial._meta.db_table, Response._meta.db_table
+    return trials.annotate(
+        answer_count=RawSQL(f"SELECT COUNT(*) FROM {response} r "
+                            f"WHERE r.trial_id = {trial}.id", ()),
+        trial_total=RawSQL(f"SELECT COUNT(*) FROM {trial} t "
+                           f"WHERE t.participant_id = {trial}.participant_id", ()))
 
 
 def current_trial(participant: Participant) -> Trial | None:
-    return (Trial.objects.select_related("item", "condition", "explanation",
-                                         "participant__study")
-            .filter(participant=participant, index=participant.trial_pointer).first())
+    trial = (with_progress(Trial.objects.select_related("item", "condition", "explanation"))
+             .filter(participant=participant, index=participant.trial_pointer).first())
+    if trial is not None:
+        trial.participant = participant  # with its study: no second read of either
+    return trial
 
 
-def participant_for_session(study: Study, participant_id: Any) -> Participant | None:
+def participant_for_session(study: Study | str, participant_id: Any) -> Participant | None:
+    """The participant a browser session holds in a study, with the study. Given the study's
+    slug instead of the study, it reads the study with the participant (one query for every
+    page of a participant's path; pages use their trial's condition, not this one)."""
     if not isinstance(participant_id, int):
         return None
-    return (Participant.objects.select_related("study", "condition")
-            .filter(pk=participant_id, study=study).first())
+    in_study = {"study__slug": study} if isinstance(study, str) else {"study": study}
+    return (Participant.objects.select_related("study")
+            .filter(pk=participant_id, **in_study).first())
 
 
 

@@ -8,6 +8,14 @@ import os
 import shutil
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property and fuzz tests that do not pin max_examples take it from a profile: a moderate one
+# by default (the suite and CI), many more examples with HYPOTHESIS_PROFILE=fuzz (`make fuzz`).
+# No deadline: app tests touch the database, whose timing says nothing about correctness.
+hypothesis_settings.register_profile("suite", max_examples=25, deadline=None)
+hypothesis_settings.register_profile("fuzz", max_examples=400, deadline=None)
+hypothesis_settings.load_profile(os.getenv("HYPOTHESIS_PROFILE", "suite"))
 
 
 def _required(name: str) -> bool:
@@ -56,6 +64,15 @@ def _fast_password_hashing(request):  # type: ignore[no-untyped-def]
         return
     settings = request.getfixturevalue("settings")
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_enrolment_rate_limit(request):  # type: ignore[no-untyped-def]
+    """Tests enrol many participants from one address within a minute; the tests of the
+    limit itself set ENROL_RATE_PER_MINUTE (and clear the cache) explicitly."""
+    if "django_db_setup" not in request.fixturenames:
+        return
+    request.getfixturevalue("settings").ENROL_RATE_PER_MINUTE = 0
 
 
 @pytest.fixture
@@ -133,7 +150,9 @@ def _reuse_explanations(request, monkeypatch):  # type: ignore[no-untyped-def]
 
     def memoised(method, scenario, x, *, params, seed, quality="full"):  # type: ignore
         row = x if isinstance(x, str) else x.tobytes()
-        key = (method, scenario.name, scenario.model_name, json.dumps(params, sort_keys=True),
+        # The model is named by scenario, model kind, planted bug and feature set.
+        key = (method, scenario.name, scenario.model_name, scenario.bug,
+               tuple(f.name for f in scenario.features), json.dumps(params, sort_keys=True),
                row, seed, quality)
         if key not in _EXPLANATIONS:
             _EXPLANATIONS[key] = original(method, scenario, x, params=params, seed=seed,

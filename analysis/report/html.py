@@ -13,6 +13,8 @@ from analysis.report.pipeline import (
     StudyAnalysis,
     analyse_export,
     describe_model,
+    error_formulas,
+    error_outcomes,
     model_formulas,
 )
 from analysis.summary import trial_outcomes
@@ -86,6 +88,7 @@ def _models(analysis: StudyAnalysis, options: ReportOptions) -> list[str]:
     parts = [f'<p class="note">{html.escape(note)}</p>' for note in analysis.notes]
     outcomes = trial_outcomes(analysis.exclusions.trials)
     formulas = model_formulas(outcomes, random_slopes=options.random_slopes)
+    formulas.update(error_formulas(error_outcomes(analysis.exclusions.trials)))
     for name, result in analysis.models.items():
         parts.append(f"<h3>{html.escape(name)}</h3>")
         parts.append(f"<p><code>{html.escape(formulas.get(name, ''))}</code></p>")

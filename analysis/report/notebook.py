@@ -154,7 +154,8 @@ from analysis.io import load_export
 from analysis.questionnaires import score_all
 from analysis.reliability import reliability_table
 from analysis.report.figures import question_figures
-from analysis.report.pipeline import ReportOptions, describe_model, model_data, model_formulas
+from analysis.report.pipeline import (ReportOptions, describe_model, error_outcomes,
+                                      fit_error_models, model_data, model_formulas)
 from analysis.summary import summarise_study, trial_outcomes
 
 print(f"Python {sys.version.split()[0]} ({sys.executable}), pandas {pd.__version__}")
@@ -217,4 +218,12 @@ for name, formula in formulas.items():
     except Exception as error:  # keep the rest of the report
         print(f"did not fit: {type(error).__name__}: {error}")
         continue
-    print(describe_model(models[name]))"""
+    print(describe_model(models[name]))
+
+# Numeric answers (simulate then decide): linear mixed models of the three distances.
+error_models, error_notes = fit_error_models(error_outcomes(kept.trials))
+for name, fit in error_models.items():
+    print(f"### {name}: {fit.formula}")
+    print(describe_model(fit))
+for note in error_notes:
+    print(note)"""

@@ -101,7 +101,68 @@ def analyse_export(
         analysis.models, analysis.notes = fit_accuracy_models(
             trial_outcomes(kept.trials), random_slopes=options.random_slopes
         )
+        errors, error_notes = fit_error_models(error_outcomes(kept.trials))
+        analysis.models.update(errors)
+        analysis.notes.extend(error_notes)
     return analysis
+
+
+# Numeric answers (simulate then decide): Poursabzi-Sangdeh et al.'s three distances.
+ERROR_MEASURES = ("simulation_error", "deviation_from_ai", "absolute_error")
+
+
+def error_outcomes(trials: pd.DataFrame) -> pd.DataFrame:
+    """One row per scored trial with a numeric answer: ``participant, item, condition, task,
+    unusual`` (0/1) and the three distances; empty when the study asks no numbers."""
+    from analysis.estimates import scored_trials
+
+    if "absolute_error" not in trials.columns:
+        return pd.DataFrame(columns=["participant", "item", "condition", "task", "unusual",
+                                     *ERROR_MEASURES])
+    kept = scored_trials(trials)
+    kept = kept[pd.to_numeric(kept["absolute_error"], errors="coerce").notna()]
+    unusual = kept["unusual"].astype("string").str.lower().map({"true": 1.0, "false": 0.0})
+    frame = pd.DataFrame({
+        "participant": kept["participant"].astype(str), "item": kept["item_id"].astype(str),
+        "condition": kept["condition"].astype(str), "task": kept["task"].astype(str),
+        "unusual": unusual.astype(float)})
+    for measure in ERROR_MEASURES:
+        frame[measure] = pd.to_numeric(kept[measure], errors="coerce").astype(float)
+    return frame.reset_index(drop=True)
+
+
+def error_formulas(outcomes: pd.DataFrame) -> dict[str, str]:
+    """Linear mixed models of each distance on condition (two or more conditions), and of
+    the deviation from the model on condition x unusual item: do people correct the model
+    where it errs badly, and does the explanation help them do it?"""
+    formulas: dict[str, str] = {}
+    for task, part in outcomes.groupby("task", sort=True):
+        if part["condition"].nunique() < 2:
+            continue
+        for measure in ERROR_MEASURES:
+            if part[measure].notna().sum() > 2:
+                formulas[f"{task}: {measure}"] = (
+                    f"{measure} ~ condition + (1 | participant) + (1 | item)")
+        if part["unusual"].nunique() == 2:
+            formulas[f"{task}: deviation_from_ai x unusual"] = (
+                "deviation_from_ai ~ condition * unusual + (1 | participant) + (1 | item)")
+    return formulas
+
+
+def fit_error_models(outcomes: pd.DataFrame) -> tuple[dict[str, Any], list[str]]:
+    """Fit :func:`error_formulas` with ``analysis.mixed.lmer`` (REML), notes for failures."""
+    from analysis.mixed import lmer
+
+    results: dict[str, Any] = {}
+    notes = []
+    for name, formula in error_formulas(outcomes).items():
+        measure = formula.split(" ~ ")[0]
+        data = outcomes[outcomes["task"] == name.split(":")[0]].dropna(subset=[measure])
+        try:
+            results[name] = lmer(formula, data)
+        except Exception as error:  # a failed fit must not sink the whole report
+            notes.append(f"{name}: {formula} did not fit ({type(error).__name__}: {error}).")
+    return results, notes
 
 
 def model_formulas(outcomes: pd.DataFrame, *, random_slopes: bool = True) -> dict[str, str]:

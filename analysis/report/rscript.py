@@ -121,7 +121,7 @@ if ("trial_condition" %in% names(d)) {
   d$condition <- ifelse(is.na(d$trial_condition), d$condition, d$trial_condition)
 }
 simulation <- d$task %in% c("forward_simulation", "counterfactual_simulation")
-platform <- d$task %in% c("agreement", "simulate_decide", "debugging")
+platform <- d$task %in% c("agreement", "simulate_then_decide", "debugging")
 d$correct_answer <- ifelse(simulation, same_answer(d$final_response, d$ai_prediction),
                            same_answer(d$final_response, d$truth))
 d$correct_answer[platform] <- as.numeric(as_bool(d$correct[platform]))
@@ -204,6 +204,28 @@ for (task in unique(d$task)) {
     fit_ai <- glmer(correct_answer ~ condition * ai_right + (@AI_SLOPE@ | participant) +
                       (1 | item), data = m, family = binomial)
     print(summary(fit_ai))
+  }
+}
+
+# ---- Numeric answers (simulate then decide): linear mixed models of the distances ----
+if ("absolute_error" %in% names(d)) {
+  for (task in unique(d$task)) {
+    m <- d[d$task == task & !is.na(suppressWarnings(as.numeric(d$absolute_error))), ]
+    if (nrow(m) == 0 || length(unique(m$condition)) < 2) next
+    for (measure in c("simulation_error", "deviation_from_ai", "absolute_error")) {
+      m$y <- as.numeric(m[[measure]])
+      cat("\n### ", task, ": ", measure, " ~ condition + (1 | participant) + (1 | item)\n",
+          sep = "")
+      print(summary(lmer(y ~ condition + (1 | participant) + (1 | item), data = m)))
+    }
+    m$unusual_item <- as.numeric(as_bool(m$unusual))
+    if (length(unique(na.omit(m$unusual_item))) == 2) {
+      m$y <- as.numeric(m$deviation_from_ai)
+      cat("\n### ", task, ": deviation_from_ai ~ condition * unusual + (1 | participant)",
+          " + (1 | item)\n", sep = "")
+      print(summary(lmer(y ~ condition * unusual_item + (1 | participant) + (1 | item),
+                         data = m)))
+    }
   }
 }
 

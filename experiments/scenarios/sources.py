@@ -268,6 +268,12 @@ def load_sentiment(*, random_state: int, features: Sequence[str] | None) -> Sour
     )
 
 
+# Scenarios whose target is a number (the rest are classification), known without loading data
+# so that a spec can be checked against its task design.
+REGRESSION_SCENARIOS = frozenset({"house_prices"})
+MODALITIES = {"adult": "tabular", "compas": "tabular", "german_credit": "tabular",
+              "house_prices": "tabular", "digits": "image", "sentiment": "text"}
+
 LOADERS: dict[str, Callable[..., Source]] = {
     "adult": load_adult,
     "compas": load_compas,

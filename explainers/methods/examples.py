@@ -131,14 +131,19 @@ def explain_nearest_examples(
     random_state: int | None = None,
     k: int = 5,
     same_class: bool = False,
+    exclude_identical: bool = False,
 ) -> Explanation:
     """The ``k`` background rows closest to ``x`` (Euclidean, standardised space).
 
     ``same_class=True`` keeps only rows labelled with the predicted class (the model's own
-    predictions stand in for labels when the data set has none).
+    predictions stand in for labels when the data set has none). ``exclude_identical=True``
+    leaves out rows equal to ``x``: when ``x`` is itself a training row (finding mislabelled
+    points) its nearest neighbour would otherwise be itself, with the label under question.
     """
     rows = _rows(model, x, dataset)
     distance = euclidean_distances(rows.vectors, rows.query).ravel()
+    if exclude_identical:
+        distance = np.where(distance > 1e-12, distance, np.inf)
     if same_class:
         reference = rows.labels if dataset.y is not None else rows.predicted
         distance = np.where(reference == rows.target, distance, np.inf)
@@ -158,7 +163,7 @@ def explain_nearest_examples(
         dataset,
         rows.proba,
         content,
-        {"k": k, "same_class": same_class},
+        {"k": k, "same_class": same_class, "exclude_identical": exclude_identical},
         random_state,
         {"neighbour_agreement": float(agree)},
     )

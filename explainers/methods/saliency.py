@@ -2,8 +2,9 @@
 Integrated Gradients (Simonyan et al. 2014; Shrikumar et al. 2017; Smilkov et al. 2017;
 Sundararajan et al. 2017).
 
-All four explain the *predicted* class's score: its logit by default (``score="logit"``), or its
-probability (``score="probability"``). Positive attribution = evidence for the predicted class.
+All four explain the *predicted* class's score by default, or class ``target``'s when given (the
+HIVE distinction task shows one map per candidate class): its logit (``score="logit"``), or its
+probability (``score="probability"``). Positive attribution = evidence for the explained class.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ def _finish(
     random_state: int | None,
     extra: dict[str, Any] | None = None,
     metrics: dict[str, float] | None = None,
+    target: int | None = None,
 ) -> Explanation:
     background = _background(dataset)
     content: SaliencyContent = {
@@ -57,6 +59,8 @@ def _finish(
         "score": params["score"],
     }
     content.update(extra or {})  # type: ignore[typeddict-item]
+    if target is not None:  # the class explained is not (necessarily) the prediction
+        content["explained_class"] = str(dataset.class_names[target])
     return make_explanation(
         kind="saliency",
         method=method,
@@ -67,16 +71,39 @@ def _finish(
         params=params,
         random_state=random_state,
         metrics=metrics,
+        target=target,
     )
+
+
+def _explained_class(proba: np.ndarray, target: int | None) -> int:
+    """The class whose score is explained: the prediction, or a valid ``target``."""
+    if target is None:
+        return int(np.argmax(proba))
+    if not 0 <= int(target) < len(proba):
+        raise ValueError(f"target {target} is not a class index (0..{len(proba) - 1})")
+    return int(target)
+
+
+def _with_target(params: dict[str, Any], target: int | None) -> dict[str, Any]:
+    """Parameters as recorded: ``target`` only when it was asked for (so the default's
+    provenance, and its stored key, are unchanged)."""
+    return params if target is None else {**params, "target": int(target)}
 
 
 @register("gradient")
 def explain_gradient(
-    model: Any, x: Any, *, dataset: Any, random_state: int | None = None, score: Score = "logit"
+    model: Any,
+    x: Any,
+    *,
+    dataset: Any,
+    random_state: int | None = None,
+    score: Score = "logit",
+    target: int | None = None,
 ) -> Explanation:
     """The input gradient of the predicted class's score (the "vanilla" saliency map)."""
     flat, shape, proba = _setup(model, x, dataset)
-    grad = class_score_gradient(model, flat, int(np.argmax(proba)), score=score).gradients[0]
+    explained = _explained_class(proba, target)
+    grad = class_score_gradient(model, flat, explained, score=score).gradients[0]
     return _finish(
         "gradient",
         model,
@@ -85,18 +112,26 @@ def explain_gradient(
         shape,
         proba,
         grad,
-        params={"score": score},
+        params=_with_target({"score": score}, target),
         random_state=random_state,
+        target=target,
     )
 
 
 @register("gradient_x_input")
 def explain_gradient_x_input(
-    model: Any, x: Any, *, dataset: Any, random_state: int | None = None, score: Score = "logit"
+    model: Any,
+    x: Any,
+    *,
+    dataset: Any,
+    random_state: int | None = None,
+    score: Score = "logit",
+    target: int | None = None,
 ) -> Explanation:
     """Gradient times input: the first-order contribution of each pixel relative to zero."""
     flat, shape, proba = _setup(model, x, dataset)
-    grad = class_score_gradient(model, flat, int(np.argmax(proba)), score=score).gradients[0]
+    explained = _explained_class(proba, target)
+    grad = class_score_gradient(model, flat, explained, score=score).gradients[0]
     return _finish(
         "gradient_x_input",
         model,
@@ -105,8 +140,9 @@ def explain_gradient_x_input(
         shape,
         proba,
         grad * flat,
-        params={"score": score},
+        params=_with_target({"score": score}, target),
         random_state=random_state,
+        target=target,
     )
 
 
@@ -120,6 +156,7 @@ def explain_smoothgrad(
     score: Score = "logit",
     n_samples: int = 50,
     noise: float = 0.15,
+    target: int | None = None,
 ) -> Explanation:
     """The mean gradient over ``n_samples`` noisy copies of the input.
 
@@ -131,7 +168,8 @@ def explain_smoothgrad(
     sigma = noise * float(background.max() - background.min())
     rng = np.random.default_rng(random_state)
     noisy = flat + rng.normal(0.0, sigma, size=(n_samples, flat.size))
-    grads = class_score_gradient(model, noisy, int(np.argmax(proba)), score=score).gradients
+    explained = _explained_class(proba, target)
+    grads = class_score_gradient(model, noisy, explained, score=score).gradients
     params = {"score": score, "n_samples": n_samples, "noise": noise}
     return _finish(
         "smoothgrad",
@@ -141,8 +179,9 @@ def explain_smoothgrad(
         shape,
         proba,
         grads.mean(axis=0),
-        params=params,
+        params=_with_target(params, target),
         random_state=random_state,
+        target=target,
         extra={"n_samples": n_samples, "noise": noise},
     )
 
@@ -157,6 +196,7 @@ def explain_integrated_gradients(
     score: Score = "logit",
     baseline: Literal["black", "mean"] = "black",
     steps: int = 64,
+    target: int | None = None,
 ) -> Explanation:
     """(x - baseline) times the path integral of the gradient, by the trapezoid rule.
 
@@ -168,7 +208,7 @@ def explain_integrated_gradients(
     base = _background(dataset).mean(axis=0) if baseline == "mean" else np.zeros_like(flat)
     alphas = np.linspace(0.0, 1.0, steps + 1)
     path = base + alphas[:, None] * (flat - base)
-    result = class_score_gradient(model, path, int(np.argmax(proba)), score=score)
+    result = class_score_gradient(model, path, _explained_class(proba, target), score=score)
     weights = np.full(steps + 1, 1.0 / steps)
     weights[[0, -1]] /= 2.0  # trapezoid: end points count half
     attributions = (flat - base) * (weights @ result.gradients)
@@ -183,8 +223,9 @@ def explain_integrated_gradients(
         shape,
         proba,
         attributions,
-        params=params,
+        params=_with_target(params, target),
         random_state=random_state,
+        target=target,
         extra={"baseline": baseline, "steps": steps},
         metrics={"completeness_gap": gap, "score_difference": difference},
     )

@@ -53,7 +53,8 @@ def _card(example: dict[str, Any], content: dict[str, Any], max_features: int) -
     return (
         f'<li class="xl-card xl-{escape(str(example.get("role", "example")))}">'
         f"<h4>{escape(title)} <small>#{int(example.get('index', 0))}</small></h4>{body}"
-        f"<p>True label: <strong>{escape(str(label))}</strong><br>"
+        # The label the training data records (in a label-noise scenario it may be wrong).
+        f"<p>Recorded label: <strong>{escape(str(label))}</strong><br>"
         f"AI's prediction: <strong>{escape(predicted)}</strong>{verdict}<br>"
         f"<small>{score_name}: {float(example.get('score', 0.0)):.3g}</small></p></li>"
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from explainers.base import Explanation
 from explainers.render import NEUTRAL_COLOUR
+from explainers.render.attribution import MINUS
 
 
 def render(explanation: Explanation, *, max_items: int = 12) -> str:
@@ -21,6 +22,8 @@ def render(explanation: Explanation, *, max_items: int = 12) -> str:
         return _importance(content, max_items)
     if summary == "counterfactual_summary":
         return _changes(content, explanation, max_items)
+    if summary == "linear_model":
+        return _equation(content)
     raise ValueError(f"unknown global summary {summary!r}")
 
 
@@ -94,3 +97,29 @@ def _changes(content: dict[str, Any], explanation: Explanation, max_items: int) 
         'change it</th><th scope="col">Typical change</th></tr></thead>'
         f"<tbody>{rows}</tbody></table></div>"
     )
+
+
+def _equation(content: dict[str, Any]) -> str:
+    """The model as a recipe: a starting value and one weight per fact. The total is left
+    out on purpose: in a simulation step the participant works the prediction out."""
+    rows = [f'<tr><th scope="row">Starting value</th><td></td>'
+            f'<td class="xl-num">{_signed(content["intercept"])}</td></tr>']
+    for term in content["terms"]:
+        unit = f" per {escape(term['unit'])}" if term["unit"] else " per point"
+        rows.append(
+            f'<tr><th scope="row">{escape(term["label"])}</th>'
+            f'<td class="xl-num">{escape(term["display_value"])}</td>'
+            f'<td class="xl-num">{_signed(term["coefficient"], digits=2)}{unit}</td></tr>')
+    return (
+        '<table class="xl-equation"><caption>How the AI computes its prediction: the starting '
+        'value, plus each fact\'s value times its weight.</caption>'
+        '<thead><tr><th scope="col">Fact</th><th scope="col">This case</th>'
+        '<th scope="col">Weight</th></tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table>'
+    )
+
+
+def _signed(value: float, *, digits: int = 0) -> str:
+    """A number with its sign written out (+ or a true minus), thousands separated."""
+    sign = MINUS if value < 0 else "+"
+    return f"{sign}{abs(value):,.{digits}f}"

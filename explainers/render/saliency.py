@@ -82,7 +82,9 @@ def render(explanation: Explanation, *, cell: int = 24, strong: float = 0.5) -> 
     attributions = np.asarray(content["attributions"], dtype=float)
     image = np.asarray(content["image"], dtype=float)
     h, w = attributions.shape
-    class_name = str(explanation.prediction.get("class_name", ""))
+    # A map for a chosen class (HIVE distinction) names that class, never the prediction.
+    class_name = str(explanation.content.get("explained_class")
+                     or explanation.prediction.get("class_name", ""))
     scale = float(np.abs(attributions).max()) or 1.0
     low, high = content.get("value_range", [float(image.min()), float(image.max())])
     span = (high - low) or 1.0

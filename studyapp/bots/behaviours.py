@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -69,6 +70,29 @@ class Planted:
             return truth, _confidence(page, rng)
         wrong = [o for o in options if o != truth]
         return str(rng.choice(wrong)), _confidence(page, rng)
+
+
+def number_answer(behaviour: Behaviour, page: Page, bounds: tuple[float, float],
+                  rng: np.random.Generator) -> str:
+    """A numeric estimate (simulate then decide), in range: the number an attention check
+    asks for; the AI's output for a bot that follows it; the truth give or take 10% for a
+    planted bot; otherwise a guess in the lower part of the range."""
+    low, high = bounds
+    asked = _NUMBER.findall(page.instruction.replace(",", ""))
+    if asked:
+        return asked[0]
+    shown = _NUMBER.findall(page.ai_prediction.replace(",", ""))
+    if isinstance(behaviour, FollowsAI) and shown:
+        return shown[0]
+    if isinstance(behaviour, Planted):
+        truth = behaviour.oracle(page.attributes.get("data-item", ""))
+        if truth and _NUMBER.fullmatch(truth):
+            guess = float(truth) * (1 + rng.normal(0, 0.1))
+            return str(int(min(max(guess, low), high)))
+    return str(int(rng.uniform(low, low + (high - low) / 10)))
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
 def make_behaviour(name: str, oracle: TruthOracle | None = None) -> Behaviour:

@@ -15,6 +15,7 @@ class Form:
     action: str = ""
     hidden: dict[str, str] = field(default_factory=dict)
     radios: dict[str, list[str]] = field(default_factory=dict)
+    numbers: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (min, max)
     textareas: list[str] = field(default_factory=list)
     buttons: list[tuple[str, str]] = field(default_factory=list)
 
@@ -88,6 +89,8 @@ class _Parser(HTMLParser):
             form.hidden[name] = a.get("value", "")
         elif kind == "radio":
             form.radios.setdefault(name, []).append(a.get("value", ""))
+        elif kind == "number":
+            form.numbers[name] = (float(a.get("min") or 0), float(a.get("max") or 1e9))
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "p" or (tag == "strong" and self._capture != "instruction"):

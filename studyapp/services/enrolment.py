@@ -13,11 +13,10 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from experiments.randomisation import latin_square
 from studyapp import selectors
 from studyapp.models import Condition, Event, Participant, Study
 from studyapp.services.errors import ParticipantError
-from studyapp.services.plans import trial_plan_create
+from studyapp.services.plans import study_block_orders, trial_plan_create
 
 # Prolific ids are 24 hex characters and MTurk ids upper-case alphanumerics; we accept any
 # short token of letters, digits, '_' and '-' so that test panels work, and refuse the rest.
@@ -90,7 +89,7 @@ def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = 
             return existing, False
         if not locked.is_accepting:
             raise ParticipantError("This study is not accepting participants at the moment.")
-        if locked.spec["design"]["type"] == "within":
+        if locked.spec["design"]["type"] in ("within", "mixed"):
             condition, seed, sequence = _assign_sequence(locked)
         else:
             (condition, seed), sequence = _assign(locked), None
@@ -104,11 +103,11 @@ def preview_participant_create(*, study: Study, condition: Condition) -> Partici
     recruitment = Recruitment(source="preview", external_id=f"preview-{secrets.token_hex(10)}")
     seed = secrets.randbelow(2**31)
     sequence = None
-    if study.spec["design"]["type"] == "within":
-        # The first Latin-square row that starts with the condition asked for.
-        names = [c.name for c in study.conditions.all()]
-        sequence = next(r for r, row in enumerate(latin_square(len(names)))
-                        if names[row[0]] == condition.name)
+    if study.spec["design"]["type"] in ("within", "mixed"):
+        # The first block order that starts with the condition asked for.
+        orders = study_block_orders(study)
+        sequence = next(r for r, order in enumerate(orders)
+                        if order.conditions[0] == condition.name)
     with transaction.atomic():
         return _create(study, condition, seed, recruitment, is_preview=True,
                        sequence=sequence)
@@ -129,13 +128,21 @@ def _assign(study: Study) -> tuple[Condition, int]:
 
 
 def _assign_sequence(study: Study) -> tuple[Condition, int, int]:
-    """Within subjects: the Latin-square row (order of condition blocks) with the fewest
-    completed + recently active participants, ties by a seeded draw."""
-    conditions = list(study.conditions.all())
-    orders = latin_square(len(conditions))
+    """Within and mixed designs: the block order with the fewest completed + recently active
+    participants, ties by a seeded draw. Mixed designs first pick the least-loaded group, so
+    groups stay balanced even when they have different numbers of orders."""
+    by_name = {c.name: c for c in study.conditions.all()}
+    orders = study_block_orders(study)
     load = selectors.sequence_load(study, now=timezone.now())
-    sequence, seed = _least_loaded(study, list(range(len(orders))), lambda r: load.get(r, 0))
-    return conditions[orders[sequence][0]], seed, sequence
+    candidates = list(range(len(orders)))
+    groups = sorted({order.group for order in orders})
+    if len(groups) > 1:
+        def group_load(group: str) -> int:
+            return sum(load.get(r, 0) for r, o in enumerate(orders) if o.group == group)
+        group, _ = _least_loaded(study, groups, group_load)
+        candidates = [r for r in candidates if orders[r].group == group]
+    sequence, seed = _least_loaded(study, candidates, lambda r: load.get(r, 0))
+    return by_name[orders[sequence].conditions[0]], seed, sequence
 
 
 def _least_loaded(study: Study, arms: list[Arm], load: Callable[[Arm], int]) -> tuple[Arm, int]:

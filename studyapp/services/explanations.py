@@ -10,13 +10,21 @@ from django.db import IntegrityError, transaction
 
 from explainers.base import Explanation as ExplanationResult
 from explainers.render import render_html
-from studyapp.models import Explanation, Item
+from studyapp.models import Condition, Explanation, Item
 
 
 def params_key(params: dict[str, Any]) -> str:
     """A short stable key for a condition's explanation parameters."""
     canonical = json.dumps(params or {}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def explanation_params(condition: Condition, target: int | None = None) -> dict[str, Any]:
+    """The condition's parameters, plus the class to explain for a distinction panel."""
+    params = dict(condition.explanation_params)
+    if target is not None:
+        params["target"] = int(target)
+    return params
 
 
 def explanation_store(*, item: Item, params: dict[str, Any],

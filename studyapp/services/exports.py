@@ -37,6 +37,7 @@ from studyapp.models import (
     Study,
     Trial,
 )
+from studyapp.services.plans import study_block_orders
 from studyapp.services.questionnaires import questionnaire_items, study_scales
 
 Row = dict[str, Any]
@@ -140,6 +141,7 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
     edited = bool(item.edit) and trial.kind == Trial.Kind.MAIN
     simulated = item.edit["ai_prediction"] if edited else item.ai_prediction
     explanation = trial.explanation
+    numeric = design(study.task).numeric and trial.kind == Trial.Kind.MAIN
     return {
         "participant": ids[trial.participant_id],
         "condition": trial.participant.condition.name,
@@ -158,6 +160,8 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
         "final_response": answer,
         "correct": correct,
         "agreed_with_ai": answer == simulated if answer in classes else None,
+        **(_numeric_scores(item, steps) if numeric else {}),
+        "n_options": len(item.panels) if item.panels else None,
         "confidence": final.confidence if final else None,
         "rt_ms": final.rt_ms if final else None,
         "explanation_visible_ms": final.explanation_visible_ms if final else None,
@@ -166,6 +170,23 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
         "shown_at": trial.shown_at, "answered_at": final.answered_at if final else None,
         "is_bot": trial.participant.is_bot,
     }
+
+
+def _numeric_scores(item: Item, steps: dict[str, Response]) -> Row:
+    """Simulate then decide: the simulation guess and the three errors of Poursabzi-Sangdeh
+    et al. (simulation error, deviation from the model, prediction error)."""
+    guess = _number(steps.get("simulate"))
+    final = _number(steps.get("final"))
+    ai, truth = float(item.ai_prediction), float(item.truth)
+    return {"simulation_response": guess,
+            "simulation_error": None if guess is None else abs(guess - ai),
+            "deviation_from_ai": None if final is None else abs(final - ai),
+            "absolute_error": None if final is None else abs(final - truth),
+            "unusual": not item.ai_correct, "ai_correct": None}
+
+
+def _number(response: Response | None) -> float | None:
+    return None if response is None else float(response.answer)
 
 
 def _fairness_group(study: Study, item: Item) -> str | None:
@@ -183,10 +204,14 @@ def _participant_rows(study: Study, participants: list[Participant],
         answers[a.participant_id][_answer_column(a.questionnaire, a.item)] = a.value
     attention = _attention_results(participants)
     extra = _questionnaire_columns(study)
+    orders = study_block_orders(study) if study.spec["design"]["type"] != "between" else []
     rows = []
     for p in participants:
+        order = orders[p.sequence] if p.sequence is not None and orders else None
         row: Row = {
             "participant": ids[p.pk], "condition": p.condition.name, "status": p.status,
+            "design_group": order.group or None if order else None,
+            "block_order": " > ".join(order.conditions) if order else None,
             "source": p.source, "spec_hash": p.spec_hash, "seed": p.seed,
             "started_at": p.started_at, "completed_at": p.completed_at,
             "duration_s": (p.completed_at - p.started_at).total_seconds()

@@ -12,15 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from experiments.designs import Design, design
+from experiments.designs import LABEL_RIGHT, Design, design
 from experiments.randomisation import (
+    BlockOrder,
     PlannedTrial,
+    block_orders,
     disjoint_sets,
     insert_attention_checks,
-    latin_square,
 )
-from studyapp.models import Condition, Explanation, Item, Participant, Trial
+from studyapp.models import Condition, Explanation, Item, Participant, Study, Trial
 from studyapp.services.explanations import params_key
+from studyapp.services.pools import condition_variants
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,15 @@ def plan_draw(*, pool: list[Item], attention: list[Item], trials: dict[str, Any]
     """The participant's trials, phase by phase: items balanced on AI correct x predicted
     class (learning and test sets disjoint), attention checks inserted where allowed."""
     rng = np.random.default_rng(seed)
-    ai_correct, predicted = item_strata(pool, trials.get("balance", []))
+    ai_correct, predicted = item_strata(pool, trials.get("balance", []), task=task.name)
     blocks = max(n_blocks, 1)
     sizes = {f"main{b}": trials["count"] // blocks for b in range(blocks)}
     if "learning" in trials:
         sizes = {"learning": trials["learning"], "test0": trials["count"]}
-    item_sets = disjoint_sets(ai_correct, predicted, sizes, rng=rng)
+    if trials.get("unusual"):
+        item_sets = _with_unusual(pool, trials["count"], trials["unusual"], rng)
+    else:
+        item_sets = disjoint_sets(ai_correct, predicted, sizes, rng=rng)
     # Each block (one per condition in within-subjects designs) is balanced on its own.
     planned = [PlannedTrial(index=0, item_index=int(i), phase=phase.name, kind="main",
                             condition=str(b))
@@ -59,20 +64,38 @@ def plan_draw(*, pool: list[Item], attention: list[Item], trials: dict[str, Any]
             for t in planned]
 
 
+def _with_unusual(pool: list[Item], count: int, unusual: int,
+                  rng: np.random.Generator) -> dict[str, list[int]]:
+    """Simulate then decide: ``unusual`` items where the model errs badly (stored as not
+    ``ai_correct``) among ``count`` trials, the rest typical; their order is shuffled later."""
+    typical = [i for i, item in enumerate(pool) if item.ai_correct]
+    odd = [i for i, item in enumerate(pool) if not item.ai_correct]
+    if len(typical) < count - unusual or len(odd) < unusual:
+        raise ValueError(f"the pool has {len(typical)} typical and {len(odd)} unusual items; "
+                         f"a plan needs {count - unusual} and {unusual}")
+    chosen = [*rng.choice(typical, size=count - unusual, replace=False).tolist(),
+              *rng.choice(odd, size=unusual, replace=False).tolist()]
+    return {"main0": [int(i) for i in chosen]}
+
+
 def _set_name(items: str, block: int) -> str:
     """The item set a phase draws from: learning items are shared, the rest are per block."""
     return "learning" if items == "learning" else f"{items}{block}"
 
 
-def item_strata(items: list[Item], balance: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def item_strata(items: list[Item], balance: list[str], *, task: str = ""
+                ) -> tuple[np.ndarray, np.ndarray]:
     """The (AI correct, predicted class) cells to balance on; a factor left out of the spec's
-    ``balance`` list is held constant, so it does not split the cells."""
-    ai_correct = np.array([item.ai_correct if "ai_correct" in balance else True
+    ``balance`` list is held constant, so it does not split the cells. Finding mislabelled
+    points balances on whether the label was flipped instead of whether the AI is right."""
+    flag = (lambda item: item.truth == LABEL_RIGHT) if task == "mislabelled" else (
+        lambda item: item.ai_correct)
+    ai_correct = np.array([flag(item) if "ai_correct" in balance else True
                            for item in items], dtype=bool)
     predicted = np.array([(item.ai_class_index or 0) if "predicted_class" in balance else 0
                           for item in items], dtype=int)
     variants = sorted({item.model_variant for item in items})
-    if len(variants) > 1:
+    if len(variants) > 1 and task == "debugging":
         # Debugging: each model variant (clean, each bug) gets an equal share of the trials.
         predicted = np.array([variants.index(item.model_variant) for item in items])
     return ai_correct, predicted
@@ -82,13 +105,19 @@ def trial_plan_create(*, participant: Participant) -> list[Trial]:
     """Create the participant's Trial rows from their seed (called inside enrolment)."""
     study = participant.study
     task = design(study.task)
-    pool = list(study.items.filter(role=Item.Role.POOL).order_by("id"))
-    attention = list(study.items.filter(role=Item.Role.ATTENTION).order_by("id"))
     order = block_conditions(participant)
+    variant = _feature_variant(study, order[0])
+    items = study.items.order_by("id")
+    if variant is not None:  # feature-set designs: the condition's own model and items
+        items = items.filter(model_variant=variant)
+    pool = list(items.filter(role=Item.Role.POOL))
+    attention = list(items.filter(role=Item.Role.ATTENTION))
     planned = plan_draw(pool=pool, attention=attention, trials=study.spec["trials"],
                         task=task, seed=participant.seed, n_blocks=len(order))
     ids = [p.item_id for p in planned]
-    explanations = [_explanations_by_item(condition, ids) for condition in order]
+    # Panel designs look their explanations up per panel on the page.
+    explanations = [{} if task.name in PANEL_DESIGNS else _explanations_by_item(condition, ids)
+                    for condition in order]
     rows = [
         Trial(participant=participant, index=i, item_id=p.item_id,
               condition=order[p.block], phase=p.phase, kind=p.kind,
@@ -104,8 +133,25 @@ def block_conditions(participant: Participant) -> list[Condition]:
     within-subjects designs every condition, in the order of their Latin-square row."""
     if participant.sequence is None:
         return [participant.condition]
-    conditions = list(participant.study.conditions.all())
-    return [conditions[i] for i in latin_square(len(conditions))[participant.sequence]]
+    by_name = {c.name: c for c in participant.study.conditions.all()}
+    order = study_block_orders(participant.study)[participant.sequence]
+    return [by_name[name] for name in order.conditions]
+
+
+def study_block_orders(study: Study) -> list[BlockOrder]:
+    """The study's within/mixed block orders (index = ``Participant.sequence``)."""
+    names = [c.name for c in study.conditions.all()]
+    return block_orders(study.spec["design"], names)
+
+
+PANEL_DESIGNS = frozenset({"distinction", "model_comparison"})
+
+
+def _feature_variant(study: Study, condition: Condition) -> str | None:
+    """The scenario variant of a condition in a feature-set design (None: every item)."""
+    if not any("features" in c for c in study.spec["conditions"]):
+        return None
+    return condition_variants(study)[condition.name]
 
 
 def _explanations_by_item(condition: Condition, item_ids: list[int]) -> dict[int, Explanation]:

@@ -33,7 +33,8 @@ def page_context(request: HttpRequest, study: Study, participant: Participant,
         return "participant/comprehension.html", {
             **base, "questions": study.spec["comprehension"]["questions"],
             "attempts_left": study.comprehension_max_attempts
-            - participant.comprehension_attempts}
+            - participant.comprehension_attempts,
+            "attempt": participant.comprehension_attempts + 1}
     if participant.stage == Stage.INSTRUCTIONS:
         return "participant/instructions.html", {
             **base, "paragraphs": study.spec["instructions"], "task": study.spec["task"]}
@@ -59,6 +60,8 @@ def _trial(participant: Participant) -> dict[str, Any]:
     step = selectors.next_step(trial, steps) or steps[-1]
     study = participant.study
     question = step.question
+    panels = selectors.trial_panels(trial) if trial.item.panels and \
+        trial.kind == Trial.Kind.MAIN else []
     return {
         "trial": trial,
         "item": trial.item,
@@ -70,12 +73,17 @@ def _trial(participant: Participant) -> dict[str, Any]:
         and step.name == "final" else None,
         "show_ai": step.shows_ai,
         "explanation": trial.explanation if step.shows_explanation else None,
-        "options": _options(study, step),
+        "ai_prediction_text": _ai_output(study, trial.item.ai_prediction),
+        "panels": [{**p, "explanation": p["explanation"] if step.shows_explanation else None,
+                    "prediction": p["prediction"] if step.shows_ai else ""} for p in panels],
+        "number": _number_field(study) if question.kind == "number" else None,
+        "options": _options(study, step, trial),
         "confidence_points": list(range(1, study.spec["task"]["confidence_scale"] + 1))
         if question.asks_confidence else [],
         "phase_title": PHASE_TITLES.get(trial.phase, ""),
         "position": trial.index + 1,
-        "total": participant.trials.count(),
+        # current_trial annotates the count; a trial read some other way counts its siblings.
+        "total": getattr(trial, "trial_total", None) or participant.trials.count(),
         "idempotency_key": uuid.uuid4().hex,
     }
 
@@ -88,12 +96,32 @@ PHASE_TITLES = {
 }
 
 
-def _options(study: Study, step: Step) -> list[dict[str, str]]:
+def _number_field(study: Study) -> dict[str, Any]:
+    """min/max/step and unit of a numeric answer box (set at preparation)."""
+    option = study.answer_options[0] if study.answer_options else {}
+    return {"min": option.get("min", 0), "max": option.get("max", ""),
+            "step": option.get("step", 1), "unit": option.get("label", "")}
+
+
+def _ai_output(study: Study, value: str) -> str:
+    """The AI's output as a participant reads it: a class name, or a number with its unit."""
+    if not study.answer_options or study.answer_options[0].get("value") != "number":
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return f"{number:,.0f} {study.answer_options[0].get('label', '')}".strip()
+
+
+def _options(study: Study, step: Step, trial: Trial) -> list[dict[str, str]]:
     if step.question.kind == "likert":
         return [{"value": str(n), "label": label}
                 for n, label in enumerate(step.question.scale_labels, start=1)]
     if step.question.kind == "continue":
         return [{"value": SEEN, "label": "Continue"}]
+    if step.question.from_panels and trial.item.panels:
+        return [{"value": p["value"], "label": p["label"]} for p in trial.item.panels]
     if step.question.options:
         return [{"value": option, "label": option} for option in step.question.options]
     return list(study.answer_options)

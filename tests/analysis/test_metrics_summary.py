@@ -61,8 +61,8 @@ def test_each_design_gets_its_own_metrics() -> None:
          "ai_prediction": "A", "final_response": "A"},
         {"participant": "a", "task": "agreement", "ai_correct": "true", "correct": "true",
          "final_response": "4"},
-        {"participant": "a", "task": "simulate_decide", "truth": "300", "ai_prediction": "250",
-         "initial_response": "240", "final_response": "260"},
+        {"participant": "a", "task": "simulate_then_decide", "truth": "300", "ai_prediction": "250",
+         "simulation_response": "240", "final_response": "260"},
     ]
     table = summarise_study(trials_frame(rows))
     by_task = table.groupby("task")["metric"].apply(set).to_dict()
@@ -70,8 +70,9 @@ def test_each_design_gets_its_own_metrics() -> None:
         "forward_simulation"]
     assert "scored_accuracy_ai_correct" in by_task["agreement"]
     values = table.set_index(["task", "metric"])["estimate"]
-    assert values[("simulate_decide", "simulation_error")] == 10.0
-    assert values[("simulate_decide", "decision_error")] == 40.0
+    assert values[("simulate_then_decide", "simulation_error")] == 10.0
+    assert values[("simulate_then_decide", "decision_error")] == 40.0
+    assert values[("simulate_then_decide", "deviation_from_ai")] == 10.0
 
 
 def test_trial_outcomes_score_each_design_by_its_own_rule() -> None:

@@ -50,7 +50,7 @@ def write_synthetic_export(directory: Path, *, n_participants: int = 40, seed: i
         answers = np.clip(np.round(4 + 1.2 * trust + rng.normal(0, 0.8, 12)), 1, 7).astype(int)
         answers[:5] = 8 - answers[:5]  # distrust items run the other way
         participants.append({
-            "participant": pid, "condition": condition,
+            "participant": pid, "condition": condition, "design_group": "", "block_order": "",
             "status": "completed" if completed else "returned", "source": "prolific",
             "spec_hash": "synthetic", "seed": str(seed), "started_at": "2026-02-01T12:00:00Z",
             "completed_at": "2026-02-01T12:20:00Z" if completed else "",

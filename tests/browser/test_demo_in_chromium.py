@@ -3,6 +3,7 @@ screenshot under var/screenshots/ (look at them), on a desktop and on a phone-si
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,11 @@ def test_each_example_study_is_completed_in_chromium(browser, live_server, trans
         answers = page.locator("input[name=answer][type=radio]")
         if answers.count():
             answers.first.check()
+        number = page.locator("input[name=answer][type=number]")
+        if number.count():  # a numeric estimate; an attention check names its number
+            asked = re.findall(r"\d[\d,]*", page.locator("p.instruction").inner_text()
+                               if page.locator("p.instruction").count() else "")
+            number.fill(asked[0].replace(",", "") if asked else "150000")
         if page.locator("input[name=confidence]").count():
             page.locator("input[name=confidence]").first.check()
         page.locator("form.answer-form button[type=submit]").click()

@@ -150,7 +150,7 @@ def test_example_cards_show_values_true_label_and_the_ais_prediction():
     html = render_html(_explanation("examples", content))
     tree = parse(html)
     text = "".join(tree.text)
-    assert text.count("True label") == 2 and "AI's prediction" in text
+    assert text.count("Recorded label") == 2 and "AI's prediction" in text
     assert "the AI is wrong here" in text  # first card: label 0, prediction 1
     _svgs_are_accessible(tree, html)
 

@@ -16,6 +16,7 @@ from studyapp.bots.runner import run_bots, summarise
 from studyapp.management.commands.runbots import bot_config
 from studyapp.services import preparation, studies
 from studyapp.services.exports import participant_pseudonym, study_export_files
+from studyapp.services.reports import study_reports_write
 
 pytestmark = pytest.mark.integration
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "studies").glob("*.yaml"))
@@ -23,7 +24,7 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "studies")
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_an_example_study_is_completed_by_50_bots(path, live_server, transactional_db, owner,
-                                                   settings):
+                                                   settings, tmp_path):
     settings.ENROL_RATE_PER_MINUTE = 0
     study, _ = studies.study_load_spec(text=path.read_text(encoding="utf-8"), owner=owner)
     preparation.study_prepare(study=study)
@@ -43,5 +44,12 @@ def test_an_example_study_is_completed_by_50_bots(path, live_server, transaction
     assert set(keys.values()) == {1}  # one row per trial
     for row in rows:
         scored = row["trial_kind"] == "main" and task.phase(row["phase"]).scored
-        if scored and row["final_response"]:
+        if scored and row["final_response"] and task.numeric:
+            float(row["absolute_error"])  # numbers are scored by their error, in the unit
+            assert row["correct"] == "", row
+        elif scored and row["final_response"]:
             assert row["correct"] in {"true", "false"}, row
+    # The analysis reads every design's export: the HTML report names the design's metrics.
+    study_reports_write(study=study, out_dir=tmp_path, execute_notebook=False)
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert study.task in report

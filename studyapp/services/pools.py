@@ -1,0 +1,336 @@
+"""The item pool of a study, built the way its task design needs (part of preparation).
+
+Most designs draw test items balanced on AI correct x predicted class from one model
+(:func:`classification_pool`). The others need more than one view per input or another source:
+
+- distinction (HIVE): each item offers k candidate classes; one explanation per class;
+- model comparison: each input seen by two models (a paired item for the second model);
+- simulate then decide: numbers (regression), the same houses for every feature-set variant,
+  with "unusual" items where the model errs badly;
+- mislabelled: training rows (with their possibly flipped labels) instead of test rows.
+
+Every builder is seeded from the scenario seed, so a re-run builds the same pool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from experiments.designs import CLEAN_MODEL, LABEL_RIGHT, LABEL_WRONG
+from experiments.perturb import one_feature_edit
+from experiments.randomisation import balanced_items
+from experiments.sampling import candidate_classes
+from studyapp.models import Item, Study
+
+ATTENTION_INSTRUCTION = ("Attention check: to show that you are reading carefully, please "
+                         "answer “{label}” on this page, whatever the profile says.")
+NUMBER_ATTENTION_INSTRUCTION = ("Attention check: to show that you are reading carefully, "
+                                "please enter the number {label} in every box on this page.")
+NUMBER_ATTENTION_VALUES = ("100000", "250000", "150000", "300000")
+# Simulate then decide: an item is "unusual" when the model's error is in the top tenth of the
+# test set, and "typical" when it is below the median (Poursabzi-Sangdeh et al.'s
+# mistake-detection items are houses the model gets badly wrong).
+UNUSUAL_QUANTILE = 0.9
+TYPICAL_QUANTILE = 0.5
+PANEL_LETTERS = "ABCDEFGHIJ"
+Scenarios = dict[str, Any]
+
+
+# ----- which scenario variants a study needs ---------------------------------------------------
+
+def feature_variant(features: Any) -> str:
+    """The variant name of a condition's feature set: "" (all), "key", or a short hash."""
+    if features in (None, "all"):
+        return ""
+    if features == "key":
+        return "key"
+    digest = hashlib.sha256(",".join(features).encode()).hexdigest()[:8]
+    return f"f-{digest}"
+
+
+def condition_variants(study: Study) -> dict[str, str]:
+    """Condition name -> the scenario variant its participants see (feature-set designs)."""
+    return {c["name"]: feature_variant(c.get("features")) for c in study.spec["conditions"]}
+
+
+def scenarios_load(study: Study) -> Scenarios:
+    """The study's scenario variants by name: one ("") for most studies; for debugging and
+    model comparison the clean model and one per planted bug; for feature-set designs one
+    per distinct feature set."""
+    from experiments.scenarios import load_scenario
+
+    s = study.spec["scenario"]
+    if "bugs" in s:
+        variants: list[str | None] = [None, *s["bugs"]]
+        return {bug or CLEAN_MODEL: load_scenario(s["name"], model=s["model"], bug=bug,
+                                                  random_state=s["seed"]) for bug in variants}
+    base = load_scenario(s["name"], model=s["model"], bug=s["bug"], random_state=s["seed"])
+    scenarios: Scenarios = {}
+    for condition in study.spec["conditions"]:
+        chosen = condition.get("features")
+        name = feature_variant(chosen)
+        if name in scenarios:
+            continue
+        if not name:
+            scenarios[name] = base
+            continue
+        columns = base.key_features if chosen == "key" else chosen
+        if not columns:
+            raise ValueError(f"scenario {s['name']!r} names no key features; list the "
+                             f"features of condition {condition['name']!r} instead")
+        scenarios[name] = load_scenario(s["name"], model=s["model"], bug=s["bug"],
+                                        random_state=s["seed"], features=columns)
+    return scenarios
+
+
+def item_input(study: Study, item: Item, scenarios: Scenarios) -> Any:
+    """The model input of an item: its scenario row (a vector, an image or a text).
+
+    Model comparison shows both models the same input, the bug variant's test row (which
+    carries any planted artifact); mislabelled studies show training rows.
+    """
+    if study.task == "model_comparison":
+        bug = next(name for name in scenarios if name != CLEAN_MODEL)
+        return scenarios[bug].X_test[item.source_index]
+    scenario = scenarios[item.model_variant]
+    rows = scenario.X_train if item.source_split == "train" else scenario.X_test
+    return rows[item.source_index]
+
+
+# ----- builders ------------------------------------------------------------------------------
+
+def pool_create(study: Study, scenarios: Scenarios) -> None:
+    """Build the pool (trial items, attention checks) and the study's answer options."""
+    rng = np.random.default_rng(study.spec["scenario"]["seed"])
+    _BUILDERS.get(study.task, classification_pool)(study, scenarios, rng)
+    if study.task == "simulate_then_decide":
+        _number_attention_create(study, scenarios, rng)
+        return
+    _attention_create(study, scenarios, rng)
+    names = class_names(next(iter(scenarios.values())))
+    study.answer_options = [{"value": name, "label": name} for name in names]
+    study.save(update_fields=["answer_options"])
+
+
+def class_names(scenario: Any) -> list[str]:
+    return [str(name) for name in scenario.dataset.class_names]
+
+
+def classification_pool(study: Study, scenarios: Scenarios, rng: np.random.Generator) -> None:
+    """Items balanced on AI correct x predicted class (an equal share from each model
+    variant in a debugging study)."""
+    share = study.spec["trials"]["pool_size"] // len(scenarios)
+    for variant, scenario in scenarios.items():
+        for index in _balanced_rows(study, scenario, share, rng):
+            item = _classified_item_create(study, scenario, index, variant=variant)
+            if study.task == "counterfactual_simulation":
+                _edit_create(item, scenario, rng)
+
+
+def _balanced_rows(study: Study, scenario: Any, size: int, rng: np.random.Generator,
+                   proba: np.ndarray | None = None) -> list[int]:
+    proba = np.asarray(scenario.model.predict_proba(scenario.X_test)) if proba is None else proba
+    predicted = proba.argmax(axis=1)
+    correct = predicted == np.asarray(scenario.y_test)
+    balance = study.spec["trials"]["balance"]
+    chosen = balanced_items(correct if "ai_correct" in balance else np.ones_like(correct),
+                            predicted if "predicted_class" in balance
+                            else np.zeros_like(predicted), size, rng=rng)
+    return [int(i) for i in chosen]
+
+
+def _classified_item_create(study: Study, scenario: Any, index: int, *, variant: str = "",
+                            role: str = Item.Role.POOL, expected: str = "",
+                            x: Any = None, display: Any = None) -> Item:
+    """An item the model classifies: its prediction, confidence and correctness stored."""
+    row = scenario.X_test[index] if x is None else x
+    proba = np.asarray(scenario.model.predict_proba(_as_batch(row)))[0]
+    names = class_names(scenario)
+    predicted, truth = int(np.argmax(proba)), int(scenario.y_test[index])
+    key = f"{scenario.name}-{variant}-test-{index}" if variant else f"{scenario.name}-test-{index}"
+    return Item.objects.create(
+        study=study, key=key, role=role, source_index=index, model_variant=variant,
+        display=scenario.item(index) if display is None else display,
+        features=_features(row), truth=names[truth], ai_prediction=names[predicted],
+        ai_class_index=predicted, ai_confidence=float(proba[predicted]),
+        ai_correct=predicted == truth, expected_answer=expected,
+        instruction=ATTENTION_INSTRUCTION.format(label=expected) if expected else "",
+    )
+
+
+def _as_batch(row: Any) -> Any:
+    if isinstance(row, str):
+        return [row]
+    return np.asarray(row).reshape(1, -1)
+
+
+def _features(row: Any) -> list[float]:
+    """The numeric model input of a tabular or image item (texts keep only their display)."""
+    if isinstance(row, str):
+        return []
+    return np.asarray(row, dtype=float).ravel().tolist()
+
+
+def _edit_create(item: Item, scenario: Any, rng: np.random.Generator) -> None:
+    """The one-feature change a counterfactual-simulation trial asks about, and the AI's
+    output on the changed input (the answer a participant who simulates well gives)."""
+    edit = one_feature_edit(np.asarray(scenario.X_test[item.source_index], dtype=float),
+                            scenario.dataset, rng=rng)
+    predicted = int(np.argmax(scenario.model.predict_proba(edit.row.reshape(1, -1))[0]))
+    item.edit = {"label": edit.label, "before": edit.before, "after": edit.after,
+                 "features": edit.row.tolist(), "ai_prediction": class_names(scenario)[predicted]}
+    item.save(update_fields=["edit"])
+
+
+def _attention_create(study: Study, scenarios: Scenarios, rng: np.random.Generator) -> None:
+    """Two attention items per requested check, from test rows no trial item uses."""
+    scenario = next(iter(scenarios.values()))
+    names = class_names(scenario)
+    for n, index in enumerate(_unused_rows(study, scenario, rng)):
+        _classified_item_create(study, scenario, index, role=Item.Role.ATTENTION,
+                                expected=names[n % len(names)])
+
+
+def _unused_rows(study: Study, scenario: Any, rng: np.random.Generator) -> list[int]:
+    taken = [i for i in study.items.filter(source_split="test")
+             .values_list("source_index", flat=True) if i is not None]
+    rest = np.setdiff1d(np.arange(scenario.n_test), taken)
+    count = max(study.spec["trials"]["attention_checks"], 0) * 2
+    return [int(i) for i in rng.choice(rest, size=min(count, len(rest)), replace=False)]
+
+
+# ----- distinction ---------------------------------------------------------------------------
+
+def distinction_pool(study: Study, scenarios: Scenarios, rng: np.random.Generator) -> None:
+    """Balanced items, each offering k candidate classes (HIVE): the model's top k when it is
+    right; its top k-1 plus the true class when it is wrong, so the answer is always there."""
+    scenario = scenarios[""]
+    k = min(int(study.spec["task"].get("candidates", 4)), len(class_names(scenario)))
+    proba = np.asarray(scenario.model.predict_proba(scenario.X_test))
+    names = class_names(scenario)
+    for index in _balanced_rows(study, scenario, study.spec["trials"]["pool_size"], rng, proba):
+        item = _classified_item_create(study, scenario, index)
+        classes = candidate_classes(proba[index], int(scenario.y_test[index]), k)
+        item.panels = [{"label": names[c], "value": names[c], "item": item.pk, "target": c,
+                        "prediction": ""} for c in rng.permutation(classes).tolist()]
+        item.save(update_fields=["panels"])
+
+
+# ----- model comparison ----------------------------------------------------------------------
+
+def comparison_pool(study: Study, scenarios: Scenarios, rng: np.random.Generator) -> None:
+    """Each input once per model: the clean model's item (drawn in plans) and the bug model's
+    paired item; the two panels in a random order, labelled Model A / Model B. The right
+    answer is the clean model's letter."""
+    clean = scenarios[CLEAN_MODEL]
+    bug_name = next(name for name in scenarios if name != CLEAN_MODEL)
+    bugged = scenarios[bug_name]
+    size = study.spec["trials"]["pool_size"]
+    # Balanced on the bug model's mistakes: its errors are the evidence against it.
+    for index in _balanced_rows(study, bugged, size, rng):
+        x, display = bugged.X_test[index], bugged.item(index)
+        main = _classified_item_create(study, clean, index, variant=CLEAN_MODEL, x=x,
+                                       display=display)
+        paired = _classified_item_create(study, bugged, index, variant=bug_name, x=x,
+                                         display=display, role=Item.Role.PAIRED)
+        order = [main, paired] if rng.random() < 0.5 else [paired, main]
+        main.panels = [{"label": f"Model {PANEL_LETTERS[n]}", "value": f"Model {PANEL_LETTERS[n]}",
+                        "item": view.pk, "target": None, "prediction": view.ai_prediction}
+                       for n, view in enumerate(order)]
+        main.truth = f"Model {PANEL_LETTERS[order.index(main)]}"
+        main.save(update_fields=["panels", "truth"])
+
+
+# ----- finding mislabelled training points ---------------------------------------------------
+
+def mislabelled_pool(study: Study, scenarios: Scenarios, rng: np.random.Generator) -> None:
+    """Training rows, half of them with a flipped label, balanced on flipped x label shown."""
+    scenario = scenarios[""]
+    flipped = np.zeros(len(scenario.y_train), dtype=bool)
+    flipped[scenario.bug_details["flipped_indices"]] = True
+    labels = np.asarray(scenario.y_train)
+    chosen = [int(i) for i in balanced_items(~flipped, labels, study.spec["trials"]["pool_size"],
+                                             rng=rng)]
+    names = class_names(scenario)
+    predicted = np.asarray(scenario.model.predict(scenario.X_train[chosen]))
+    for index, guess in zip(chosen, predicted.tolist(), strict=True):
+        display = {**scenario.dataset.describe_row(scenario.X_train[index]),
+                   "Label in the training data": names[labels[index]]}
+        Item.objects.create(
+            study=study, key=f"{scenario.name}-train-{index}", role=Item.Role.POOL,
+            source_index=index, source_split="train", display=display,
+            features=_features(scenario.X_train[index]),
+            truth=LABEL_WRONG if flipped[index] else LABEL_RIGHT,
+            ai_prediction=names[int(guess)], ai_class_index=int(guess),
+            ai_correct=int(guess) == int(labels[index]))
+
+
+# ----- simulate then decide (regression) -----------------------------------------------------
+
+def regression_pool(study: Study, scenarios: Scenarios, rng: np.random.Generator) -> None:
+    """The same houses for every feature-set variant: typical ones (model error below the
+    median, on the first variant's model) and unusual ones (error in the top tenth)."""
+    first = next(iter(scenarios.values()))
+    error = np.abs(np.asarray(first.test_predictions) - np.asarray(first.y_test))
+    typical = np.flatnonzero(error <= np.quantile(error, TYPICAL_QUANTILE))
+    unusual = np.flatnonzero(error >= np.quantile(error, UNUSUAL_QUANTILE))
+    trials = study.spec["trials"]
+    n_unusual = min(len(unusual), max(2 * trials.get("unusual", 0), 0))
+    n_typical = min(len(typical), trials["pool_size"])
+    rows = [(int(i), False) for i in rng.choice(typical, size=n_typical, replace=False)]
+    rows += [(int(i), True) for i in rng.choice(unusual, size=n_unusual, replace=False)]
+    for variant, scenario in scenarios.items():
+        for index, is_unusual in rows:
+            _regression_item_create(study, scenario, index, variant, typical=not is_unusual)
+    unit = first.target_unit
+    top = float(np.max(first.y_train))
+    study.answer_options = [{"value": "number", "label": unit, "min": 0,
+                             "max": round(5 * top, -3), "step": 1}]
+    study.save(update_fields=["answer_options"])
+
+
+def _regression_item_create(study: Study, scenario: Any, index: int, variant: str, *,
+                            typical: bool, role: str = Item.Role.POOL,
+                            expected: str = "") -> Item:
+    key = f"{scenario.name}-{variant}-test-{index}" if variant else f"{scenario.name}-test-{index}"
+    return Item.objects.create(
+        study=study, key=key, role=role, source_index=index, model_variant=variant,
+        display=scenario.item(index), features=_features(scenario.X_test[index]),
+        truth=f"{float(scenario.y_test[index]):.0f}",
+        ai_prediction=f"{scenario.predict(index):.0f}",
+        # For numbers, "AI correct" means a typical item (error below the median); unusual
+        # items, where the model errs badly, are the mistake-detection trials.
+        ai_correct=typical, expected_answer=expected,
+        instruction=NUMBER_ATTENTION_INSTRUCTION.format(label=f"{int(expected):,}")
+        if expected else "")
+
+
+def _number_attention_create(study: Study, scenarios: Scenarios,
+                             rng: np.random.Generator) -> None:
+    """Attention checks that ask for a stated number (one per variant, same rows)."""
+    first = next(iter(scenarios.values()))
+    rows = _unused_rows(study, first, rng)
+    for variant, scenario in scenarios.items():
+        for n, index in enumerate(rows):
+            _regression_item_create(study, scenario, index, variant, typical=True,
+                                    role=Item.Role.ATTENTION,
+                                    expected=NUMBER_ATTENTION_VALUES[n % 4])
+
+
+_BUILDERS: dict[str, Callable[[Study, Scenarios, np.random.Generator], None]] = {
+    "distinction": distinction_pool,
+    "model_comparison": comparison_pool,
+    "mislabelled": mislabelled_pool,
+    "simulate_then_decide": regression_pool,
+}
+
+
+def panel_targets(item: Item) -> Sequence[int | None]:
+    """The classes an item's explanations must cover: one per distinction panel, or just the
+    prediction (None)."""
+    own = [p["target"] for p in item.panels if p["item"] == item.pk]
+    return own or [None]

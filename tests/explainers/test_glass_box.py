@@ -1,0 +1,52 @@
+"""The glass-box view of a linear model (``linear_model``).
+
+Oracle: the closed form of a linear model — intercept plus coefficient times value, summed
+over features, is exactly the model's prediction; and scikit-learn's own ``coef_``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.ensemble import GradientBoostingRegressor
+from sklearn.linear_model import LinearRegression
+
+from explainers import explain
+from explainers.base import Feature, TabularDataset
+from explainers.render import render_html
+
+
+@pytest.fixture(scope="module")
+def fitted() -> tuple[LinearRegression, TabularDataset, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 10, size=(200, 3))
+    y = 5000 + X @ np.array([120.0, -40.0, 7.5]) + rng.normal(0, 1, 200)
+    features = (Feature("area", "numeric", unit="sq ft"), Feature("age", "numeric", unit="years"),
+                Feature("rooms", "numeric"))
+    return LinearRegression().fit(X, y), TabularDataset(X=X, features=features), X
+
+
+def test_the_terms_add_up_to_the_models_prediction(fitted):
+    model, dataset, X = fitted
+    for x in X[:5]:
+        result = explain("linear_model", model, x, dataset=dataset)
+        content = result.content
+        total = content["intercept"] + sum(t["contribution"] for t in content["terms"])
+        assert total == pytest.approx(model.predict(x[None])[0], rel=1e-12)
+        assert content["output_value"] == pytest.approx(total)
+        np.testing.assert_allclose([t["coefficient"] for t in content["terms"]], model.coef_)
+
+
+def test_the_rendered_formula_shows_weights_but_not_the_total(fitted):
+    model, dataset, X = fitted
+    html = render_html(explain("linear_model", model, X[0], dataset=dataset))
+    assert "per sq ft" in html and "per years" in html and "Starting value" in html
+    # The simulation step must leave the sum to the participant.
+    assert f"{model.predict(X[:1])[0]:,.0f}" not in html
+
+
+def test_a_model_without_an_equation_is_refused(fitted):
+    _, dataset, X = fitted
+    trees = GradientBoostingRegressor(n_estimators=5).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="not a linear model"):
+        explain("linear_model", trees, X[0], dataset=dataset)
