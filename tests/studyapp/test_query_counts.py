@@ -1,0 +1,94 @@
+"""The hot path of a launch-day burst, counted in SQL queries (never timed): a trial page and
+an answer cost a small fixed number of queries, whatever the trial's position, the condition
+and the study's length, and an answer locks the participant's row only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from studyapp.models import Study
+from tests.conftest import make_study
+from tests.factories import small_spec
+from tests.studyapp.helpers import Walker
+
+pytestmark = pytest.mark.django_db
+
+# participant with study, session, trial with item/condition/explanation and its progress
+# (which also gives "page 3 of 5"), first-shown time
+TRIAL_PAGE_QUERIES = 4
+# participant with study, session, participant locked, trial with item/condition and its
+# progress, the answer stored, pointer moved
+ANSWER_QUERIES = 6
+_TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def _statements(request: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """The response and the SQL it ran, transaction control left out (backends differ)."""
+    with CaptureQueriesContext(connection) as captured:
+        response = request()
+    sql = [q["sql"] for q in captured.captured_queries
+           if not q["sql"].upper().startswith(_TRANSACTION)]
+    return response, sql
+
+
+def _walk_trials(study: Study, pid: str) -> list[tuple[int, int]]:
+    """(trial page queries, answer queries) for each trial but the last (whose answer also
+    moves the participant on to the questionnaire)."""
+    walker = Walker(study, pid=pid)
+    walker.to_trials()
+    counts = []
+    total = walker.participant.trials.count()
+    for _ in range(total - 1):
+        page, page_sql = _statements(walker.page)
+        assert page.status_code == 200
+        participant = walker.participant
+        trial = participant.trials.select_related("item").get(index=participant.trial_pointer)
+        answer = trial.item.expected_answer or study.answer_options[0]["value"]
+        posted, answer_sql = _statements(partial(
+            walker.post, "answer", trial_index=trial.index, step="final", answer=answer,
+            confidence=3, rt_ms=1500, idempotency_key="k"))
+        assert posted.status_code == 303
+        counts.append((len(page_sql), len(answer_sql)))
+    return counts
+
+
+@pytest.fixture
+def longer_study(owner: Any) -> Study:
+    spec = small_spec(slug="longer", trials={"count": 8, "pool_size": 16,
+                                             "attention_checks": 1})
+    return make_study(owner, spec)
+
+
+def test_a_trial_page_and_an_answer_cost_the_same_few_queries_at_every_trial(study):
+    # Three participants: balanced assignment puts one in each condition, so the trial
+    # without AI, with AI and with a stored explanation are all counted.
+    counts = [c for n in range(3) for c in _walk_trials(study, f"QUERYCOUNT{n}")]
+    assert set(counts) == {(TRIAL_PAGE_QUERIES, ANSWER_QUERIES)}, counts
+
+
+def test_the_query_counts_do_not_grow_with_the_number_of_trials(study, longer_study):
+    short = _walk_trials(study, "SHORTSTUDY")
+    long = _walk_trials(longer_study, "LONGSTUDY")
+    assert len(long) == len(short) + 4
+    assert set(short) == set(long) == {(TRIAL_PAGE_QUERIES, ANSWER_QUERIES)}
+
+
+def test_an_answer_locks_the_participants_row_and_never_the_studys(study):
+    walker = Walker(study, pid="LOCKER")
+    walker.to_trials()
+    trial = walker.participant.trials.select_related("item").get(index=0)
+    answer = trial.item.expected_answer or study.answer_options[0]["value"]
+    _, sql = _statements(lambda: walker.post("answer", trial_index=0, step="final",
+                                             answer=answer, confidence=3,
+                                             idempotency_key="k"))
+    locks = [s for s in sql if "FOR UPDATE" in s]
+    # Locking the study's row would queue every participant's answer behind each other's.
+    assert not any("studyapp_study" in s for s in locks), locks
+    if connection.features.has_select_for_update:
+        assert len(locks) == 1 and "studyapp_participant" in locks[0]
