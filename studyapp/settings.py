@@ -47,11 +47,11 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("DEBUG", True)
 # The local default key is only ever used with DEBUG on; production must set its own.
+_LOCAL_KEY = "explainlab-local-development-key-not-for-production-use-0123456789"
 SECRET_KEY = os.getenv("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "explainlab-local-development-key-not-for-production-use-0123456789"
+if not DEBUG and SECRET_KEY in {"", _LOCAL_KEY}:
+    raise ImproperlyConfigured("SECRET_KEY must be set (to a secret of its own) when DEBUG is off")
+SECRET_KEY = SECRET_KEY or _LOCAL_KEY
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -71,6 +71,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that a database or broker outage anywhere below becomes a 503 "retry".
+    "studyapp.middleware.ServiceUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -101,7 +103,10 @@ TEMPLATES = [
 
 DATABASE_URL = os.getenv("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Persistent connections are checked before reuse, so that after a PostgreSQL restart
+    # each worker reconnects instead of failing its next request on a dead connection.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60,
+                                                  conn_health_checks=True)}
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -145,9 +150,13 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 7
 SECURE = not DEBUG
-SESSION_COOKIE_SECURE = SECURE
-CSRF_COOKIE_SECURE = SECURE
+# Overridable only for servers tested over plain HTTP on loopback (fault and load runs),
+# whose clients would otherwise never send a Secure cookie back.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", SECURE)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SECURE)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", SECURE)
+# A load balancer's health probe speaks plain HTTP to the backend: answer it, don't redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
@@ -162,8 +171,10 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only (what every client sends), bounded in size and nesting.
+    "DEFAULT_PARSER_CLASSES": ["studyapp.api.parsers.BoundedJSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "studyapp.api.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 500,
 }
 SPECTACULAR_SETTINGS = {
@@ -171,6 +182,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Researcher API (studies, participants, exports) and participant event log.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "studyapp.api.schema.document_error_responses"],
     "ENUM_NAME_OVERRIDES": {
         "StudyStatusEnum": "studyapp.models.Study.Status",
         "ParticipantStatusEnum": "studyapp.models.Participant.Status",
@@ -179,8 +192,11 @@ SPECTACULAR_SETTINGS = {
 
 CACHE_URL = os.getenv("CACHE_URL", "")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": CACHE_URL}}
+    # Only losable counters live in the cache: a Redis outage degrades to "nothing cached"
+    # (studyapp/cache.py) instead of failing pages, and a hung Redis is given up on quickly.
+    CACHES = {"default": {"BACKEND": "studyapp.cache.ForgivingRedisCache",
+                          "LOCATION": CACHE_URL,
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -192,6 +208,15 @@ CELERY_RESULT_BACKEND = os.getenv("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task whose whole worker died (acks_late: never acknowledged) is delivered again once it has
+# been unacknowledged this long; it must exceed the longest task. The fault tests shorten it,
+# and then sweep for such tasks every few seconds instead of kombu's default ~100 s.
+_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, int] = {"visibility_timeout": _VISIBILITY_TIMEOUT}
+if _VISIBILITY_TIMEOUT < 100:
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "unacked_restore_interval": max(1, _VISIBILITY_TIMEOUT // 3),
+        "unacked_restore_throttle": 1}
 CELERY_BEAT_SCHEDULE = {
     "release-stale-participants": {
         "task": "studyapp.tasks.release_stale_participants",
@@ -201,6 +226,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # Participant links accept this many new enrolments per minute per client address.
 ENROL_RATE_PER_MINUTE = env_int("ENROL_RATE_PER_MINUTE", 120)
+# How many reverse proxies (load balancer, nginx) stand in front of gunicorn: the client's
+# address is then read from X-Forwarded-For. 0 (the default) trusts no such header.
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
 # Exports pseudonymise ids with this key (a deployment sets its own, kept secret).
 EXPORT_PSEUDONYM_KEY = os.getenv("EXPORT_PSEUDONYM_KEY", SECRET_KEY)
 

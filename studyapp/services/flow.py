@@ -8,7 +8,7 @@ committed before the next page is rendered.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from studyapp import selectors
 from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, Trial
 from studyapp.services.errors import ParticipantError, StaleSubmission
 from studyapp.services.questionnaires import questionnaire_answers_validate
+from studyapp.services.reports import analysis_runs_discard
 
 Stage = Participant.Stage
 Status = Participant.Status
@@ -42,7 +43,16 @@ class Answer:
 
 
 def _lock(participant: Participant) -> Participant:
-    return Participant.objects.select_for_update().select_related("study").get(pk=participant.pk)
+    """The participant's row, locked for this transaction, with the caller's study.
+
+    Only the participant's row: a FOR UPDATE over a join with the study would lock the
+    study's row too, and queue every participant's submission (and every arrival, which
+    locks the study to assign a condition) behind one another. The study is not re-read:
+    its row is not locked either way, and the caller has usually read it already.
+    """
+    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    locked.study = participant.study
+    return locked
 
 
 def _event(participant: Participant, kind: str, page: str, **detail: Any) -> None:
@@ -107,12 +117,22 @@ def instructions_done(*, participant: Participant) -> Participant:
 
 
 @transaction.atomic
-def comprehension_submit(*, participant: Participant, answers: dict[str, str]) -> list[str]:
-    """Score one attempt; returns the ids of wrongly answered questions (empty = passed)."""
+def comprehension_submit(*, participant: Participant, answers: dict[str, str],
+                         attempt: int | None = None) -> list[str]:
+    """Score one attempt; returns the ids of wrongly answered questions (empty = passed).
+
+    ``attempt`` is the attempt number the page was rendered for. A POST for an attempt already
+    scored (a retried or double-submitted form, an old tab) that is wrong gets its verdict and
+    counts nothing: otherwise a participant whose first wrong attempt was re-sent by the browser
+    would be screened out after one try. A right one passes whatever page it came from.
+    """
     participant = _lock(participant)
     _expect_stage(participant, Stage.COMPREHENSION)
     questions = participant.study.spec["comprehension"]["questions"]
     wrong = [q["id"] for q in questions if answers.get(q["id"]) != q["answer"]]
+    if wrong and attempt is not None and attempt <= participant.comprehension_attempts:
+        _event(participant, "duplicate_comprehension", "comprehension", attempt=attempt)
+        return wrong
     participant.comprehension_attempts += 1
     participant.save(update_fields=["comprehension_attempts"])
     _event(participant, "comprehension", "comprehension",
@@ -158,11 +178,14 @@ def response_record(*, participant: Participant, answer: Answer) -> tuple[Respon
 
 def _response_record(participant: Participant, answer: Answer) -> tuple[Response, bool]:
     participant = _lock(participant)
-    trial = (Trial.objects.select_related("item", "condition")
+    trial = (selectors.with_progress(Trial.objects.select_related("item", "condition"))
              .filter(participant=participant, index=answer.trial_index).first())
     if trial is None:
         raise ParticipantError("That trial does not exist.")
-    stored = trial.responses.filter(step=answer.step).first()
+    trial.participant = participant  # the locked row, with its study: not read again
+    # The trial's answers, read only if it has any, serve the repeat check and the next step.
+    answered = {r.step: r for r in trial.responses.all()} if trial.answer_count else {}
+    stored = answered.get(answer.step)
     if stored is not None:
         _event(participant, "duplicate_answer", "trial", trial_index=trial.index,
                step=answer.step, same=stored.answer == answer.answer)
@@ -171,32 +194,57 @@ def _response_record(participant: Participant, answer: Answer) -> tuple[Response
     if trial.index != participant.trial_pointer:
         raise StaleSubmission("That trial has already been answered; here is where you are now.")
     steps = selectors.trial_steps(trial)
-    expected = selectors.next_step(trial, steps)
+    expected = selectors.next_step(trial, steps, answered)
     if expected is None or answer.step != expected.name:
         raise StaleSubmission("That step has already been answered; here is where you are now.")
-    _validate_answer(participant, expected, answer)
+    answer = _validate_answer(participant, trial, expected, answer)
     response = Response.objects.create(
         trial=trial, step=answer.step, answer=answer.answer, confidence=answer.confidence,
         rt_ms=answer.rt_ms, explanation_visible_ms=answer.explanation_visible_ms,
         idempotency_key=answer.idempotency_key[:64])
     if expected == steps[-1]:
-        _advance(participant)
+        _advance(participant, trial_total=trial.trial_total)
     return response, True
 
 
-def answer_values(study: Any, step: Step) -> list[str]:
-    """The answers a step accepts: the classes, the points of its scale, or 'seen'."""
+def answer_values(study: Any, step: Step, trial: Trial | None = None) -> list[str]:
+    """The answers a choice step accepts: the classes, the points of its scale, the trial's
+    panels, or 'seen'. (Number steps accept any number in range; see ``number_answer``.)"""
     if step.question.kind == "likert":
         return [str(n) for n in range(1, len(step.question.scale_labels) + 1)]
     if step.question.kind == "continue":
         return [SEEN]
+    if step.question.from_panels and trial is not None:
+        return [panel["value"] for panel in trial.item.panels]
     if step.question.options:
         return list(step.question.options)
     return [o["value"] for o in study.answer_options]
 
 
-def _validate_answer(participant: Participant, step: Step, answer: Answer) -> None:
-    if answer.answer not in answer_values(participant.study, step):
+def number_range(study: Any) -> tuple[float, float]:
+    """The numeric answers a regression study accepts (set at preparation)."""
+    option = study.answer_options[0] if study.answer_options else {}
+    return float(option.get("min", 0)), float(option.get("max", 1e12))
+
+
+def number_answer(study: Any, text: str) -> str:
+    """A numeric answer in canonical form ("183000", "2.5"), or ParticipantError."""
+    try:
+        value = float(text.replace(",", "").strip())
+    except ValueError:
+        raise ParticipantError("Please enter a number.") from None
+    low, high = number_range(study)
+    if not low <= value <= high:  # also refuses nan and infinities
+        raise ParticipantError(f"Please enter a number between {low:,.0f} and {high:,.0f}.")
+    return f"{value:.0f}" if value == int(value) else f"{value:g}"
+
+
+def _validate_answer(participant: Participant, trial: Trial, step: Step,
+                     answer: Answer) -> Answer:
+    """The answer as it will be stored (numbers canonical), or ParticipantError."""
+    if step.question.kind == "number":
+        answer = replace(answer, answer=number_answer(participant.study, answer.answer))
+    elif answer.answer not in answer_values(participant.study, step, trial):
         raise ParticipantError("Please choose one of the answers shown.")
     scale = participant.study.spec["task"]["confidence_scale"]
     if scale and step.question.asks_confidence and (
@@ -206,12 +254,13 @@ def _validate_answer(participant: Participant, step: Step, answer: Answer) -> No
         value = getattr(answer, name)
         if value is not None and not 0 <= value <= MAX_RT_MS:
             raise ParticipantError(f"{name} is out of range.")
+    return answer
 
 
-def _advance(participant: Participant) -> None:
+def _advance(participant: Participant, *, trial_total: int) -> None:
     participant.trial_pointer += 1
     fields = ["trial_pointer"]
-    if participant.trial_pointer >= participant.trials.count():
+    if participant.trial_pointer >= trial_total:
         if participant.study.spec["questionnaires"]:
             participant.stage = Stage.QUESTIONNAIRE
         else:
@@ -244,15 +293,19 @@ def questionnaire_submit(*, participant: Participant, answers: Any) -> Participa
 
 @transaction.atomic
 def participant_withdraw(*, participant: Participant) -> None:
-    """Withdrawal deletes every record of the participant (trials, answers, events)."""
+    """Withdrawal deletes every record of the participant: the row and, by cascade, their
+    trials, answers, questionnaire answers and events. Their slot stops counting for balance
+    at once. Analysis runs built so far exported their answers, so those go too."""
     Participant.objects.filter(pk=participant.pk).delete()
+    if not participant.is_preview:  # previews are never exported
+        analysis_runs_discard(study=participant.study)
 
 
 def stale_participants_release(*, now: Any = None) -> int:
     """Mark participants past their deadline as timed out (the periodic sweep)."""
     now = now or timezone.now()
-    late = Participant.objects.filter(deadline_at__lt=now, status__in=[Status.STARTED,
-                                                                        Status.ACTIVE])
+    late = Participant.objects.select_related("study").filter(
+        deadline_at__lt=now, status__in=[Status.STARTED, Status.ACTIVE])
     count = 0
     for participant in late.iterator():
         participant_time_out(participant=participant)

@@ -28,8 +28,8 @@ from studyapp.views.ratelimit import enrolment_allowed
 Stage = Participant.Stage
 
 
-def _session_key(study: Study) -> str:
-    return f"participant:{study.slug}"
+def _session_key(slug: str) -> str:
+    return f"participant:{slug}"
 
 
 def _here(study: Study) -> HttpResponseRedirect:
@@ -45,13 +45,13 @@ def _error_page(request: HttpRequest, study: Study | None, message: str,
 @never_cache
 @require_http_methods(["GET", "POST"])
 def study_page(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_object_or_404(Study, slug=slug)
     if request.method == "GET" and _has_recruitment(request):
-        return _enter(request, study)
-    participant = selectors.participant_for_session(
-        study, request.session.get(_session_key(study)))
+        return _enter(request, get_object_or_404(Study, slug=slug))
+    # Every page of a participant's path comes here: their study is read with them.
+    participant = selectors.participant_for_session(slug, request.session.get(_session_key(slug)))
     if participant is None:
-        return _landing(request, study)
+        return _landing(request, get_object_or_404(Study, slug=slug))
+    study = participant.study
     participant = flow.participant_touch(participant=participant)
     if request.method == "POST":
         return _submit(request, study, participant)
@@ -81,7 +81,7 @@ def _enrol(request: HttpRequest, study: Study,
     participant, _ = enrolment.participant_enrol(
         study=study, recruitment=recruitment, is_bot=request.headers.get("X-Bot") == "1")
     request.session.cycle_key()
-    request.session[_session_key(study)] = participant.pk
+    request.session[_session_key(study.slug)] = participant.pk
     return _here(study)
 
 
@@ -129,7 +129,9 @@ def _instructions(request: HttpRequest, participant: Participant) -> None:
 
 
 def _comprehension(request: HttpRequest, participant: Participant) -> None:
-    wrong = flow.comprehension_submit(participant=participant, answers=request.POST.dict())
+    attempt = request.POST.get("attempt", "")
+    wrong = flow.comprehension_submit(participant=participant, answers=request.POST.dict(),
+                                      attempt=int(attempt) if attempt.isdigit() else None)
     participant.refresh_from_db()
     if wrong and participant.stage == Stage.COMPREHENSION:
         left = participant.study.comprehension_max_attempts - participant.comprehension_attempts
@@ -153,3 +155,29 @@ _HANDLERS: dict[str, Callable[[HttpRequest, Participant], None]] = {
     "answer": _answer,
     "questionnaire": _questionnaire,
 }
+
+
+def _withdrawn_key(slug: str) -> str:
+    return f"withdrawn:{slug}"
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def withdraw_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """Withdrawal, open from every participant page: GET asks to confirm, POST deletes every
+    record of the participant and shows the confirmation (with the screen-out code)."""
+    study = get_object_or_404(Study, slug=slug)
+    participant = selectors.participant_for_session(
+        study, request.session.get(_session_key(slug)))
+    if participant is None:
+        if request.session.get(_withdrawn_key(slug)):
+            return render(request, "participant/withdrawn.html", {"study": study})
+        return _here(study)
+    if request.method == "POST":
+        flow.participant_withdraw(participant=participant)
+        del request.session[_session_key(slug)]
+        request.session[_withdrawn_key(slug)] = True
+        return HttpResponseRedirect(reverse("study-withdraw", args=[slug]), status=303)
+    return render(request, "participant/withdraw.html", {
+        "study": study, "participant": participant, "is_preview": participant.is_preview,
+        "withdrawing": True})

@@ -68,6 +68,23 @@ def test_a_wrong_comprehension_answer_allows_a_retry_then_screens_out(study):
     assert walker.participant.comprehension_attempts == 2
 
 
+def test_a_resent_wrong_comprehension_attempt_counts_once_and_a_right_one_still_passes(study):
+    walker = Walker(study)
+    walker.enter()
+    walker.post("consent", agree="yes")
+    walker.post("instructions")
+    assert b'name="attempt" value="1"' in walker.page().content
+    for _ in range(3):  # the browser re-sends the first, wrong, attempt
+        walker.post("comprehension", attempt="1", task="The person's age", ai_right="Yes")
+    assert walker.participant.stage == "comprehension"
+    assert walker.participant.comprehension_attempts == 1
+    assert Event.objects.filter(participant=walker.participant,
+                                kind="duplicate_comprehension").count() == 2
+    answers = {q["id"]: q["answer"] for q in study.spec["comprehension"]["questions"]}
+    walker.post("comprehension", attempt="1", **answers)  # right, from the old tab
+    assert walker.participant.stage == "trials"
+
+
 def test_a_whole_path_ends_with_the_completion_code_and_redirect(study):
     walker = Walker(study)
     walker.to_trials()
