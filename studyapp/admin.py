@@ -118,6 +118,14 @@ class StudyAdmin(OwnStudiesMixin, admin.ModelAdmin):
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         return [ConditionInline, StudyAccessInline] if obj is not None else []
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Only a study's owner may delete it (a colleague, even with edit rights, may not)."""
+        allowed = bool(super().has_delete_permission(request, obj))
+        if obj is None or not allowed:
+            return allowed
+        return bool(getattr(request.user, "is_superuser", False)) or obj.owner_id == (
+            request.user.pk)
+
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["spec_yaml", "raw_ids_in_export"]
@@ -185,6 +193,9 @@ class ReadOnlyAdmin(OwnStudiesMixin, admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # a participant's data leaves only by withdrawal, which removes it all
 
 
 @admin.register(Item)

@@ -12,7 +12,10 @@ from rest_framework.routers import DefaultRouter
 from studyapp.api.views import EventView, StudyViewSet
 from studyapp.views import participant, researcher
 
+# No ".json" twins of the routes: the API speaks JSON only, and its schema lists no such
+# paths (the twins passed a `format` argument no action takes: a 500).
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("studies", StudyViewSet, basename="api-study")
 
 
@@ -24,10 +27,13 @@ def health(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
 
 
+handler404 = "studyapp.views.errors.page_not_found"
+
 urlpatterns = [
     path("", home),
     path("healthz", health),
     path("s/<slug:slug>/", participant.study_page, name="study"),
+    path("s/<slug:slug>/withdraw", participant.withdraw_page, name="study-withdraw"),
     path("r/", researcher.study_list, name="researcher-studies"),
     path("r/gallery/", researcher.explanation_gallery, name="researcher-gallery"),
     path("r/<slug:slug>/", researcher.study_detail, name="researcher-study"),

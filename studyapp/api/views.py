@@ -19,6 +19,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from studyapp import selectors
@@ -79,14 +80,20 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def participants(self, request: Request, slug: str) -> Response:
         """Participants (pseudonymised), as in participants.csv."""
         rows = _csv_rows(exports.study_export_files(study=self._study(slug))["participants.csv"])
-        return Response(ParticipantSerializer(self.paginate_queryset(rows), many=True).data)
+        return self._page(rows, ParticipantSerializer)
 
     @extend_schema(responses=TrialRowSerializer(many=True))
     @action(detail=True, methods=["get"])
     def trials(self, request: Request, slug: str) -> Response:
         """Trial rows, as in trials.csv."""
         rows = _csv_rows(exports.study_export_files(study=self._study(slug))["trials.csv"])
-        return Response(TrialRowSerializer(self.paginate_queryset(rows), many=True).data)
+        return self._page(rows, TrialRowSerializer)
+
+    def _page(self, rows: list[dict[str, Any]], serializer: type[Serializer]) -> Response:
+        """One page of rows in the paginated envelope the schema documents ({count, next,
+        previous, results}); a bare list would contradict it."""
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(serializer(page, many=True).data)
 
     @extend_schema(responses={(200, "application/zip"): OpenApiResponse(
         description="trials.csv, participants.csv, events.csv, datapackage.json, study.yaml")})

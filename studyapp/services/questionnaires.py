@@ -100,6 +100,8 @@ def _validate_value(question: QuestionItem, raw: str) -> str:
     if question.kind == "text":
         if len(raw) > MAX_FREE_TEXT:
             raise ParticipantError(f"Please keep your answer under {MAX_FREE_TEXT} characters.")
+        if "\x00" in raw:  # only a forged request sends NUL; PostgreSQL text cannot hold it
+            raise ParticipantError("Your answer contains a character that cannot be saved.")
         return raw
     try:
         value = int(raw)

@@ -7,11 +7,13 @@ exactly as a researcher reproducing the analysis elsewhere would.
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from analysis.report import ReportOptions, build_html_report, build_notebook, build_r_script
@@ -94,3 +96,23 @@ def analysis_run_zip(run: AnalysisRun) -> bytes:
         for path in sorted(directory.iterdir()):
             archive.write(path, f"{run.study.slug}-analysis/{path.name}")
     return buffer.getvalue()
+
+
+def analysis_runs_discard(*, study: Study) -> int:
+    """Delete a study's analysis runs and, once the transaction commits, their files.
+
+    Called when a participant withdraws: every run built so far exported their answers. Only
+    folders under ``VAR_DIR/reports`` (where runs write) are removed.
+    """
+    runs = AnalysisRun.objects.filter(study=study)
+    folders = [Path(run.directory) for run in runs if run.directory]
+    count, _ = runs.delete()
+    transaction.on_commit(lambda: _remove_report_folders(folders))
+    return count
+
+
+def _remove_report_folders(folders: list[Path]) -> None:
+    root = (Path(settings.VAR_DIR) / "reports").resolve()
+    for folder in folders:
+        if folder.resolve().is_relative_to(root) and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)

@@ -34,7 +34,7 @@ def spec_parse(text: str) -> dict[str, Any]:
     """Validate a YAML spec against the schema and what this installation offers."""
     try:
         return parse_spec(text, known_scenarios=_known_scenarios(),
-                          known_methods=_known_methods())
+                          known_methods=_known_methods(), known_models=_known_models())
     except SpecError as exc:
         raise StudyConfigError(str(exc)) from None
 
@@ -43,6 +43,12 @@ def _known_scenarios() -> list[str]:
     from experiments.scenarios import available_scenarios
 
     return list(available_scenarios())
+
+
+def _known_models() -> dict[str, list[str]]:
+    from experiments.scenarios import available_models, available_scenarios
+
+    return {name: available_models(name) for name in available_scenarios()}
 
 
 def _known_methods() -> list[str]:

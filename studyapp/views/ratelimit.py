@@ -14,6 +14,15 @@ from django.http import HttpRequest
 
 
 def client_address(request: HttpRequest) -> str:
+    """The participant's address. Behind ``TRUSTED_PROXIES`` reverse proxies, REMOTE_ADDR is
+    the nearest proxy (every participant would share one limit), so the address is read from
+    X-Forwarded-For, counting that many entries from the right: each trusted proxy appended
+    one, and anything further left was written by the client and could be forged."""
+    proxies = settings.TRUSTED_PROXIES
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+                 if part.strip()]
+    if proxies > 0 and len(forwarded) >= proxies:
+        return forwarded[-proxies]
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 

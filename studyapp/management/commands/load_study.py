@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from experiments.spec import MAX_SPEC_BYTES
 from studyapp.services import preparation, studies
 from studyapp.services.errors import ServiceError
 
@@ -25,12 +26,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         path: Path = options["path"]
-        if not path.is_file():
-            raise CommandError(f"{path}: no such file")
+        text = _read_spec(path)
         owner = _owner(options["owner"])
         try:
-            study, created = studies.study_load_spec(text=path.read_text(encoding="utf-8"),
-                                                     owner=owner)
+            study, created = studies.study_load_spec(text=text, owner=owner)
             if options["prepare"] or options["open"]:
                 preparation.study_prepare(study=study, progress=self._progress)
             if options["open"]:
@@ -43,6 +42,20 @@ class Command(BaseCommand):
     def _progress(self, done: int, total: int) -> None:
         if done == total or done % 25 == 0:
             self.stderr.write(f"  explanations {done}/{total}")
+
+
+def _read_spec(path: Path) -> str:
+    """The spec's text; a huge or binary file is refused before it is read into memory."""
+    if not path.is_file():
+        raise CommandError(f"{path}: no such file")
+    if path.stat().st_size > MAX_SPEC_BYTES:
+        raise CommandError(f"{path}: spec: larger than {MAX_SPEC_BYTES // 1024} KiB")
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{path}: spec: not UTF-8 text (byte {data[exc.start]:#04x} at "
+                           f"offset {exc.start})") from None
 
 
 def _owner(username: str) -> User:
