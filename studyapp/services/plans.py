@@ -22,7 +22,7 @@ from experiments.randomisation import (
 )
 from studyapp.models import Condition, Explanation, Item, Participant, Study, Trial
 from studyapp.services.explanations import params_key
-from studyapp.services.pools import condition_variants
+from studyapp.services.pools import condition_feature_variant
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def trial_plan_create(*, participant: Participant) -> list[Trial]:
     study = participant.study
     task = design(study.task)
     order = block_conditions(participant)
-    variant = _feature_variant(study, order[0])
+    variant = condition_feature_variant(study, order[0].name)
     items = study.items.order_by("id")
     if variant is not None:  # feature-set designs: the condition's own model and items
         items = items.filter(model_variant=variant)
@@ -146,12 +146,6 @@ def study_block_orders(study: Study) -> list[BlockOrder]:
 
 PANEL_DESIGNS = frozenset({"distinction", "model_comparison"})
 
-
-def _feature_variant(study: Study, condition: Condition) -> str | None:
-    """The scenario variant of a condition in a feature-set design (None: every item)."""
-    if not any("features" in c for c in study.spec["conditions"]):
-        return None
-    return condition_variants(study)[condition.name]
 
 
 def _explanations_by_item(condition: Condition, item_ids: list[int]) -> dict[int, Explanation]:

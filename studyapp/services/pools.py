@@ -52,9 +52,19 @@ def feature_variant(features: Any) -> str:
     return f"f-{digest}"
 
 
-def condition_variants(study: Study) -> dict[str, str]:
-    """Condition name -> the scenario variant its participants see (feature-set designs)."""
-    return {c["name"]: feature_variant(c.get("features")) for c in study.spec["conditions"]}
+def condition_feature_variant(study: Study, condition_name: str) -> str | None:
+    """The scenario variant whose items a condition's participants see in a feature-set
+    design; None when the study has no feature sets (every item)."""
+    conditions = study.spec["conditions"]
+    if not any("features" in c for c in conditions):
+        return None
+    return next(feature_variant(c.get("features")) for c in conditions
+                if c["name"] == condition_name)
+
+
+def bug_variant(scenarios: Scenarios) -> str:
+    """The planted-bug variant of a model-comparison study (the one that is not clean)."""
+    return next(name for name in scenarios if name != CLEAN_MODEL)
 
 
 def scenarios_load(study: Study) -> Scenarios:
@@ -94,8 +104,7 @@ def item_input(study: Study, item: Item, scenarios: Scenarios) -> Any:
     carries any planted artifact); mislabelled studies show training rows.
     """
     if study.task == "model_comparison":
-        bug = next(name for name in scenarios if name != CLEAN_MODEL)
-        return scenarios[bug].X_test[item.source_index]
+        return scenarios[bug_variant(scenarios)].X_test[item.source_index]
     scenario = scenarios[item.model_variant]
     rows = scenario.X_train if item.source_split == "train" else scenario.X_test
     return rows[item.source_index]
@@ -125,15 +134,21 @@ def classification_pool(study: Study, scenarios: Scenarios, rng: np.random.Gener
     variant in a debugging study)."""
     share = study.spec["trials"]["pool_size"] // len(scenarios)
     for variant, scenario in scenarios.items():
-        for index in _balanced_rows(study, scenario, share, rng):
-            item = _classified_item_create(study, scenario, index, variant=variant)
+        proba = _test_proba(scenario)
+        for index in _balanced_rows(study, scenario, share, rng, proba):
+            item = _classified_item_create(study, scenario, index, proba[index], variant=variant)
             if study.task == "counterfactual_simulation":
                 _edit_create(item, scenario, rng)
 
 
+def _test_proba(scenario: Any, rows: Any = None) -> np.ndarray:
+    """Class probabilities of the scenario's model on its test rows (or on ``rows``): one
+    batch, so the items built from them need not ask the model again."""
+    return np.asarray(scenario.model.predict_proba(scenario.X_test if rows is None else rows))
+
+
 def _balanced_rows(study: Study, scenario: Any, size: int, rng: np.random.Generator,
-                   proba: np.ndarray | None = None) -> list[int]:
-    proba = np.asarray(scenario.model.predict_proba(scenario.X_test)) if proba is None else proba
+                   proba: np.ndarray) -> list[int]:
     predicted = proba.argmax(axis=1)
     correct = predicted == np.asarray(scenario.y_test)
     balance = study.spec["trials"]["balance"]
@@ -143,18 +158,17 @@ def _balanced_rows(study: Study, scenario: Any, size: int, rng: np.random.Genera
     return [int(i) for i in chosen]
 
 
-def _classified_item_create(study: Study, scenario: Any, index: int, *, variant: str = "",
-                            role: str = Item.Role.POOL, expected: str = "",
+def _classified_item_create(study: Study, scenario: Any, index: int, proba: np.ndarray, *,
+                            variant: str = "", role: str = Item.Role.POOL, expected: str = "",
                             x: Any = None, display: Any = None) -> Item:
-    """An item the model classifies: its prediction, confidence and correctness stored."""
+    """An item the model classifies (``proba``: the model's output on it): its prediction,
+    confidence and correctness stored."""
     row = scenario.X_test[index] if x is None else x
-    proba = np.asarray(scenario.model.predict_proba(_as_batch(row)))[0]
     names = class_names(scenario)
     predicted, truth = int(np.argmax(proba)), int(scenario.y_test[index])
-    key = f"{scenario.name}-{variant}-test-{index}" if variant else f"{scenario.name}-test-{index}"
     return Item.objects.create(
-        study=study, key=key, role=role, source_index=index, model_variant=variant,
-        display=scenario.item(index) if display is None else display,
+        study=study, key=_item_key(scenario, variant, index), role=role, source_index=index,
+        model_variant=variant, display=scenario.item(index) if display is None else display,
         features=_features(row), truth=names[truth], ai_prediction=names[predicted],
         ai_class_index=predicted, ai_confidence=float(proba[predicted]),
         ai_correct=predicted == truth, expected_answer=expected,
@@ -162,10 +176,8 @@ def _classified_item_create(study: Study, scenario: Any, index: int, *, variant:
     )
 
 
-def _as_batch(row: Any) -> Any:
-    if isinstance(row, str):
-        return [row]
-    return np.asarray(row).reshape(1, -1)
+def _item_key(scenario: Any, variant: str, index: int) -> str:
+    return f"{scenario.name}-{variant}-test-{index}" if variant else f"{scenario.name}-test-{index}"
 
 
 def _features(row: Any) -> list[float]:
@@ -190,8 +202,9 @@ def _attention_create(study: Study, scenarios: Scenarios, rng: np.random.Generat
     """Two attention items per requested check, from test rows no trial item uses."""
     scenario = next(iter(scenarios.values()))
     names = class_names(scenario)
+    proba = _test_proba(scenario)
     for n, index in enumerate(_unused_rows(study, scenario, rng)):
-        _classified_item_create(study, scenario, index, role=Item.Role.ATTENTION,
+        _classified_item_create(study, scenario, index, proba[index], role=Item.Role.ATTENTION,
                                 expected=names[n % len(names)])
 
 
@@ -210,10 +223,10 @@ def distinction_pool(study: Study, scenarios: Scenarios, rng: np.random.Generato
     right; its top k-1 plus the true class when it is wrong, so the answer is always there."""
     scenario = scenarios[""]
     k = min(int(study.spec["task"].get("candidates", 4)), len(class_names(scenario)))
-    proba = np.asarray(scenario.model.predict_proba(scenario.X_test))
+    proba = _test_proba(scenario)
     names = class_names(scenario)
     for index in _balanced_rows(study, scenario, study.spec["trials"]["pool_size"], rng, proba):
-        item = _classified_item_create(study, scenario, index)
+        item = _classified_item_create(study, scenario, index, proba[index])
         classes = candidate_classes(proba[index], int(scenario.y_test[index]), k)
         item.panels = [{"label": names[c], "value": names[c], "item": item.pk, "target": c,
                         "prediction": ""} for c in rng.permutation(classes).tolist()]
@@ -227,16 +240,19 @@ def comparison_pool(study: Study, scenarios: Scenarios, rng: np.random.Generator
     paired item; the two panels in a random order, labelled Model A / Model B. The right
     answer is the clean model's letter."""
     clean = scenarios[CLEAN_MODEL]
-    bug_name = next(name for name in scenarios if name != CLEAN_MODEL)
+    bug_name = bug_variant(scenarios)
     bugged = scenarios[bug_name]
     size = study.spec["trials"]["pool_size"]
+    bugged_proba = _test_proba(bugged)
+    clean_proba = _test_proba(clean, bugged.X_test)  # both models see the same input
     # Balanced on the bug model's mistakes: its errors are the evidence against it.
-    for index in _balanced_rows(study, bugged, size, rng):
+    for index in _balanced_rows(study, bugged, size, rng, bugged_proba):
         x, display = bugged.X_test[index], bugged.item(index)
-        main = _classified_item_create(study, clean, index, variant=CLEAN_MODEL, x=x,
-                                       display=display)
-        paired = _classified_item_create(study, bugged, index, variant=bug_name, x=x,
-                                         display=display, role=Item.Role.PAIRED)
+        main = _classified_item_create(study, clean, index, clean_proba[index],
+                                       variant=CLEAN_MODEL, x=x, display=display)
+        paired = _classified_item_create(study, bugged, index, bugged_proba[index],
+                                         variant=bug_name, x=x, display=display,
+                                         role=Item.Role.PAIRED)
         order = [main, paired] if rng.random() < 0.5 else [paired, main]
         main.panels = [{"label": f"Model {PANEL_LETTERS[n]}", "value": f"Model {PANEL_LETTERS[n]}",
                         "item": view.pk, "target": None, "prediction": view.ai_prediction}
@@ -296,10 +312,10 @@ def regression_pool(study: Study, scenarios: Scenarios, rng: np.random.Generator
 def _regression_item_create(study: Study, scenario: Any, index: int, variant: str, *,
                             typical: bool, role: str = Item.Role.POOL,
                             expected: str = "") -> Item:
-    key = f"{scenario.name}-{variant}-test-{index}" if variant else f"{scenario.name}-test-{index}"
     return Item.objects.create(
-        study=study, key=key, role=role, source_index=index, model_variant=variant,
-        display=scenario.item(index), features=_features(scenario.X_test[index]),
+        study=study, key=_item_key(scenario, variant, index), role=role, source_index=index,
+        model_variant=variant, display=scenario.item(index),
+        features=_features(scenario.X_test[index]),
         truth=f"{float(scenario.y_test[index]):.0f}",
         ai_prediction=f"{scenario.predict(index):.0f}",
         # For numbers, "AI correct" means a typical item (error below the median); unusual
@@ -314,11 +330,11 @@ def _number_attention_create(study: Study, scenarios: Scenarios,
     """Attention checks that ask for a stated number (one per variant, same rows)."""
     first = next(iter(scenarios.values()))
     rows = _unused_rows(study, first, rng)
+    values = NUMBER_ATTENTION_VALUES
     for variant, scenario in scenarios.items():
         for n, index in enumerate(rows):
             _regression_item_create(study, scenario, index, variant, typical=True,
-                                    role=Item.Role.ATTENTION,
-                                    expected=NUMBER_ATTENTION_VALUES[n % 4])
+                                    role=Item.Role.ATTENTION, expected=values[n % len(values)])
 
 
 _BUILDERS: dict[str, Callable[[Study, Scenarios, np.random.Generator], None]] = {

@@ -47,11 +47,13 @@ def _explanations_create(study: Study, scenarios: dict[str, Any],
                          progress: Progress | None) -> None:
     conditions = [c for c in study.conditions.all() if c.explanation_method]
     items = list(study.items.filter(role__in=[Item.Role.POOL, Item.Role.PAIRED]).order_by("id"))
-    total = len(conditions) * sum(len(pools.panel_targets(item)) for item in items)
+    # Feature-set designs: a condition's participants only see its own variant's items.
+    shown = {condition.pk: _items_shown(study, condition, items) for condition in conditions}
+    total = sum(len(pools.panel_targets(item)) for c in conditions for item in shown[c.pk])
     Study.objects.filter(pk=study.pk).update(preparation_total=total, preparation_done=0)
     done = 0
     for condition in conditions:
-        for item in items:
+        for item in shown[condition.pk]:
             for target in pools.panel_targets(item):
                 # Each item is explained with the model variant that made its prediction.
                 _explain_item(study, scenarios, condition, item, target)
@@ -59,6 +61,11 @@ def _explanations_create(study: Study, scenarios: dict[str, Any],
                 Study.objects.filter(pk=study.pk).update(preparation_done=done)
                 if progress is not None:
                     progress(done, total)
+
+
+def _items_shown(study: Study, condition: Condition, items: list[Item]) -> list[Item]:
+    variant = pools.condition_feature_variant(study, condition.name)
+    return items if variant is None else [i for i in items if i.model_variant == variant]
 
 
 def _explain_item(study: Study, scenarios: pools.Scenarios, condition: Condition, item: Item,
