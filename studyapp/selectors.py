@@ -109,16 +109,15 @@ def trial_panels(trial: Trial) -> list[dict[str, Any]]:
 
     panels = trial.item.panels
     method = trial.condition.explanation_method
-    found: dict[tuple[int, str], Explanation] = {}
-    if method:
-        keys = {(p["item"], params_key(explanation_params(trial.condition, p["target"])))
-                for p in panels}
-        rows = Explanation.objects.filter(item_id__in=[k[0] for k in keys], method=method,
-                                          params_key__in=[k[1] for k in keys])
-        found = {(row.item_id, row.params_key): row for row in rows}
-    return [{**panel, "explanation": found.get(
-                (panel["item"], params_key(explanation_params(trial.condition, panel["target"]))))}
-            for panel in panels]
+    if not method:
+        return [{**panel, "explanation": None} for panel in panels]
+    keys = [(p["item"], params_key(explanation_params(trial.condition, p["target"])))
+            for p in panels]
+    rows = Explanation.objects.filter(item_id__in=[k[0] for k in keys], method=method,
+                                      params_key__in=[k[1] for k in keys])
+    found = {(row.item_id, row.params_key): row for row in rows}
+    return [{**panel, "explanation": found.get(key)}
+            for panel, key in zip(panels, keys, strict=True)]
 
 
 def next_step(trial: Trial, steps: tuple[Step, ...],
@@ -155,7 +154,7 @@ def with_progress(trials: QuerySet[Trial]) -> QuerySet[WithAnnotations[Trial, Pr
                            f"WHERE t.participant_id = {trial}.participant_id", ()))
 
 
-def current_trial(participant: Participant) -> Trial | None:
+def current_trial(participant: Participant) -> WithAnnotations[Trial, Progress] | None:
     trial = (with_progress(Trial.objects.select_related("item", "condition", "explanation"))
              .filter(participant=participant, index=participant.trial_pointer).first())
     if trial is not None:

@@ -82,8 +82,7 @@ def _trial(participant: Participant) -> dict[str, Any]:
         if question.asks_confidence else [],
         "phase_title": PHASE_TITLES.get(trial.phase, ""),
         "position": trial.index + 1,
-        # current_trial annotates the count; a trial read some other way counts its siblings.
-        "total": getattr(trial, "trial_total", None) or participant.trials.count(),
+        "total": trial.trial_total,
         "idempotency_key": uuid.uuid4().hex,
     }
 
