@@ -3,16 +3,16 @@ and preparation left without duplicates."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
 
-from studyapp.bots.reconcile import reconcile
+from studyapp.bots.reconcile import AnswerKey, confirmed_answers, reconcile
+from studyapp.bots.reconcile import exported_answers as reconciled_export
 from studyapp.bots.runner import BotResult
 from studyapp.models import Explanation, Item, Study
 from studyapp.selectors import condition_load
@@ -41,20 +41,19 @@ class FaultReport:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def told_answers(study: Study, results: list[BotResult]
-                 ) -> Counter[tuple[str, int, str]]:
+def told_answers(study: Study, results: list[BotResult]) -> Counter[AnswerKey]:
     """(participant pseudonym, trial, final answer) the server confirmed to the bots."""
-    return Counter((participant_pseudonym(study, r.external_id), trial, answer)
-                   for r in results for trial, step, answer in r.answers if step == "final")
+    return confirmed_answers(results, _pseudonym(study))
 
 
 def exported_answers(study: Study, results: list[BotResult],
-                     trials_csv: str) -> Counter[tuple[str, int, str]]:
+                     trials_csv: str) -> Counter[AnswerKey]:
     """The same keys, counted in the export (only these bots' participants)."""
-    ours = {participant_pseudonym(study, r.external_id) for r in results}
-    return Counter((row["participant"], int(row["trial_index"]), row["final_response"])
-                   for row in csv.DictReader(io.StringIO(trials_csv))
-                   if row["participant"] in ours and row["final_response"])
+    return reconciled_export(results, trials_csv, _pseudonym(study))
+
+
+def _pseudonym(study: Study) -> Callable[[str], str]:
+    return lambda external_id: participant_pseudonym(study, external_id)
 
 
 def balance_difference(study: Study) -> int:
@@ -92,8 +91,7 @@ def bots_report(scenario: str, study: Study, results: list[BotResult], *,
         retry_reasons=dict(Counter(retry.reason for retry in retries)),
         recovery_seconds=recovery_seconds(faults, [retry.at for retry in retries]),
         bot_errors=[e for r in results for e in r.errors][:20])
-    report.problems = reconcile(results, trials_csv,
-                                lambda pid: participant_pseudonym(study, pid))[:20]
+    report.problems = reconcile(results, trials_csv, _pseudonym(study))[:20]
     if report.max_balance_diff > 1:
         report.problems.append(f"conditions differ by {report.max_balance_diff} participants")
     return report
