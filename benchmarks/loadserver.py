@@ -9,10 +9,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
-import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +21,10 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+from tests.faultkit.procs import children
+from tests.faultkit.stack import database_recreate
+from tests.faultkit.stack import server_env as faults_server_env
 
 ROOT = Path(__file__).resolve().parents[1]
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -32,17 +33,13 @@ TICKS = os.sysconf("SC_CLK_TCK")
 # ----- the server --------------------------------------------------------------------------
 
 def server_env(database_url: str, *, enrol_rate: int) -> dict[str, str]:
-    """Production settings (DEBUG off, a throwaway secret, loopback host), except that
-    cookies are not Secure-only: a deployment terminates TLS in front of gunicorn, while the
-    bots talk plain HTTP to it. One address sends the whole burst, so the enrolment rate
+    """The fault runs' production-like environment (DEBUG off, cookies not Secure-only: a
+    deployment terminates TLS in front of gunicorn, while the bots talk plain HTTP to it), on
+    the caller's cache and broker. One address sends the whole burst, so the enrolment rate
     limit is raised above it (not switched off: its cache round trip stays on the path)."""
-    return {**os.environ, "DATABASE_URL": database_url,
-            "DJANGO_SETTINGS_MODULE": "studyapp.settings", "DEBUG": "0",
-            "SECRET_KEY": os.getenv("SECRET_KEY") or secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_SSL_REDIRECT": "0",
-            "SESSION_COOKIE_SECURE": "0", "CSRF_COOKIE_SECURE": "0",
-            "ENROL_RATE_PER_MINUTE": str(enrol_rate),
-            "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    return faults_server_env(database_url=database_url,
+                             broker_url=os.getenv("CELERY_BROKER_URL", ""),
+                             cache_url=os.getenv("CACHE_URL", ""), enrol_rate=enrol_rate)
 
 
 @dataclass
@@ -65,7 +62,7 @@ class Server:
         return sum(1 for _, status, _ in self._log() if status >= 500)
 
     def worker_pids(self) -> list[int]:
-        return _children(self.process.pid)
+        return children(self.process.pid)
 
 
 @contextlib.contextmanager
@@ -115,22 +112,6 @@ def _wait_until_up(server: Server, error_log: Path, timeout: float = 60.0) -> No
     raise RuntimeError(f"gunicorn did not answer within {timeout:.0f}s")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found.append(int(stat.parent.name))
-    return found
-
-
 def _process_cpu(pid: int) -> float:
     with contextlib.suppress(OSError):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -161,36 +142,30 @@ def database_prepare(database_url: str, *, force: bool) -> None:
 
 
 def _database_recreate(database_url: str, *, force: bool) -> None:
-    import dj_database_url
+    """Drop and create the database, unless it holds people's data (then only with force)."""
+    people = _real_participants(database_url)
+    if people and not force:
+        raise SystemExit(f"{database_url} holds {people} participants who are not bots; the "
+                         "load test drops its database (--force to do it)")
+    database_recreate(database_url)
+
+
+def _real_participants(database_url: str) -> int:
+    """Participants who are neither bots nor previews (0 when there is no such database or
+    table)."""
     import psycopg
-    from psycopg import sql
 
-    s = dj_database_url.parse(database_url)
-    connect: dict[str, Any] = {"user": s["USER"], "password": s["PASSWORD"] or None,
-                               "host": s["HOST"] or "127.0.0.1", "port": s["PORT"] or 5432,
-                               "autocommit": True}
-    name = sql.Identifier(s["NAME"])
-    with psycopg.connect(dbname="postgres", **connect) as server:
-        exists = server.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                [s["NAME"]]).fetchone()
-        if exists:
-            with psycopg.connect(dbname=s["NAME"], **connect) as database:
-                people = _real_participants(database)
-            if people and not force:
-                raise SystemExit(f"{database_url} holds {people} participants who are not "
-                                 "bots; the load test drops its database (--force to do it)")
-            server.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name))
-        server.execute(sql.SQL("CREATE DATABASE {}").format(name))
-
-
-def _real_participants(database: Any) -> int:
-    """Participants who are neither bots nor previews (0 when there is no such table)."""
-    table = database.execute("SELECT to_regclass('studyapp_participant')").fetchone()
-    if table is None or table[0] is None:
-        return 0
-    row = database.execute("SELECT count(*) FROM studyapp_participant "
-                           "WHERE NOT is_bot AND NOT is_preview").fetchone()
-    return int(row[0])
+    try:
+        database = psycopg.connect(database_url)
+    except psycopg.OperationalError:
+        return 0  # no such database yet
+    with database:
+        table = database.execute("SELECT to_regclass('studyapp_participant')").fetchone()
+        if table is None or table[0] is None:
+            return 0
+        row = database.execute("SELECT count(*) FROM studyapp_participant "
+                               "WHERE NOT is_bot AND NOT is_preview").fetchone()
+        return int(row[0]) if row else 0
 
 
 # ----- where the time went ------------------------------------------------------------------

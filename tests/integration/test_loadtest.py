@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from benchmarks.loadserver import free_port, gunicorn, server_env
+from benchmarks.loadserver import gunicorn, server_env
 from benchmarks.loadtest import bot_config_for
 from studyapp.bots.load import export_problems, load_run
 from studyapp.bots.runner import summarise
 from studyapp.models import Study
 from studyapp.services import preparation, studies
+from tests.faultkit.procs import free_port
 
 pytestmark = pytest.mark.integration
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "studies" / "demo.yaml"
