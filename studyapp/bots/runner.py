@@ -98,8 +98,7 @@ class Bot:
         return self._navigate("GET", "arrival" if params else "", params=params)
 
     def _post(self, page: Page, data: dict[str, str]) -> Page:
-        form = {"csrfmiddlewaretoken": page.forms[0].hidden.get("csrfmiddlewaretoken", "")}
-        form.update(data)
+        form = _filled(page, data)
         label = "answer POST" if data.get("action") == "answer" else f"{data.get('action')} POST"
         after = self._navigate("POST", label, data=form, headers={"Referer": self.url})
         if self.config.retry_every_post:  # as a client unsure whether its POST arrived
@@ -181,7 +180,6 @@ class Bot:
             return self._post(page, {"action": "instructions"})
         if kind == "comprehension":
             return self._post(page, {"action": "comprehension",
-                                     "attempt": page.forms[0].hidden.get("attempt", ""),
                                      **self.config.comprehension_answers})
         if kind == "answer":
             if self.config.log_events and page.has_explanation:
@@ -239,8 +237,7 @@ class Bot:
         tab = requests.Session()
         tab.headers.update(self.http.headers)
         tab.cookies.update(self.http.cookies)
-        form = {"csrfmiddlewaretoken": page.forms[0].hidden.get("csrfmiddlewaretoken", ""),
-                **data}
+        form = _filled(page, data)
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
             other_tab = pool.submit(self._tab_post, tab, form)
             after = self._post(page, data)
@@ -305,10 +302,8 @@ class Bot:
             self._post(page, {"action": "answer", "trial_index": "0", "step": "final",
                               "answer": "x"})
         elif page.kind == "comprehension" and self.rng.random() < 0.3:
-            # The form's attempt number makes a re-sent wrong attempt count once.
             wrong = {k: "definitely not an option" for k in self.config.comprehension_answers}
-            self._post(page, {"action": "comprehension",
-                              "attempt": page.forms[0].hidden.get("attempt", ""), **wrong})
+            self._post(page, {"action": "comprehension", **wrong})
             position = ("comprehension", None, None)
         elif page.kind == "answer" and self.last_answer_form is not None:
             self._post(page, self.last_answer_form)  # the back button: re-send the last trial
@@ -318,6 +313,12 @@ class Bot:
         now = _position(again)
         if now != position and not (page.kind == "comprehension" and again.kind == "finished"):
             self.result.errors.append(f"an illegal post moved the participant: {position} -> {now}")
+
+
+def _filled(page: Page, data: dict[str, str]) -> dict[str, str]:
+    """What a browser sends: the form's hidden fields (CSRF token, the comprehension attempt
+    number, ...) with the bot's answers over them."""
+    return {**page.forms[0].hidden, **data}
 
 
 def _position(page: Page) -> tuple[str, str | None, str | None]:
