@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import jsonschema
@@ -68,11 +68,17 @@ def validate_spec(
         _check_one_of("scenario.model", spec["scenario"]["model"],
                       known_models.get(spec["scenario"]["name"], ()))
     if known_methods is not None:
-        for i, condition in enumerate(spec["conditions"]):
-            method = condition.get("explanation", {}).get("method")
-            if method:
-                _check_one_of(f"conditions[{i}].explanation.method", method, known_methods)
+        for field, method in _condition_methods(spec):
+            _check_one_of(field, method, known_methods)
     return spec
+
+
+def _condition_methods(spec: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(field path, method) of every condition that shows an explanation."""
+    for i, condition in enumerate(spec["conditions"]):
+        method = condition.get("explanation", {}).get("method")
+        if method:
+            yield f"conditions[{i}].explanation.method", method
 
 
 def spec_hash(spec: dict[str, Any]) -> str:
@@ -133,6 +139,8 @@ def _fill_defaults(spec: dict[str, Any]) -> None:
     task = spec["task"]
     task.setdefault("confidence_scale", 0)
     task.setdefault("prompt", "")
+    if task["design"] == "distinction":
+        task.setdefault("candidates", 4)  # HIVE's four class-explanation pairs
     spec.setdefault("consent", {"text": "", "screen_out_on_decline": True})
     spec.setdefault("instructions", [])
     spec.setdefault("comprehension", {"max_attempts": 2, "questions": []})
@@ -221,10 +229,9 @@ def _check_numeric_task(spec: dict[str, Any]) -> None:
     if not _regression(spec):
         raise SpecError(f"scenario.name: simulate_then_decide needs a regression scenario "
                         f"(one of {', '.join(sorted(REGRESSION_SCENARIOS))})")
-    for i, condition in enumerate(spec["conditions"]):
-        method = condition.get("explanation", {}).get("method")
-        if method and method not in REGRESSION_METHODS:
-            raise SpecError(f"conditions[{i}].explanation.method: {method!r} explains "
+    for field, method in _condition_methods(spec):
+        if method not in REGRESSION_METHODS:
+            raise SpecError(f"{field}: {method!r} explains "
                             "classifiers; a regression study can show "
                             f"{', '.join(sorted(REGRESSION_METHODS))}")
     if spec["trials"].get("unusual", 0) > spec["trials"]["count"]:
@@ -236,11 +243,9 @@ def _check_distinction(spec: dict[str, Any]) -> None:
     explain a class other than the prediction."""
     if _regression(spec):
         raise SpecError("scenario.name: distinction needs a classification scenario")
-    spec["task"].setdefault("candidates", 4)
-    for i, condition in enumerate(spec["conditions"]):
-        method = condition.get("explanation", {}).get("method")
-        if method and not method_explains_any_class(method):
-            raise SpecError(f"conditions[{i}].explanation.method: {method!r} cannot explain a "
+    for field, method in _condition_methods(spec):
+        if not method_explains_any_class(method):
+            raise SpecError(f"{field}: {method!r} cannot explain a "
                             "chosen class (no `target` parameter); distinction needs one that "
                             "can, e.g. gradient, smoothgrad or integrated_gradients")
 
@@ -308,9 +313,9 @@ def _check_trial_counts(spec: dict[str, Any]) -> None:
 
 def _check_within(spec: dict[str, Any]) -> None:
     kind = spec["design"]["type"]
+    if "groups" in spec["design"] and kind != "mixed":
+        raise SpecError("design.groups: groups belong to a mixed design (type: mixed)")
     if kind == "between":
-        if "groups" in spec["design"]:
-            raise SpecError("design.groups: groups belong to a mixed design (type: mixed)")
         return
     if any(c["cap"] is not None for c in spec["conditions"]):
         raise SpecError("conditions: caps apply to between-subjects conditions only")
@@ -320,8 +325,6 @@ def _check_within(spec: dict[str, Any]) -> None:
     if kind == "mixed":
         _check_mixed(spec)
         return
-    if "groups" in spec["design"]:
-        raise SpecError("design.groups: groups belong to a mixed design (type: mixed)")
     n = len(spec["conditions"])
     if n < 2:
         raise SpecError("design.type: a within-subjects study needs at least two conditions")

@@ -222,7 +222,7 @@ def distinction_pool(study: Study, scenarios: Scenarios, rng: np.random.Generato
     """Balanced items, each offering k candidate classes (HIVE): the model's top k when it is
     right; its top k-1 plus the true class when it is wrong, so the answer is always there."""
     scenario = scenarios[""]
-    k = min(int(study.spec["task"].get("candidates", 4)), len(class_names(scenario)))
+    k = min(int(study.spec["task"]["candidates"]), len(class_names(scenario)))
     proba = _test_proba(scenario)
     names = class_names(scenario)
     for index in _balanced_rows(study, scenario, study.spec["trials"]["pool_size"], rng, proba):
