@@ -57,9 +57,19 @@ def render(explanation: Explanation, *, top_k: int = 8, population: str = "peopl
     else:
         premise, then = "Whatever the features,", "the AI predicts"
     precision, coverage = sentences(content, population=population)
+    rule = f"{premise} {then} <strong>{predicted}</strong>."
+    quality = f'<p class="xl-rule-quality">{escape(precision)} {escape(coverage)}</p>'
+    # Payloads stored before ``found`` existed were all shown as rules.
+    if not content.get("found", True):
+        return (
+            '<div class="xl-explanation xl-rule xl-rule-none">'
+            '<p class="xl-rule-text">No simple rule was found that reliably leads to the '
+            f"prediction <strong>{predicted}</strong>.</p>"
+            f'<p class="xl-help">The closest rule: {rule}</p>{quality}'
+            "</div>"
+        )
     return (
         '<div class="xl-explanation xl-rule">'
-        f'<p class="xl-rule-text">{premise} {then} <strong>{predicted}</strong>.</p>'
-        f'<p class="xl-rule-quality">{escape(precision)} {escape(coverage)}</p>'
+        f'<p class="xl-rule-text">{rule}</p>{quality}'
         "</div>"
     )

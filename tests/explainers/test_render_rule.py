@@ -6,12 +6,12 @@ from explainers.base import Explanation, Provenance
 from explainers.render.rule import percent, render
 
 
-def make_rule(conditions, precision=0.96, coverage=0.12, predicted="<b>high</b>"):
+def make_rule(conditions, precision=0.96, coverage=0.12, predicted="<b>high</b>", found=True):
     return Explanation(
         kind="rule", method="anchors", target=1,
         prediction={"class_index": 1, "class_name": predicted, "probability": 0.9},
         content={"conditions": conditions, "rule_text": "", "precision": precision,
-                 "coverage": coverage, "predicted_class_name": predicted},
+                 "coverage": coverage, "found": found, "predicted_class_name": predicted},
         provenance=Provenance("anchors", {}, 0, "abc", {}),
     )
 
@@ -51,6 +51,15 @@ def test_an_empty_rule_says_the_prediction_holds_whatever_the_features():
     html = render(make_rule([], precision=0.97, coverage=1.0))
     assert "Whatever the features, the AI predicts" in html
     assert "The rule applies to all people." in html
+
+
+def test_a_rule_not_found_is_said_so_and_shown_only_as_the_closest_rule():
+    html = render(make_rule([], precision=0.61, coverage=1.0, found=False))
+    assert "No simple rule was found that reliably leads to the prediction" in html
+    assert "The closest rule: Whatever the features, the AI predicts" in html
+    assert "In 61% of similar cases" in html
+    found = render(make_rule(AGE_RANGE))
+    assert "No simple rule" not in found and "closest" not in found
 
 
 def test_percentages_never_round_to_a_misleading_extreme():

@@ -119,6 +119,7 @@ def rule_content(
     *,
     precision: float,
     coverage: float,
+    found: bool,
     predicted_class_name: str,
 ) -> dict[str, Any]:
     """The ``rule`` payload (see :class:`explainers.kinds.RuleContent`)."""
@@ -143,5 +144,6 @@ def rule_content(
         "rule_text": f"IF {premise} THEN the AI predicts {predicted_class_name}",
         "precision": precision,
         "coverage": coverage,
+        "found": found,
         "predicted_class_name": predicted_class_name,
     }
