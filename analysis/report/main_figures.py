@@ -102,7 +102,7 @@ def _by_ai_figure(key: str, measure: str, part: pd.DataFrame, design: StudyDesig
         svg, png = _render(figure, key)
     table = _by_ai_table(part, conditions, groups, design, min_participants)
     alt = f"{title}. " + "; ".join(
-        f"{r['Condition']}, {r['AI advice'].lower()}: {r['Mean [95% CI]']} (n = {r['n']})"
+        f"{r['Condition']}, AI advice {r['AI advice']}: {r['Mean [95% CI]']} (n = {r['n']})"
         for r in table.to_dict("records")) + "."
     caption = (f"{title}: each participant's proportion, averaged per condition; whiskers are "
                f"95% {interval} intervals across participants. Hollow markers: "

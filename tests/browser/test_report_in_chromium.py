@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 
 from studyapp.bots.runner import run_bots, summarise
 from studyapp.management.commands.runbots import bot_config
 from studyapp.services.reports import study_reports_write
+
 # The Chromium set-up (and its permission for the ORM inside Playwright's loop) is shared.
 from tests.browser.test_demo_in_chromium import SCREENSHOTS, browser  # noqa: F401
 from tests.conftest import make_study
@@ -39,7 +39,8 @@ def planted_report(transactional_db, owner, settings, live_server, tmp_path):  #
     return tmp_path / "report.html"
 
 
-def test_the_report_of_a_planted_study_reads_on_a_desktop_and_a_phone(browser, planted_report):
+def test_the_report_of_a_planted_study_reads_on_a_desktop_and_a_phone(browser,  # noqa: F811
+                                                                      planted_report):
     page_text = planted_report.read_text("utf-8")
     assert "ReportOptions(" not in page_text
     for name, viewport in (("desktop", {"width": 1280, "height": 900}),
