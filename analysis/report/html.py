@@ -42,6 +42,7 @@ dl.options dd { margin: 0; }
             margin: 1rem 0; }
 .warnings h2 { margin-top: 0; border: 0; color: #b00020; }
 .model-warning { border-left: 4px solid #b00020; background: #fff4f4; padding: 0.4rem 0.8rem; }
+.consort-box { overflow-x: auto; }
 svg.consort { width: 100%; height: auto; max-width: 52rem; font-size: 12px;
               font-family: system-ui, sans-serif; }
 svg.consort rect { fill: #fff; stroke: #444; }
@@ -80,9 +81,10 @@ def render_html(analysis: StudyAnalysis, options: ReportOptions | None = None, *
         f"<h1>Results: {html.escape(design.title)}</h1>",
         *_warnings(analysis, options, model_warnings),
         "<h2>Participants</h2>",
-        consort_svg(consort_flow(analysis.export.participants, analysis.exclusions,
-                                 _conditions(analysis)),
-                    {c: design.label(c) for c in design.conditions}),
+        '<div class="consort-box">' + consort_svg(
+            consort_flow(analysis.export.participants, analysis.exclusions,
+                         _conditions(analysis)),
+            {c: design.label(c) for c in design.conditions}) + "</div>",
         _excluded_list(analysis),
         "<h2>Comparisons</h2>",
         *_comparisons(analysis, options),

@@ -6,6 +6,7 @@ and PNG beside the report and comes with a table and a text alternative of the s
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from analysis.questionnaires import QUESTIONNAIRES
 from analysis.report.design import StudyDesign
 from analysis.report.figures import MARKERS, OKABE_ITO, journal_style
 from analysis.report.tables import MIN_PARTICIPANTS, interval_text
@@ -80,7 +82,8 @@ def _by_ai_figure(key: str, measure: str, part: pd.DataFrame, design: StudyDesig
                   min_participants: int, interval: str) -> ReportFigure:
     title, ylabel = MEASURE_WORDS[measure]
     conditions = _conditions(design, part["condition"])
-    groups = [(True, "AI advice right"), (False, "AI advice wrong")]
+    # For a condition without AI these are the items the AI (not shown) would have got right.
+    groups = [(True, "AI right"), (False, "AI wrong")]
     with journal_style():
         figure, ax = plt.subplots(figsize=(4.6, 3.0))
         width = 0.7 / max(len(conditions), 1)
@@ -102,9 +105,11 @@ def _by_ai_figure(key: str, measure: str, part: pd.DataFrame, design: StudyDesig
         svg, png = _render(figure, key)
     table = _by_ai_table(part, conditions, groups, design, min_participants)
     alt = f"{title}. " + "; ".join(
-        f"{r['Condition']}, AI advice {r['AI advice']}: {r['Mean [95% CI]']} (n = {r['n']})"
+        f"{r['Condition']}, {r['Items']}: {r['Mean [95% CI]']} (n = {r['n']})"
         for r in table.to_dict("records")) + "."
-    caption = (f"{title}: each participant's proportion, averaged per condition; whiskers are "
+    caption = (f"{title}: items on which the AI's prediction was right or wrong (shown or not, "
+               "depending on the condition); each participant's proportion, averaged per "
+               "condition; whiskers are "
                f"95% {interval} intervals across participants. Hollow markers: "
                f"fewer than {min_participants} participants, no interval.")
     return ReportFigure(key=key, title=title, caption=caption, svg=svg, png=png,
@@ -146,7 +151,7 @@ def _by_ai_table(part: pd.DataFrame, conditions: list[str], groups: list[tuple[b
             if match.empty:
                 continue
             row = match.iloc[0]
-            rows.append({"Condition": design.label(condition), "AI advice": label.split()[-1],
+            rows.append({"Condition": design.label(condition), "Items": label,
                          "n": int(row["n"]),
                          "Mean [95% CI]": interval_text(row, percent=True,
                                                         min_n=min_participants)})
@@ -156,7 +161,8 @@ def _by_ai_table(part: pd.DataFrame, conditions: list[str], groups: list[tuple[b
 def _scale_figure(metric: str, scores: pd.DataFrame, participants: pd.DataFrame,
                   design: StudyDesign, min_participants: int, interval: str) -> ReportFigure:
     scale = metric.removeprefix("score_")
-    title = f"Questionnaire score ({scale}) by condition"
+    known = QUESTIONNAIRES.get(scale)
+    title = f"{known.title if known else scale} by condition"
     conditions = _conditions(design, scores["condition"])
     values = pd.to_numeric(participants.get(metric), errors="coerce")
     with journal_style():
@@ -173,7 +179,10 @@ def _scale_figure(metric: str, scores: pd.DataFrame, participants: pd.DataFrame,
         ax.set_xticks(np.arange(len(conditions)),
                       [_short(design.label(c)) for c in conditions])
         ax.set_xlim(-0.6, len(conditions) - 0.4)
-        ax.set_ylabel(f"{scale} score (mean, 95% CI)")
+        if known is not None:  # the whole response scale, so differences are not magnified
+            ax.set_ylim(known.scale_min - 0.2, known.scale_max + 0.2)
+            ax.set_yticks(range(known.scale_min, known.scale_max + 1))
+        ax.set_ylabel(f"{'score' if known else scale + ' score'} (mean, 95% CI)")
         svg, png = _render(figure, metric)
     table = pd.DataFrame([
         {"Condition": design.label(c), "n": int(scores.loc[scores["condition"] == c, "n"].iloc[0]),
@@ -220,8 +229,14 @@ def _save(figure: ReportFigure, out_dir: Path) -> list[Path]:
 
 
 def inline_svg(figure: ReportFigure) -> str:
-    """The SVG element labelled for screen readers with the figure's text alternative."""
-    return figure.svg.replace("<svg", f'<svg role="img" aria-label="{_attr(figure.alt)}"', 1)
+    """The SVG element labelled for screen readers with the figure's text alternative, drawn
+    a third larger than its natural size (9 pt text reads small on a screen) but never wider
+    than the page."""
+    width = re.search(r'width="([\d.]+)pt"', figure.svg)
+    style = (f' style="width: min(100%, {float(width.group(1)) * 4 / 3 * 1.35:.0f}px)"'
+             if width else "")
+    return figure.svg.replace(
+        "<svg", f'<svg role="img" aria-label="{_attr(figure.alt)}"{style}', 1)
 
 
 def _attr(text: str) -> str:

@@ -420,7 +420,7 @@ def test_figures_are_saved_as_svg_and_png_with_their_numbers_in_words(declared_e
     analysis = analyse_export(declared_export, _quick())
     row = analysis.by_ai_correctness.query(
         "measure == 'accuracy' and condition == 'explanation' and ai_correct == False").iloc[0]
-    words = (f"AI + SHAP, AI advice wrong: {100 * row['estimate']:.0f}% "
+    words = (f"AI + SHAP, AI wrong: {100 * row['estimate']:.0f}% "
              f"[{100 * row['ci_low']:.0f}%, {100 * row['ci_high']:.0f}%]")
     assert words in page  # the figure's text alternative carries the plotted numbers
     assert "#0072b2" in page.lower()  # Okabe-Ito blue, the first condition's colour
