@@ -8,6 +8,7 @@ import html
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.report.flow import consort_flow, consort_svg
@@ -281,6 +282,8 @@ def _fixed_effects_display(fit: Any) -> pd.DataFrame:
             f"{o:.2f} [{lo:.2f}, {hi:.2f}]"
             for o, lo, hi in zip(table["odds_ratio"], table["or_low"], table["or_high"],
                                  strict=True)]
+    if np.isfinite(table["df"].astype(float)).any():  # t tests: the df a paper reports
+        shown["df"] = table["df"].map(lambda v: f"{v:.1f}")
     shown["statistic"] = table["statistic"].map(lambda v: f"{v:.2f}")
     shown["p"] = table["p_value"].map(_p)
     shown["test"] = table["test"]

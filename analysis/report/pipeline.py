@@ -57,6 +57,13 @@ class ReportOptions:
     interval: Literal["t", "bootstrap"] = "t"
     min_participants: int = MIN_PARTICIPANTS
 
+    def __post_init__(self) -> None:
+        if self.interval not in ("t", "bootstrap"):
+            raise ValueError(f"interval must be 't' or 'bootstrap', not {self.interval!r}")
+        if self.min_participants < 2:
+            raise ValueError("min_participants must be at least 2: one participant has no "
+                             f"spread to put an interval on (got {self.min_participants})")
+
     def described(self) -> list[tuple[str, str, str]]:
         """Every option as ``(name, value, what it means)``, for a readable list."""
         return [(f.name, _option_value(getattr(self, f.name)), OPTION_MEANINGS[f.name])

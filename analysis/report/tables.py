@@ -90,14 +90,17 @@ def _wald_table(fit: Any) -> pd.DataFrame:
 
 
 def _normalise(table: pd.DataFrame, test: str) -> pd.DataFrame:
-    """The inference module's table in this module's columns (it may name them its own way)."""
-    table = table.reset_index() if "term" not in table.columns else table.copy()
-    renames = {"index": "term", "Estimate": "estimate", "se": "std_error", "SE": "std_error",
-               "t": "statistic", "t_value": "statistic", "p": "p_value", "lower": "ci_low",
-               "upper": "ci_high"}
-    table = table.rename(columns={k: v for k, v in renames.items() if k in table.columns})
-    table["test"] = test
-    return table
+    """The inference module's table (indexed by term; ``estimate, se, df, statistic,
+    p_value, lower, upper``) in this module's columns."""
+    table = table.rename_axis("term").reset_index().rename(
+        columns={"se": "std_error", "lower": "ci_low", "upper": "ci_high"})
+    missing = set(_COLUMNS) - set(table.columns)
+    if missing:
+        raise ValueError(f"the inference table lacks {sorted(missing)}")
+    return table[list(_COLUMNS)].assign(test=test)
+
+
+_COLUMNS = ("term", "estimate", "std_error", "statistic", "df", "p_value", "ci_low", "ci_high")
 
 
 def fit_problems(fit: Any) -> list[str]:

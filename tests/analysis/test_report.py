@@ -448,3 +448,60 @@ def test_the_models_contrast_each_condition_with_the_control(synthetic_export: P
     assert "condition[T.explanation]" in models["decision: condition"].params.index
     design = study_design(export, reference="prediction")
     assert design.control == "prediction"
+
+
+def test_linear_models_take_satterthwaite_tests_once_the_inference_module_exists(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The seam for analysis.mixed.inference: its table (indexed by term, columns estimate,
+    # se, df, statistic, p_value, lower, upper) becomes the report's, named as such.
+    import sys
+    import types
+
+    calls = []
+
+    def fake_table(fit: object, ddf: str = "satterthwaite") -> pd.DataFrame:
+        calls.append(ddf)
+        return pd.DataFrame({"estimate": [1.5], "se": [0.5], "df": [17.3], "statistic": [3.0],
+                             "p_value": [0.008], "lower": [0.45], "upper": [2.55]},
+                            index=pd.Index(["condition[T.b]"]))
+
+    module = types.ModuleType("analysis.mixed.inference")
+    module.fixed_effects_table = fake_table  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "analysis.mixed.inference", module)
+    table = fixed_effects_table(_fake_fit(family="gaussian"))
+    assert calls == ["satterthwaite"]
+    row = table.set_index("term").loc["condition[T.b]"]
+    assert (row["df"], row["ci_low"], row["test"]) == (17.3, 0.45, "Satterthwaite t")
+    assert "odds_ratio" not in table.columns
+    assert fixed_effects_table(_fake_fit())["test"].iloc[0] == "Wald z"  # logistic: Wald
+
+
+def test_report_options_refuse_an_unknown_interval_or_a_minimum_below_two() -> None:
+    with pytest.raises(ValueError, match="interval must be"):
+        ReportOptions(interval="wald")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="min_participants must be at least 2"):
+        ReportOptions(min_participants=1)
+
+
+@pytest.mark.r
+@pytest.mark.slow
+def test_the_r_script_contrasts_with_the_same_control_as_the_report(synthetic_export: Path,
+                                                                   tmp_path: Path) -> None:
+    """Oracle: lme4's glmer in R on the same export; both contrast with ``prediction``
+    (which does not sort first, so neither may fall back to the first level)."""
+    script = build_r_script(synthetic_export, tmp_path / "analysis.R",
+                            options=ReportOptions(random_slopes=False,
+                                                  reference_condition="prediction"))
+    run = subprocess.run([_rscript_with_lme4(), str(script)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    match = re.search(r"^conditionexplanation\s+(-?[\d.]+)", run.stdout, re.MULTILINE)
+    assert match is not None, run.stdout
+    export = load_export(synthetic_export)
+    kept = apply_exclusions(export.trials, export.participants)
+    models, _ = fit_accuracy_models(trial_outcomes(kept.trials), random_slopes=False,
+                                    reference="prediction")
+    python = models["decision: condition"].params["condition[T.explanation]"]
+    # R prints 4 decimals; lme4's default PIRLS tolerance moves its GLMM estimates by ~1e-3
+    # (analysis.mixed's docstring), and the sign and size are what the report relies on.
+    assert python == pytest.approx(float(match.group(1)), abs=2e-3)
