@@ -30,6 +30,7 @@ body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
        padding: 0 1rem; color: #222; line-height: 1.45; }
 h1 { font-size: 1.6rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
 .scroll { overflow-x: auto; max-width: 100%; }
+.scroll td, .scroll th { white-space: nowrap; }  /* scroll sideways rather than stack digits */
 table { border-collapse: collapse; margin: 0.5rem 0 1.2rem; font-size: 0.85rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25rem 0.6rem; text-align: right;
          vertical-align: top; }
