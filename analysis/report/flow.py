@@ -97,9 +97,10 @@ def consort_svg(flows: list[ConditionFlow], labels: dict[str, str]) -> str:
         y += height + 18
     total_h = y - 18 + 2
     description = _describe(flows, labels, enrolled)
-    # Narrower than about 11rem a column, the text is too small to read: scroll instead.
+    # Narrower than about 11rem a column the text is too small to read (scroll instead);
+    # wider than 15rem it is larger than the page's own.
     return (f'<svg class="consort" viewBox="-2 -2 {width + 4} {total_h + 4}" role="img" '
-            f'style="min-width: {11 * columns}rem" '
+            f'style="min-width: {11 * columns}rem; max-width: {15 * columns}rem" '
             f'aria-labelledby="consort-title consort-desc" xmlns="http://www.w3.org/2000/svg">'
             f'<title id="consort-title">Participant flow (CONSORT)</title>'
             f'<desc id="consort-desc">{html.escape(description)}</desc>'

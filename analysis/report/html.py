@@ -45,7 +45,7 @@ dl.options dd { margin: 0; }
 .warnings h2 { margin-top: 0; border: 0; color: #b00020; }
 .model-warning { border-left: 4px solid #b00020; background: #fff4f4; padding: 0.4rem 0.8rem; }
 .consort-box { overflow-x: auto; }
-svg.consort { width: 100%; height: auto; max-width: 52rem; font-size: 12px;
+svg.consort { width: 100%; height: auto; font-size: 12px;
               font-family: system-ui, sans-serif; }
 svg.consort rect { fill: #fff; stroke: #444; }
 svg.consort .loss rect { fill: #f6f6f6; }
