@@ -22,7 +22,7 @@ from analysis.report.pipeline import (
     model_formulas,
 )
 from analysis.report.prose import comparison_paragraph
-from analysis.report.tables import fit_problems, fixed_effects_table, interval_text
+from analysis.report.tables import fit_problems, fixed_effects_table, interval_text, p_text
 from analysis.summary import trial_outcomes
 
 _STYLE = """
@@ -233,7 +233,7 @@ def _contrasts_table(analysis: StudyAnalysis, options: ReportOptions) -> str:
                                "ci_high": row["ci_high"], "n": options.min_participants})),
             "test": "" if small else {"welch": "Welch t", "paired": "paired t"}.get(
                 row["test"], row["test"]),
-            "p": "" if small or pd.isna(row["p_value"]) else _p(float(row["p_value"])),
+            "p": "" if small or pd.isna(row["p_value"]) else p_text(float(row["p_value"])),
         })
     return _table(pd.DataFrame(rows))
 
@@ -286,13 +286,9 @@ def _fixed_effects_display(fit: Any) -> pd.DataFrame:
     if np.isfinite(table["df"].astype(float)).any():  # t tests: the df a paper reports
         shown["df"] = table["df"].map(lambda v: f"{v:.1f}")
     shown["statistic"] = table["statistic"].map(lambda v: f"{v:.2f}")
-    shown["p"] = table["p_value"].map(_p)
+    shown["p"] = table["p_value"].map(p_text)
     shown["test"] = table["test"]
     return shown
-
-
-def _p(p: float) -> str:
-    return "< .001" if p < 0.001 else f"{p:.3f}".replace("0.", ".", 1)
 
 
 def _settings(options: ReportOptions) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from analysis.report.design import Comparison, StudyDesign
-from analysis.report.tables import MIN_PARTICIPANTS, fit_problems, fixed_effects_table
+from analysis.report.tables import MIN_PARTICIPANTS, fit_problems, fixed_effects_table, p_text
 from analysis.summary import TASK_METRICS
 
 PERCENT_METRICS = frozenset({"accuracy", "simulation_accuracy", "scored_accuracy",
@@ -92,6 +92,5 @@ def _test_name(test: str) -> str:
 
 
 def _p(p: float) -> str:
-    if math.isnan(p):
-        return "p not available"
-    return "p < .001" if p < 0.001 else f"p = {p:.3f}".replace("0.", ".", 1)
+    text = p_text(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"

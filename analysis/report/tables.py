@@ -41,6 +41,13 @@ def interval_text(row: pd.Series | dict[str, Any], *, percent: bool = False,
     return f"{shown} [{_number(low, percent)}, {_number(high, percent)}]"
 
 
+def p_text(p: float) -> str:
+    """A p-value as APA style prints it: ``.047``, ``< .001`` (no leading zero)."""
+    if math.isnan(p):
+        return "not available"
+    return "< .001" if p < 0.001 else f"{p:.3f}".replace("0.", ".", 1)
+
+
 def _number(value: float, percent: bool) -> str:
     return f"{100 * value:.0f}%" if percent else f"{value:.2f}"
 
