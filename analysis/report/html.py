@@ -23,7 +23,7 @@ from analysis.report.pipeline import (
 )
 from analysis.report.prose import comparison_paragraph
 from analysis.report.tables import fit_problems, fixed_effects_table, interval_text, p_text
-from analysis.summary import trial_outcomes
+from analysis.summary import AI_METRICS, EXPLANATION_METRICS, trial_outcomes
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
@@ -206,8 +206,6 @@ def _metrics_table(analysis: StudyAnalysis, options: ReportOptions) -> str:
 
 
 def _not_applicable(analysis: StudyAnalysis, condition: str, metric: str) -> str:
-    from analysis.summary import AI_METRICS, EXPLANATION_METRICS
-
     if metric in AI_METRICS and not analysis.design.saw_ai(condition):
         return "n/a: no AI shown"
     if metric in EXPLANATION_METRICS and not analysis.design.saw_explanation(condition):
@@ -241,7 +239,7 @@ def _contrasts_table(analysis: StudyAnalysis, options: ReportOptions) -> str:
 def _models(analysis: StudyAnalysis, options: ReportOptions) -> tuple[list[str], list[str]]:
     """The model sections, and the warnings about them for the box at the top."""
     parts: list[str] = []
-    warnings = [note for note in analysis.notes]
+    warnings = list(analysis.notes)
     parts.extend(f'<p class="model-warning">{html.escape(note)}</p>' for note in analysis.notes)
     outcomes = trial_outcomes(analysis.exclusions.trials)
     formulas = model_formulas(outcomes, random_slopes=options.random_slopes)
