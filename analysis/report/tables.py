@@ -21,11 +21,12 @@ IMPLAUSIBLE_LOGIT = 10.0
 
 def interval_text(row: pd.Series | dict[str, Any], *, percent: bool = False,
                   min_n: int = MIN_PARTICIPANTS) -> str:
-    """``"0.62 [0.48, 0.76]"`` for a summary row, or why there is no interval.
+    """``"0.62 [0.48, 0.76]"`` for a summary row, or why there is no interval (short, to fit
+    a table cell).
 
-    Rows with fewer than ``min_n`` participants get "n too small"; a zero-width interval
-    (every participant scored the same) gets "no variation", since a t interval of width 0 is
-    not a statement of certainty.
+    Rows with fewer than ``min_n`` participants get "no CI: n too small"; a zero-width
+    interval (every participant scored the same) gets "no CI: all equal", since a t interval
+    of width 0 is not a statement of certainty.
     """
     estimate, low, high, n = (float(row["estimate"]), float(row["ci_low"]),
                               float(row["ci_high"]), int(row["n"]))
@@ -33,11 +34,11 @@ def interval_text(row: pd.Series | dict[str, Any], *, percent: bool = False,
         return "—"
     shown = _number(estimate, percent)
     if n < min_n:
-        return f"{shown} (n = {n}: n too small for an interval)"
+        return f"{shown} (n = {n}, no CI: n too small)"
     if math.isnan(low) or math.isnan(high):
         return f"{shown} (no interval)"
     if high - low <= 1e-12:
-        return f"{shown} (no variation: interval not estimable)"
+        return f"{shown} (no CI: all equal)"
     return f"{shown} [{_number(low, percent)}, {_number(high, percent)}]"
 
 

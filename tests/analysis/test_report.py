@@ -319,11 +319,11 @@ def test_one_participant_gets_no_bootstrap_interval_of_width_zero() -> None:
     assert np.isnan(team["ci_low"]) and np.isnan(team["ci_high"])
 
 
-def test_an_interval_reads_n_too_small_below_the_minimum_and_no_variation_at_width_zero(
+def test_an_interval_reads_n_too_small_below_the_minimum_and_all_equal_at_width_zero(
 ) -> None:
     assert "n too small" in interval_text({"estimate": 0.5, "ci_low": 0.5, "ci_high": 0.5,
                                            "n": 1})
-    assert "no variation" in interval_text({"estimate": 0.5, "ci_low": 0.5, "ci_high": 0.5,
+    assert "no CI: all equal" in interval_text({"estimate": 0.5, "ci_low": 0.5, "ci_high": 0.5,
                                             "n": 8})
     assert interval_text({"estimate": 0.6, "ci_low": 0.25, "ci_high": 0.95, "n": 5},
                          percent=True) == "60% [25%, 95%]"
