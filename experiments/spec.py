@@ -161,6 +161,7 @@ def _fill_defaults(spec: dict[str, Any]) -> None:
         if "explanation" in condition:
             condition["explanation"].setdefault("params", {})
             condition["explanation"].setdefault("quality", "full")
+            condition["explanation"].setdefault("wording", "plain")
 
 
 def _check_unique_conditions(spec: dict[str, Any]) -> None:

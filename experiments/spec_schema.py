@@ -21,6 +21,9 @@ _EXPLANATION = {
         # "full" adds stability and seed-to-seed variation (about 15 more runs of the method
         # per item); "basic" stores deletion/insertion, faithfulness and the randomisation check.
         "quality": {"type": "string", "enum": ["basic", "full"]},
+        # "plain": the probability scale and everyday sentences (participants' default);
+        # "technical": the method's own units, base and output values (for researchers).
+        "wording": {"type": "string", "enum": ["plain", "technical"]},
     },
 }
 
