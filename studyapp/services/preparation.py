@@ -74,7 +74,7 @@ def _explain_item(study: Study, scenarios: pools.Scenarios, condition: Condition
     if item.explanations.filter(method=condition.explanation_method, params_key=key).exists():
         return  # computed by an earlier (interrupted or retried) run
     result = explanation_compute(
-        condition.explanation_method, scenarios[item.model_variant],
+        condition.explanation_method, pools.explained_scenario(condition, item, scenarios),
         pools.item_input(study, item, scenarios), params=explanation_params(condition, target),
         seed=study.spec["scenario"]["seed"], quality=_quality_level(study, condition))
     explanation_store(item=item, key=key, wording=condition.explanation_wording, result=result)

@@ -1,16 +1,25 @@
-"""What a condition's explanation shows, as the spec declares it: the wording level.
-Oracle: the spec itself."""
+"""What a condition's explanation shows, as the spec declares it: the wording level and, for
+the scaffolding attack, which model is explained. Oracles: the spec itself, the items' stored
+predictions, and the construction of the biased and scaffolded models (attacks.py)."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+import yaml
+from django.test import Client
 
 from studyapp.models import Explanation
 from studyapp.services import preparation, studies
 from studyapp.services.explanations import explanation_key
+from studyapp.services.gallery import gallery_build
 from tests.factories import small_spec, to_yaml
 
 pytestmark = pytest.mark.django_db
+SLACK = (Path(__file__).resolve().parents[2] / "examples" / "studies"
+         / "slack_scaffolding_compas.yaml")
 
 
 def test_a_technical_condition_gets_its_own_technical_explanations_beside_the_plain_ones(owner):
@@ -27,3 +36,48 @@ def test_a_technical_condition_gets_its_own_technical_explanations_beside_the_pl
         for row in rows:
             assert f"xl-wording-{wording}" in row.html
             assert ("log-odds" in row.html) == (wording == "technical")
+
+
+def _top_feature(row: Explanation) -> str:
+    features = row.payload["content"]["features"]
+    return max(features, key=lambda f: abs(f["attribution"]))["name"]
+
+
+def test_the_scaffolded_condition_explains_the_twin_that_hides_the_bias(owner):
+    spec = yaml.safe_load(SLACK.read_text(encoding="utf-8"))
+    spec["trials"] = {"count": 4, "pool_size": 16, "attention_checks": 1}
+    for condition in spec["conditions"]:
+        condition["explanation"]["params"] = {"num_samples": 1000}
+    study, _ = studies.study_load_spec(text=to_yaml(spec), owner=owner)
+    preparation.study_prepare(study=study)
+    honest, attacked = (study.conditions.get(name=n) for n in ("lime_honest", "lime_scaffolded"))
+    items = list(study.items.filter(role="pool"))
+    assert len(items) == 16
+    tops = {"honest": [], "attacked": []}
+    for item in items:
+        for name, condition in (("honest", honest), ("attacked", attacked)):
+            row = item.explanations.get(params_key=explanation_key(condition))
+            # Every explanation is of the prediction participants see (the twins agree on
+            # every item the pool kept).
+            assert row.payload["prediction"]["class_name"] == item.ai_prediction
+            tops[name].append(_top_feature(row))
+    # The biased AI decides by race alone: honest LIME says so; the scaffolded twin's hides it.
+    assert tops["honest"].count("race") == len(items)
+    assert tops["attacked"].count("race") <= len(items) // 4
+
+
+def test_the_gallery_shows_the_scaffolding_attack_and_the_randomised_model(owner, settings,
+                                                                           tmp_path):
+    settings.VAR_DIR = tmp_path
+    outcome = gallery_build(methods=["random_attribution"], controls=True)
+    assert outcome["control:scaffolding"] == "scenarios"
+    client = Client()
+    client.force_login(owner)
+    page = client.get("/r/gallery/").content.decode()
+    for name in ("scaffolding", "randomised_model"):
+        assert f'id="control-{name}"' in page
+    start = page.index('id="control-scaffolding"')
+    section = page[start:page.index("</section>", start)]
+    labels = re.findall(r"class=\"xl-label\"[^>]*>([^<]+)<", section)
+    assert labels and labels[0].startswith("Race")  # honest view first: race on top
+    assert "Technical wording" in page
