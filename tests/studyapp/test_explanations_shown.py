@@ -81,3 +81,37 @@ def test_the_gallery_shows_the_scaffolding_attack_and_the_randomised_model(owner
     labels = re.findall(r"class=\"xl-label\"[^>]*>([^<]+)<", section)
     assert labels and labels[0].startswith("Race")  # honest view first: race on top
     assert "Technical wording" in page
+
+
+def test_forward_simulation_pages_are_headed_by_what_they_ask(owner):
+    """Before: learning pages were headed by the task's question ("Over $50K?") though they
+    only ask to study the AI's prediction and continue. Oracle: the design's own step
+    questions (experiments/designs.py)."""
+    from experiments.designs import design
+    from studyapp.models import Trial
+    from tests.conftest import make_study
+    from tests.studyapp.helpers import Walker
+
+    spec = small_spec(
+        slug="fwd-headings", task={"design": "forward_simulation", "question": "Over $50K?"},
+        trials={"learning": 2, "count": 2, "pool_size": 16, "attention_checks": 0},
+        conditions=[{"name": "shap", "explanation": {"method": "tree_shap"}}])
+    study = make_study(owner, spec)
+    task = design("forward_simulation")
+    walker = Walker(study)
+    walker.to_trials()
+    participant = walker.participant
+    headings: dict[str, str] = {}
+    while walker.participant.stage == "trials":
+        trial = Trial.objects.get(participant=participant, index=walker.participant.trial_pointer)
+        page = walker.page().content.decode()
+        heading = re.search(r'<h1 class="question">(.*?)</h1>', page, re.S).group(1)
+        headings[trial.phase] = heading
+        step = task.steps(task.phase(trial.phase), show_ai=True, explained=True,
+                          question="Over $50K?", attention=False)[0]
+        assert heading == step.question.prompt.replace("'", "&#x27;")
+        assert page.count(heading) == 1  # said once, not again above the button
+        answer = "seen" if trial.phase.startswith("learning") else trial.item.ai_prediction
+        assert walker.answer_current(answer).status_code == 303
+    assert set(headings) == {"learning", "pre", "learning_explained", "post"}
+    assert "Over $50K?" not in headings["learning"]
