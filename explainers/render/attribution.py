@@ -117,7 +117,10 @@ def _bar(row: dict[str, Any], span: float, value_text: str) -> str:
     side = "left:50%" if positive else "right:50%"
     paint = (f"background:{POSITIVE_COLOUR};border:1px solid {POSITIVE_COLOUR}" if positive
              else f"background:{HATCH};border:1px solid {NEGATIVE_COLOUR}")
-    marker = "\u25b6" if positive else "\u25c0"  # ▶ / ◀: direction as a shape, too
+    marker = "\u25b6 " if positive else "\u25c0 "  # ▶ / ◀: direction as a shape, too
+    if float(value_text.replace(MINUS, "-")) == 0:
+        # Rounds to nothing: no direction to show, and a border alone would draw a sliver.
+        marker, width, paint = "", 0.0, "border:0"
     return (
         f'<div class="xl-bar {"xl-positive" if positive else "xl-negative"}" '
         'style="display:grid;grid-template-columns:minmax(0,1fr) 6.5em;gap:2px .5em;'
@@ -129,7 +132,7 @@ def _bar(row: dict[str, Any], span: float, value_text: str) -> str:
         f'border-left:1px solid {NEUTRAL_COLOUR}"></span>'
         f'<span class="xl-fill" style="position:absolute;{side};top:2px;bottom:2px;'
         f'width:{width:.1f}%;box-sizing:border-box;{paint}"></span></span>'
-        f'<span class="xl-value" style="color:#444;white-space:nowrap">{marker} '
+        f'<span class="xl-value" style="color:#444;white-space:nowrap">{marker}'
         f"{escape(value_text)}</span></div>"
     )
 
@@ -163,6 +166,13 @@ def _sentences(explanation: Explanation, wording: str) -> tuple[str, str]:
     return start, how
 
 
+def _direction(value_text: str, name: str) -> str:
+    """ "towards X", "away from X", or "no change" for a value that rounds to nothing."""
+    if float(value_text.replace(MINUS, "-")) == 0:
+        return "no change"
+    return f"away from {name}" if value_text.startswith(MINUS) else f"towards {name}"
+
+
 def render(explanation: Explanation, *, top_k: int = 8, wording: str = "plain") -> str:
     """The explanation as an HTML fragment (a bar chart with a text alternative)."""
     if wording not in WORDINGS:
@@ -182,7 +192,7 @@ def render(explanation: Explanation, *, top_k: int = 8, wording: str = "plain") 
     unit = " points" if wording == "plain" else ""
     items = "".join(
         f"<li>{escape(_row_text(r))}: {escape(number(float(r['attribution'])))}{unit} "
-        f"({'towards' if float(r['attribution']) >= 0 else 'away from'} {name})</li>"
+        f"({_direction(number(float(r['attribution'])), name)})</li>"
         for r in rows
     )
     return (

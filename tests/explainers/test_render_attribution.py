@@ -188,3 +188,12 @@ def test_long_labels_wrap_whole_instead_of_being_cut():
     assert f">{long_name} = 1</span>" in html
     assert "overflow-wrap:anywhere" in html
     assert f"<li>{long_name} = 1: +30.0 points" in html
+
+
+def test_a_bar_that_rounds_to_nothing_shows_no_direction_and_no_sliver():
+    # Seen in the gallery: "\u25c0 0.0" beside a 2 px bordered stub for a -0.0003 change.
+    html = render(make_explanation([0.5, -0.0003]))
+    values = re.findall(r'class="xl-value"[^>]*>([^<]+)<', html)
+    assert values == ["\u25b6 +50.0", "0.0"]
+    assert "feature 1 = 1: 0.0 points (no change)" in html
+    assert "width:0.0%;box-sizing:border-box;border:0" in html
