@@ -28,6 +28,7 @@ from typing import Any
 
 from explainers.base import Explanation
 from explainers.render import NEGATIVE_COLOUR, NEUTRAL_COLOUR, POSITIVE_COLOUR
+from explainers.render.rule import percent
 
 WORDINGS = ("plain", "technical")
 # Methods whose base and output are a local surrogate's, not the model's (LIME's intercept and
@@ -56,16 +57,6 @@ def signed_points(share: float) -> str:
     if float(text) == 0:
         return text
     return f"+{text}" if share > 0 else f"{MINUS}{text}"
-
-
-def percent(share: float) -> str:
-    """A probability as a whole percentage that never rounds to a misleading 0% or 100%."""
-    value = 100 * share
-    if 0 < value < 1:
-        return "less than 1%"
-    if 99 < value < 100:
-        return "more than 99%"
-    return f"{value:.0f}%"
 
 
 def _sigmoid(z: float) -> float:
