@@ -21,8 +21,9 @@ convergence and a dense brute-force Laplace computation agrees to 1e-11.
 from __future__ import annotations
 
 from analysis.mixed.clmm import clmm
+from analysis.mixed.convergence import ConvergenceWarning
 from analysis.mixed.glmm import glmer
 from analysis.mixed.lmm import lmer
 from analysis.mixed.results import MixedResults
 
-__all__ = ["MixedResults", "clmm", "glmer", "lmer"]
+__all__ = ["ConvergenceWarning", "MixedResults", "clmm", "glmer", "lmer"]

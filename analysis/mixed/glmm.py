@@ -79,21 +79,25 @@ class BinomialLaplace:
         """Two-stage optimisation; returns the optimum, the mode there and cov(β)."""
         structure = self.structure
         stage1 = minimize_bounded(self.stage1_deviance, structure.theta_start(),
-                                  structure.theta_lower(), tol=1e-6, gradient="2-point")
+                                  structure.theta_lower(), tol=1e-6, gradient="2-point",
+                                  check=False)
         beta1 = self.engine.mode(stage1.x, self._beta_warm, self.family, joint=True).beta
         lower = np.concatenate([structure.theta_lower(), np.full(len(beta1), -np.inf)])
         stage2 = minimize_bounded(self.laplace_deviance, np.concatenate([stage1.x, beta1]),
                                   lower, gradient="2-point")
         stage2.n_evaluations += stage1.n_evaluations
         mode = self.mode(stage2.x)
-        cov, notes = self._fixed_covariance(stage2.x, mode)
+        cov, notes = self._fixed_covariance(stage2, mode)
         return stage2, mode, cov, notes
 
-    def _fixed_covariance(self, params: np.ndarray, mode: Mode) -> tuple[np.ndarray, list[str]]:
+    def _fixed_covariance(self, optimum: Optimum, mode: Mode) -> tuple[np.ndarray, list[str]]:
         """cov(β) as lme4's vcov: the β block of 2 H^-1, H the finite-difference Hessian of
-        the Laplace deviance over (θ, β); the PIRLS information if H is not usable."""
-        p = len(mode.beta)
-        H = numerical_hessian(self.laplace_deviance, params)
+        the Laplace deviance over (θ, β) from the convergence check; the PIRLS information
+        if H is not usable."""
+        params, p = optimum.x, len(mode.beta)
+        H = optimum.hessian
+        if H is None:
+            H = numerical_hessian(self.laplace_deviance, params)
         self.engine.u = mode.u
         try:
             cov = np.linalg.inv(0.5 * H)[-p:, -p:]

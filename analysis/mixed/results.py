@@ -9,13 +9,12 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
+from analysis.mixed.convergence import SINGULAR_MESSAGE, is_singular, warn_convergence
 from analysis.mixed.design import ModelData
 from analysis.mixed.optimize import Optimum
 from analysis.mixed.structure import RandomStructure
 
 __all__ = ["MixedResults", "build_results", "random_effects_table"]
-
-SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance on the diagonal of each factor
 
 
 @dataclass
@@ -42,6 +41,7 @@ class MixedResults:
     thresholds: pd.Series | None = None
     threshold_bse: pd.Series | None = None
     n_evaluations: int = 0
+    singular: bool = False
 
     @property
     def bse(self) -> pd.Series:
@@ -98,6 +98,7 @@ class MixedResults:
             "residual_sd": self.residual_sd,
             "loglik": self.loglik,
             "converged": self.converged,
+            "singular": self.singular,
             "warnings": list(self.warnings),
             "nobs": self.nobs,
             "ngroups": dict(self.ngroups),
@@ -146,15 +147,6 @@ def _tidy_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _singular_warning(structure: RandomStructure, theta: np.ndarray) -> list[str]:
-    """lme4's isSingular(): a factor with a (near-)zero diagonal element."""
-    lower = structure.theta_lower()
-    if np.any(theta[lower == 0] < SINGULAR_TOL):
-        return ["singular fit: a random-effect variance is (near) zero or a correlation is "
-                "+/-1; consider simplifying the random-effects structure"]
-    return []
-
-
 def _conditional_modes(model: ModelData, structure: RandomStructure,
                        b: np.ndarray) -> dict[str, pd.DataFrame]:
     """Conditional modes of the random effects, one data frame per grouping factor."""
@@ -179,9 +171,13 @@ def build_results(*, family: str, formula: str, model: ModelData, structure: Ran
     if residual_sd is not None:
         rows.append({"group": "Residual", "term": None, "term2": None, "sd_or_cor": residual_sd})
     table = _tidy_table(rows)
-    notes = list(model.warnings) + _singular_warning(structure, theta) + list(warnings or [])
+    singular = is_singular(theta, structure.theta_lower())
+    alarms = [SINGULAR_MESSAGE] if singular else []
     if not optimum.converged:
-        notes.append(f"optimizer did not converge: {optimum.message}")
+        alarms.append(f"optimizer did not converge: {optimum.message}")
+    # build_results is called by lmer/glmer/clmm: the warning points at their caller.
+    warn_convergence(alarms, stacklevel=3)
+    notes = list(model.warnings) + alarms + list(warnings or [])
     return MixedResults(
         family=family, formula=formula, method=method,
         params=pd.Series(beta, index=names, dtype=float),
@@ -190,5 +186,5 @@ def build_results(*, family: str, formula: str, model: ModelData, structure: Ran
         converged=optimum.converged, warnings=notes, nobs=model.nobs,
         ngroups={t.group: t.n_levels for t in model.terms}, n_params=n_params,
         theta=np.asarray(theta), ranef=_conditional_modes(model, structure, random_modes),
-        thresholds=thresholds, n_evaluations=optimum.n_evaluations,
+        thresholds=thresholds, n_evaluations=optimum.n_evaluations, singular=singular,
     )
