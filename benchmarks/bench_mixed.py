@@ -187,7 +187,7 @@ def _row(case: Case, use_r: bool, workdir: Path) -> dict[str, Any]:
         row["max|dβ|"] = float(np.max(np.abs(fit.params.to_numpy() - np.array(ref["fixed"]))))
         se = np.array(ref["se"])
         row["max rel dse"] = float(np.max(np.abs(fit.bse.to_numpy() - se) / se))
-        ours_sd = fit.random_effects["sd_or_cor"].to_numpy()
+        ours_sd = fit.var_corr["sd_or_cor"].to_numpy()
         row["max|dsd|"] = float(np.max(np.abs(ours_sd - np.array(ref["sdcor"]))))
     if case.note:
         print(f"  note ({case.name}): {case.note}")

@@ -82,7 +82,7 @@ def compare(family: str, n: int, seed0: int, workdir: Path) -> dict[str, object]
             warnings.simplefilter("ignore")
             ours.append(fit(frame))
     ref = _r_fits(frames, family, workdir)
-    gap = np.array([r["loglik"] - o.loglik for o, r in zip(ours, ref, strict=True)])
+    gap = np.array([r["loglik"] - o.llf for o, r in zip(ours, ref, strict=True)])
     short = [seed0 + k for k in np.flatnonzero(gap > 1e-4)]
     return {
         "family": family, "fits": n,

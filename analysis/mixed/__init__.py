@@ -4,7 +4,7 @@
 
     fit = glmer("correct ~ condition * ai_correct + (1 + ai_correct | participant)"
                 " + (1 | item)", trials)
-    fit.params, fit.bse, fit.pvalues, fit.conf_int(), fit.random_effects, fit.summary()
+    fit.params, fit.bse, fit.pvalues, fit.conf_int(), fit.var_corr, fit.summary()
 
 Formulas are lme4's: ``(expr | g)`` correlated effects, ``(expr || g)`` uncorrelated,
 ``g1:g2`` and ``g1/g2`` grouping, ``cbind(successes, failures)`` for binomial counts.

@@ -28,20 +28,37 @@ class MixedResults:
     method: str  # "REML", "ML" or "Laplace"
     params: pd.Series
     cov_fixed: pd.DataFrame
-    random_effects: pd.DataFrame
+    var_corr: pd.DataFrame  # SDs and correlations, like as.data.frame(VarCorr(fit))
     residual_sd: float | None
-    loglik: float
+    llf: float  # log-likelihood (REML criterion for REML fits), like statsmodels
     converged: bool
     warnings: list[str]
     nobs: int
     ngroups: dict[str, int]
     n_params: int
     theta: np.ndarray
-    ranef: dict[str, pd.DataFrame]
+    random_effects: dict[str, pd.DataFrame]  # conditional modes per grouping factor
     thresholds: pd.Series | None = None
     threshold_bse: pd.Series | None = None
     n_evaluations: int = 0
     singular: bool = False
+
+    @property
+    def cov_re(self) -> dict[str, pd.DataFrame]:
+        """Covariance matrix of each grouping factor's random effects (from ``var_corr``;
+        terms of one factor written separately, as with ``||``, are uncorrelated)."""
+        out: dict[str, pd.DataFrame] = {}
+        for group, rows in self.var_corr[self.var_corr["group"] != "Residual"].groupby(
+                "group", sort=False):
+            sds = rows[rows["term2"].isna()]
+            names = [str(name) for name in sds["term"]]
+            sd = sds["sd_or_cor"].to_numpy(dtype=float)
+            cov = np.diag(sd**2)
+            for row in rows[rows["term2"].notna()].itertuples(index=False):
+                i, j = names.index(str(row.term)), names.index(str(row.term2))
+                cov[i, j] = cov[j, i] = row.sd_or_cor * sd[i] * sd[j]
+            out[str(group)] = pd.DataFrame(cov, index=names, columns=names)
+        return out
 
     @property
     def bse(self) -> pd.Series:
@@ -76,16 +93,16 @@ class MixedResults:
     @property
     def aic(self) -> float:
         """Akaike information criterion."""
-        return -2 * self.loglik + 2 * self.n_params
+        return -2 * self.llf + 2 * self.n_params
 
     @property
     def bic(self) -> float:
         """Bayesian information criterion."""
-        return -2 * self.loglik + np.log(self.nobs) * self.n_params
+        return -2 * self.llf + np.log(self.nobs) * self.n_params
 
     def __repr__(self) -> str:
         return (f"<MixedResults {self.family} {self.method}: {self.formula!r}, "
-                f"nobs={self.nobs}, loglik={self.loglik:.4f}, converged={self.converged}>")
+                f"nobs={self.nobs}, llf={self.llf:.4f}, converged={self.converged}>")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the shape the ``analysis fit --json`` command prints)."""
@@ -94,9 +111,9 @@ class MixedResults:
             "method": self.method,
             "fixed": {name: {"estimate": float(self.params[name]), "se": float(self.bse[name])}
                       for name in self.params.index},
-            "random": [_json_row(row) for row in self.random_effects.to_dict("records")],
+            "random": [_json_row(row) for row in self.var_corr.to_dict("records")],
             "residual_sd": self.residual_sd,
-            "loglik": self.loglik,
+            "loglik": self.llf,
             "converged": self.converged,
             "singular": self.singular,
             "warnings": list(self.warnings),
@@ -182,9 +199,9 @@ def build_results(*, family: str, formula: str, model: ModelData, structure: Ran
         family=family, formula=formula, method=method,
         params=pd.Series(beta, index=names, dtype=float),
         cov_fixed=pd.DataFrame(cov_fixed, index=names, columns=names),
-        random_effects=table, residual_sd=residual_sd, loglik=float(loglik),
+        var_corr=table, residual_sd=residual_sd, llf=float(loglik),
         converged=optimum.converged, warnings=notes, nobs=model.nobs,
         ngroups={t.group: t.n_levels for t in model.terms}, n_params=n_params,
-        theta=np.asarray(theta), ranef=_conditional_modes(model, structure, random_modes),
+        theta=np.asarray(theta), random_effects=_conditional_modes(model, structure, random_modes),
         thresholds=thresholds, n_evaluations=optimum.n_evaluations, singular=singular,
     )
