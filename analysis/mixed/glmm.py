@@ -127,6 +127,41 @@ def _check_binomial(model: ModelData) -> None:
                          "(or every trial a success)")
 
 
+def separating_columns(model: ModelData) -> list[str]:
+    """Fixed effects that separate the responses (completely or quasi-completely): a
+    direction b with x'b >= 0 on every row whose trials all succeeded, <= 0 on every row
+    whose trials all failed, = 0 on mixed rows, and > 0 somewhere. Along b the likelihood
+    rises for ever, so no finite estimate exists (Albert & Anderson 1984). Found by a
+    linear programme; returns the names of the columns b uses, [] when there is none."""
+    import scipy.optimize  # only on the failure path
+
+    assert model.trials is not None
+    X, y, m = model.X, model.y, model.trials
+    sign = np.where(y == m, 1.0, np.where(y == 0, -1.0, 0.0))
+    signed = sign[:, None] * X
+    one_sided, two_sided = signed[sign != 0], X[sign == 0]
+    # maximise the total margin sum(s_i x_i'b) with each margin >= 0, b in a box.
+    result = scipy.optimize.linprog(
+        -one_sided.sum(axis=0), A_ub=-one_sided, b_ub=np.zeros(len(one_sided)),
+        A_eq=two_sided if len(two_sided) else None,
+        b_eq=np.zeros(len(two_sided)) if len(two_sided) else None,
+        bounds=[(-1.0, 1.0)] * X.shape[1], method="highs")
+    if result.status != 0 or -result.fun < 1e-7:
+        return []
+    return [name for name, b in zip(model.fixed_names, result.x, strict=True) if abs(b) > 1e-7]
+
+
+def _failed(model: ModelData, error: np.linalg.LinAlgError) -> Exception:
+    """Name the cause of a failed fit when it is separation, which is the data's doing."""
+    columns = separating_columns(model)
+    if columns:
+        return ValueError(
+            f"complete separation: the fixed effects {columns} predict every response "
+            "exactly, so their log-odds estimates are infinite; remove or merge those "
+            "predictors (or levels), or use a penalised model")
+    return np.linalg.LinAlgError(f"the binomial fit failed numerically ({error})")
+
+
 def glmer(formula: str, data: pd.DataFrame, *, family: str = "binomial") -> MixedResults:
     """Fit a binomial-logit GLMM by the Laplace approximation like lme4's ``glmer``."""
     if family != "binomial":
@@ -135,7 +170,10 @@ def glmer(formula: str, data: pd.DataFrame, *, family: str = "binomial") -> Mixe
     _check_binomial(model)
     problem = BinomialLaplace(model)
     with single_threaded_blas():
-        optimum, mode, cov, notes = problem.fit()
+        try:
+            optimum, mode, cov, notes = problem.fit()
+        except np.linalg.LinAlgError as error:
+            raise _failed(model, error) from error
     n_theta = problem.structure.n_theta
     theta = optimum.x[:n_theta]
     return build_results(

@@ -154,3 +154,12 @@ def test_our_deviance_at_our_optimum_is_no_worse_than_at_lmes_theta(tmp_path: Pa
         at_r = problem.deviance(np.asarray(ref["theta"], dtype=float))
         assert ours <= at_r + 1e-8
         assert fit.llf >= ref["loglik"] - 1e-6
+
+
+def test_a_response_the_fixed_effects_reproduce_exactly_is_refused() -> None:
+    # rt is exactly 1 + condition: the residual SD is 0 (closed form), so there is no
+    # variance to estimate and any t statistic would be infinite.
+    data = simulate_lmm(1000)
+    data["rt"] = np.where(data["condition"] == "ai", 2.0, 1.0)
+    with pytest.raises(ValueError, match="reproduce the response exactly"):
+        lmer("rt ~ condition + (1 | participant)", data)
