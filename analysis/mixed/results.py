@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.stats
+import scipy.special
 
 from analysis.mixed.convergence import SINGULAR_MESSAGE, is_singular, warn_convergence
 from analysis.mixed.design import ModelData
@@ -78,11 +78,11 @@ class MixedResults:
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided Wald p-values from the normal distribution."""
-        return pd.Series(2 * scipy.stats.norm.sf(np.abs(self.tvalues)), index=self.params.index)
+        return pd.Series(2 * scipy.special.ndtr(-np.abs(self.tvalues)), index=self.params.index)
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Wald confidence intervals for the fixed effects (columns ``lower``, ``upper``)."""
-        z = scipy.stats.norm.ppf(1 - alpha / 2)
+        z = float(scipy.special.ndtri(1 - alpha / 2))
         return pd.DataFrame({"lower": self.params - z * self.bse,
                              "upper": self.params + z * self.bse})
 
