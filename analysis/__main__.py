@@ -11,10 +11,10 @@ import json
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["main"]
 
@@ -55,6 +55,8 @@ def _add_power(commands: Any) -> None:
 
 def _read_csv(path: str, factors: list[str]) -> pd.DataFrame:
     """Read the data; ``factors`` are read as strings so they become categorical."""
+    import pandas as pd  # here, not at the top: start-up time is what a user waits for
+
     try:
         return pd.read_csv(path, dtype={name: str for name in factors})
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -118,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_fit(commands)
     _add_power(commands)
     args = parser.parse_args(argv)
+    import numpy as np  # after argument parsing, so --help and usage errors stay instant
+
     try:
         args.handler(args)
     # LinAlgError is a ValueError subclass: it must be caught first to be told apart.

@@ -151,3 +151,18 @@ def test_a_singular_fit_prints_a_plain_warning_line(tmp_path: Path) -> None:
     assert code == 0
     assert json.loads(out)["singular"] is True
     assert err.startswith("warning: singular fit")
+
+
+def test_fit_imports_only_what_a_fit_needs() -> None:
+    # Start-up is most of what a researcher waits for on a small model: scipy.stats alone
+    # took 0.3 s. Oracle: the interpreter's own import log (-X importtime).
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "analysis", "fit",
+                          "--data", str(FIXTURES / "penicillin.csv"), "--formula",
+                          "diameter ~ (1 | plate)", "--json"],
+                         capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
+    imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "analysis.mixed.lmm" in imported
+    unneeded = {"scipy.stats", "statsmodels.api", "statsmodels.regression", "matplotlib",
+                "sklearn", "analysis.power", "analysis.report"}
+    assert not unneeded & imported
