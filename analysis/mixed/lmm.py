@@ -80,9 +80,18 @@ def _fixed_covariance(solution: PlsSolution, sigma: float) -> np.ndarray:
     return sigma**2 * (RX_inv @ RX_inv.T)
 
 
+def _check_response(model: ModelData) -> None:
+    """Refuse a response with no variation: every variance would be zero and every t
+    statistic infinite."""
+    if np.ptp(model.y) == 0:
+        raise ValueError(f"the response is constant (every value is {model.y[0]:g}): "
+                         "there is no variation to model")
+
+
 def lmer(formula: str, data: pd.DataFrame, *, reml: bool = True) -> MixedResults:
     """Fit a linear mixed model like lme4's ``lmer`` (REML by default, ML with reml=False)."""
     model = build_model_data(formula, data, "gaussian")
+    _check_response(model)
     for term in model.terms:
         if term.n_levels >= model.nobs:
             raise ValueError(f"grouping factor {term.group!r} has as many levels as rows; "
@@ -97,6 +106,9 @@ def lmer(formula: str, data: pd.DataFrame, *, reml: bool = True) -> MixedResults
                                    structure.theta_lower(), gradient=gradient)
         best = problem.evaluate(optimum.x)
     sigma = problem.sigma(best)
+    if sigma <= 1e-10 * float(np.std(model.y)):
+        raise ValueError("the fixed and random effects reproduce the response exactly "
+                         "(residual SD 0): there is nothing left to estimate a variance from")
     b = structure.lambda_apply(optimum.x, best.solution.u)
     return build_results(
         family="gaussian",
