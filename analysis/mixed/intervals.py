@@ -1,0 +1,224 @@
+"""Profile-likelihood and parametric-bootstrap intervals for linear mixed models (lme4's
+``confint(fit, method = "profile" | "boot")``).
+
+Profiles follow lme4: the model is refitted by ML, and for a parameter ψ fixed at v the ML
+deviance is minimised over everything else; ζ(v) = sign(v - ψ̂) √(D(v) - D(ψ̂)) and the
+interval is where ζ = ±z. lme4 interpolates ζ on a grid with splines; here each end is a
+root found by Brent's method, so the two agree to the spline's accuracy.
+
+The bootstrap simulates from the fitted model (random effects and residuals drawn from their
+estimated distributions), refits each simulated response as the original was fitted, and
+takes percentile intervals, as ``bootMer`` with ``type = "perc"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import scipy.optimize
+import scipy.stats
+
+from analysis.mixed.design import ModelData
+from analysis.mixed.inference import linear_model_data
+from analysis.mixed.lmm import LinearMixedProblem, fit_model_data
+from analysis.mixed.optimize import minimize_bounded
+from analysis.mixed.structure import RandomStructure
+
+if TYPE_CHECKING:
+    from analysis.mixed.results import MixedResults
+
+__all__ = ["bootstrap_intervals", "profile_intervals"]
+
+MIN_SIGMA = 1e-10
+
+
+def _ml_fit(fit: MixedResults) -> MixedResults:
+    """The fit itself when ML, else its ML refit (profiles are of the ML deviance, as lme4)."""
+    model = linear_model_data(fit, "profile intervals")
+    if fit.method == "ML":
+        return fit
+    return fit_model_data(model, fit.formula, reml=False, theta_start=fit.theta)
+
+
+def _minimum(fun: Callable[[np.ndarray], float], start: np.ndarray,
+             lower: np.ndarray) -> tuple[float, np.ndarray]:
+    """Minimum of a criterion over a box (the optimiser the fits use)."""
+    optimum = minimize_bounded(fun, start, lower)
+    return optimum.fun, optimum.x
+
+
+def _interval_ends(zeta: Callable[[float], float], estimate: float, scale: float, z: float,
+                   lower_bound: float = -np.inf) -> tuple[float, float]:
+    """Where ζ crosses -z and +z, bracketing outwards from the estimate in steps of ``scale``
+    (the lower end is ``lower_bound`` when ζ there has not reached -z)."""
+    ends = []
+    for direction in (-1.0, 1.0):
+        step = scale
+        near = estimate
+        for _ in range(60):
+            far = max(estimate + direction * step, lower_bound)
+            value = zeta(far)
+            if direction * value >= z:
+                break
+            if far == lower_bound:
+                break
+            near, step = far, step * 2
+        else:
+            raise ValueError("the profile did not reach the interval's end; the likelihood "
+                             "is too flat to bound this parameter")
+        if far == lower_bound and direction * value < z:
+            ends.append(lower_bound)
+            continue
+        ends.append(scipy.optimize.brentq(lambda v, d=direction: zeta(v) - d * z, near, far,
+                                          xtol=1e-10 * max(1.0, abs(estimate)) + 1e-12))
+    return ends[0], ends[1]
+
+
+def _profile_fixed(model: ModelData, ml: MixedResults, j: int, z: float) -> tuple[float, float]:
+    """Profile interval of fixed effect j: refit with x_j β_j as an offset."""
+    deviance0 = -2 * ml.loglik
+    x_j = model.X[:, j]
+    rest = np.delete(model.X, j, axis=1)
+    names = [name for k, name in enumerate(model.fixed_names) if k != j]
+    estimate = float(ml.params.iloc[j])
+    structure = RandomStructure(model.terms)
+    lower = structure.theta_lower()
+
+    def zeta(value: float) -> float:
+        offset = replace(model, y=model.y - value * x_j, X=rest, fixed_names=names)
+        problem = LinearMixedProblem(offset, reml=False)
+        deviance, _ = _minimum(problem.deviance, ml.theta, lower)
+        return float(np.sign(value - estimate) * np.sqrt(max(deviance - deviance0, 0.0)))
+
+    return _interval_ends(zeta, estimate, float(ml.bse.iloc[j]), z)
+
+
+def _ml_deviance(problem: LinearMixedProblem, theta: np.ndarray, sigma: float) -> float:
+    """ML deviance at (θ, sigma), sigma not profiled out (lme4's devfun2)."""
+    evaluation = problem.evaluate(theta)
+    s2 = sigma**2
+    n = problem.model.nobs
+    return float(evaluation.factor.logdet() + evaluation.r2 / s2 + n * np.log(2 * np.pi * s2))
+
+
+def _profile_scale(model: ModelData, ml: MixedResults, k: int | None,
+                   z: float) -> tuple[float, float]:
+    """Profile interval of the SD of scalar term k (sigma θ_k), or of sigma when k is None."""
+    problem = LinearMixedProblem(model, reml=False)
+    deviance0 = -2 * ml.loglik
+    lower = problem.structure.theta_lower()
+    assert ml.residual_sd is not None
+    sigma_hat = ml.residual_sd
+    theta_hat = ml.theta
+
+    def safe(fun: Callable[[np.ndarray], float]) -> Callable[[np.ndarray], float]:
+        def wrapped(x: np.ndarray) -> float:
+            try:
+                return fun(x)
+            except np.linalg.LinAlgError:
+                return np.inf
+        return wrapped
+
+    if k is None:
+        def profiled(value: float) -> float:
+            deviance, _ = _minimum(safe(lambda th: _ml_deviance(problem, th, value)),
+                                   theta_hat, lower)
+            return deviance
+        estimate = sigma_hat
+    else:
+        keep = np.arange(len(theta_hat)) != k
+
+        def profiled(value: float) -> float:
+            def criterion(free: np.ndarray) -> float:
+                theta = np.empty_like(theta_hat)
+                theta[keep], theta[k] = free[:-1], value / free[-1]
+                return _ml_deviance(problem, theta, free[-1])
+            start = np.append(theta_hat[keep], sigma_hat)
+            deviance, _ = _minimum(safe(criterion), start,
+                                   np.append(lower[keep], MIN_SIGMA))
+            return deviance
+        estimate = sigma_hat * theta_hat[k]
+
+    def zeta(value: float) -> float:
+        return float(np.sign(value - estimate)
+                     * np.sqrt(max(profiled(value) - deviance0, 0.0)))
+
+    scale = max(estimate, sigma_hat) * 0.1
+    return _interval_ends(zeta, estimate, scale, z, lower_bound=0.0 if k is not None
+                          else MIN_SIGMA)
+
+
+def _scalar_sd_rows(model: ModelData) -> list[tuple[str, int]]:
+    """(row name, θ index) of the SD of every scalar ``(1 | g)``-like term."""
+    structure = RandomStructure(model.terms)
+    return [(f"sd_{term.names[0]}|{term.group}", sl.start)
+            for term, sl in zip(model.terms, structure.theta_slices, strict=True) if term.p == 1]
+
+
+def profile_intervals(fit: MixedResults, *, level: float = 0.95) -> pd.DataFrame:
+    """Profile-likelihood intervals: fixed effects, SDs of scalar random terms, and sigma.
+
+    SDs and correlations of correlated terms (``(1 + x | g)``) are not profiled; use the
+    bootstrap for those.
+    """
+    model = linear_model_data(fit, "profile intervals")
+    ml = _ml_fit(fit)
+    z = float(scipy.stats.norm.ppf(0.5 + level / 2))
+    rows = {name: _profile_fixed(model, ml, j, z) for j, name in enumerate(model.fixed_names)}
+    for name, k in _scalar_sd_rows(model):
+        rows[name] = _profile_scale(model, ml, k, z)
+    rows["sigma"] = _profile_scale(model, ml, None, z)
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["lower", "upper"])
+
+
+def _variance_names(fit: MixedResults) -> list[str]:
+    """lme4-style names of the rows of the variance table (``oldNames = FALSE``)."""
+    names = []
+    for row in fit.random_effects.to_dict("records"):
+        if row["group"] == "Residual":
+            names.append("sigma")
+        elif row["term2"] is None:
+            names.append(f"sd_{row['term']}|{row['group']}")
+        else:
+            names.append(f"cor_{row['term2']}.{row['term']}|{row['group']}")
+    return names
+
+
+def simulate_response(fit: MixedResults, rng: np.random.Generator,
+                      structure: RandomStructure | None = None) -> np.ndarray:
+    """One response drawn from the fitted linear mixed model: Xβ̂ + Zb + ε with
+    b ~ N(0, sigma^2ΛΛ') and ε ~ N(0, sigma^2I) (lme4's ``simulate``)."""
+    model = linear_model_data(fit, "simulation")
+    structure = structure or RandomStructure(model.terms)
+    assert fit.residual_sd is not None
+    sigma = fit.residual_sd
+    b = structure.lambda_apply(fit.theta, sigma * rng.standard_normal(structure.q))
+    return np.asarray(model.X @ fit.params.to_numpy() + structure.z_dot(b)
+                      + sigma * rng.standard_normal(model.nobs))
+
+
+def bootstrap_intervals(fit: MixedResults, *, level: float = 0.95, n_boot: int = 500,
+                        random_state: int | np.random.Generator | None = None,
+                        ) -> pd.DataFrame:
+    """Parametric-bootstrap percentile intervals of the fixed effects and the variance table."""
+    model = linear_model_data(fit, "bootstrap intervals")
+    if not isinstance(n_boot, int) or n_boot < 10:
+        raise ValueError(f"n_boot must be an integer of at least 10, got {n_boot!r}")
+    rng = np.random.default_rng(random_state)
+    structure = RandomStructure(model.terms)
+    reml = fit.method == "REML"
+    draws = []
+    for _ in range(n_boot):
+        simulated = replace(model, y=simulate_response(fit, rng, structure))
+        refit = fit_model_data(simulated, fit.formula, reml=reml, theta_start=fit.theta)
+        draws.append(np.concatenate([refit.params.to_numpy(),
+                                     refit.random_effects["sd_or_cor"].to_numpy()]))
+    values = np.array(draws)
+    tail = (1 - level) / 2
+    bounds = np.nanquantile(values, [tail, 1 - tail], axis=0)
+    index = list(fit.params.index) + _variance_names(fit)
+    return pd.DataFrame({"lower": bounds[0], "upper": bounds[1]}, index=index)
