@@ -27,6 +27,7 @@ from analysis.mixed.inference import linear_model_data
 from analysis.mixed.lmm import LinearMixedProblem, fit_model_data
 from analysis.mixed.optimize import minimize_bounded
 from analysis.mixed.structure import RandomStructure
+from analysis.mixed.threads import single_threaded_blas
 
 if TYPE_CHECKING:
     from analysis.mixed.results import MixedResults
@@ -166,12 +167,14 @@ def profile_intervals(fit: MixedResults, *, level: float = 0.95) -> pd.DataFrame
     bootstrap for those.
     """
     model = linear_model_data(fit, "profile intervals")
-    ml = _ml_fit(fit)
     z = float(scipy.stats.norm.ppf(0.5 + level / 2))
-    rows = {name: _profile_fixed(model, ml, j, z) for j, name in enumerate(model.fixed_names)}
-    for name, k in _scalar_sd_rows(model):
-        rows[name] = _profile_scale(model, ml, k, z)
-    rows["sigma"] = _profile_scale(model, ml, None, z)
+    with single_threaded_blas():
+        ml = _ml_fit(fit)
+        rows = {name: _profile_fixed(model, ml, j, z)
+                for j, name in enumerate(model.fixed_names)}
+        for name, k in _scalar_sd_rows(model):
+            rows[name] = _profile_scale(model, ml, k, z)
+        rows["sigma"] = _profile_scale(model, ml, None, z)
     return pd.DataFrame.from_dict(rows, orient="index", columns=["lower", "upper"])
 
 
@@ -212,11 +215,12 @@ def bootstrap_intervals(fit: MixedResults, *, level: float = 0.95, n_boot: int =
     structure = RandomStructure(model.terms)
     reml = fit.method == "REML"
     draws = []
-    for _ in range(n_boot):
-        simulated = replace(model, y=simulate_response(fit, rng, structure))
-        refit = fit_model_data(simulated, fit.formula, reml=reml, theta_start=fit.theta)
-        draws.append(np.concatenate([refit.params.to_numpy(),
-                                     refit.random_effects["sd_or_cor"].to_numpy()]))
+    with single_threaded_blas():
+        for _ in range(n_boot):
+            simulated = replace(model, y=simulate_response(fit, rng, structure))
+            refit = fit_model_data(simulated, fit.formula, reml=reml, theta_start=fit.theta)
+            draws.append(np.concatenate([refit.params.to_numpy(),
+                                         refit.random_effects["sd_or_cor"].to_numpy()]))
     values = np.array(draws)
     tail = (1 - level) / 2
     bounds = np.nanquantile(values, [tail, 1 - tail], axis=0)
