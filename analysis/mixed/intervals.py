@@ -22,8 +22,8 @@ import pandas as pd
 import scipy.optimize
 import scipy.stats
 
+from analysis.mixed.ddf import linear_model_data
 from analysis.mixed.design import ModelData
-from analysis.mixed.inference import linear_model_data
 from analysis.mixed.lmm import LinearMixedProblem, fit_model_data
 from analysis.mixed.optimize import minimize_bounded
 from analysis.mixed.structure import RandomStructure

@@ -29,7 +29,7 @@ import pytest
 import scipy.stats
 
 from analysis.mixed import glmer, lmer
-from analysis.mixed.inference import confint, fixed_effects_table, lrt
+from analysis.mixed.inference import confint, f_test, fixed_effects_table, lrt
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SLEEP = "Reaction ~ Days + (Days | Subject)"
@@ -113,6 +113,28 @@ def test_wald_is_the_normal_reference(sleepstudy: pd.DataFrame) -> None:
     np.testing.assert_allclose(table["p_value"], fit.pvalues)
     np.testing.assert_allclose(table[["lower", "upper"]], fit.conf_int())
     assert np.isinf(table["df"]).all()
+
+
+@pytest.mark.parametrize(("ddf", "expected"), [
+    # R: contest(f2, rbind(c(0, 1, 0), c(0, 0, 1)), joint = TRUE, ddf = ...) and the same
+    # with rbind(c(1, 1, 0), c(0, 1, -1)): F value, DenDF, Pr(>F)
+    ("satterthwaite", [(77.6306478161555, 38.8681091682472, 2.66289171705998e-14),
+                       (219.802220135355, 41.241459129342, 1.01029296632347e-22)]),
+    ("kenward-roger", [(76.3366738075474, 50.1624020440686, 6.04749537945063e-16),
+                       (217.109088364308, 40.3877203979503, 2.459674057134e-22)]),
+])
+def test_joint_f_tests_match_lmertest_contest(crossed: pd.DataFrame, ddf: str,
+                                              expected: list[tuple[float, float, float]]
+                                              ) -> None:
+    fit = lmer(SLOPES, crossed)
+    by_name = f_test(fit, ["condition[T.control]", "x"], ddf=ddf)
+    by_matrix = f_test(fit, np.array([[1.0, 1.0, 0.0], [0.0, 1.0, -1.0]]), ddf=ddf)
+    for result, (statistic, den_df, p_value) in zip([by_name, by_matrix], expected,
+                                                    strict=True):
+        assert result.num_df == 2
+        assert result.statistic == pytest.approx(statistic, rel=1e-4)
+        assert result.den_df == pytest.approx(den_df, rel=1e-3)
+        assert result.p_value == pytest.approx(p_value, rel=2e-3)
 
 
 def test_likelihood_ratio_tests_refit_by_ml_as_anova(sleepstudy: pd.DataFrame,
@@ -209,5 +231,9 @@ def test_bad_requests_are_refused_clearly(sleepstudy: pd.DataFrame,
         lrt(lmer("y ~ 1 + (1 | item)", crossed), fit)
     with pytest.raises(ValueError, match="not comparable"):
         lrt(lmer("Reaction ~ 1 + (Days | Subject)", sleepstudy), fit, refit=False)
+    with pytest.raises(ValueError, match="unknown fixed effect"):
+        f_test(fit, ["Nights"])
+    with pytest.raises(ValueError, match="finite columns"):
+        f_test(fit, np.ones((1, 3)))
     with pytest.raises(ValueError, match="n_boot"):
         confint(fit, method="boot", n_boot=3)
