@@ -247,7 +247,8 @@ def confint(fit: MixedResults, *, method: str = "profile", level: float = 0.95,
         "profile": likelihood-profile intervals of the fixed effects, the random-effect SDs
         of scalar terms and the residual SD (ML profiles, as lme4). "boot": parametric
         bootstrap percentile intervals (``n_boot`` simulations refitted as the original).
-        "wald": estimate ± z·SE for the fixed effects.
+        "wald": estimate ± z·SE for the fixed effects. Bootstrap intervals are also
+        offered for binomial GLMMs (glmer); profiles only for linear mixed models.
     level : float
         Coverage.
     n_boot : int

@@ -8,7 +8,7 @@ root found by Brent's method, so the two agree to the spline's accuracy.
 
 The bootstrap simulates from the fitted model (random effects and residuals drawn from their
 estimated distributions), refits each simulated response as the original was fitted, and
-takes percentile intervals, as ``bootMer`` with ``type = "perc"``.
+takes percentile intervals, as ``bootMer`` with ``type = "perc"``; for binomial GLMMs too.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import scipy.optimize
+import scipy.special
 import scipy.stats
 
 from analysis.mixed.ddf import linear_model_data
 from analysis.mixed.design import ModelData
+from analysis.mixed.glmm import fit_binomial_model_data
 from analysis.mixed.lmm import LinearMixedProblem, fit_model_data
 from analysis.mixed.optimize import minimize_bounded
 from analysis.mixed.structure import RandomStructure
@@ -191,34 +193,65 @@ def _variance_names(fit: MixedResults) -> list[str]:
     return names
 
 
+def _bootstrap_model_data(fit: MixedResults) -> ModelData:
+    """The fitted arrays of a linear or binomial mixed model, or a ValueError."""
+    if fit.family not in ("gaussian", "binomial"):
+        raise ValueError(f"bootstrap intervals are for lmer and glmer fits, not {fit.family}")
+    if fit.model_data is None:
+        raise ValueError("bootstrap intervals need the fitted arrays; this results object "
+                         "has none")
+    return fit.model_data
+
+
 def simulate_response(fit: MixedResults, rng: np.random.Generator,
                       structure: RandomStructure | None = None) -> np.ndarray:
-    """One response drawn from the fitted linear mixed model: Xβ̂ + Zb + ε with
-    b ~ N(0, sigma^2ΛΛ') and ε ~ N(0, sigma^2I) (lme4's ``simulate``)."""
-    model = linear_model_data(fit, "simulation")
+    """One response drawn from the fitted model, as lme4's ``simulate``: random effects
+    b ~ N(0, s²ΛΛ') (s = sigma for an LMM, 1 for a GLMM), then Xβ̂ + Zb + ε with
+    ε ~ N(0, sigma²) (LMM) or successes ~ Binomial(trials, logistic(Xβ̂ + Zb)) (GLMM)."""
+    model = _bootstrap_model_data(fit)
     structure = structure or RandomStructure(model.terms)
-    assert fit.residual_sd is not None
-    sigma = fit.residual_sd
-    b = structure.lambda_apply(fit.theta, sigma * rng.standard_normal(structure.q))
-    return np.asarray(model.X @ fit.params.to_numpy() + structure.z_dot(b)
-                      + sigma * rng.standard_normal(model.nobs))
+    scale = fit.residual_sd if fit.family == "gaussian" else 1.0
+    assert scale is not None
+    b = structure.lambda_apply(fit.theta, scale * rng.standard_normal(structure.q))
+    eta = model.X @ fit.params.to_numpy() + structure.z_dot(b)
+    if fit.family == "gaussian":
+        return np.asarray(eta + scale * rng.standard_normal(model.nobs))
+    assert model.trials is not None
+    return rng.binomial(model.trials.astype(np.int64), scipy.special.expit(eta)).astype(float)
+
+
+def _refit(fit: MixedResults, model: ModelData) -> MixedResults:
+    """Fit simulated arrays the way ``fit`` was fitted."""
+    if fit.family == "binomial":
+        return fit_binomial_model_data(model, fit.formula)
+    return fit_model_data(model, fit.formula, reml=fit.method == "REML", theta_start=fit.theta)
 
 
 def bootstrap_intervals(fit: MixedResults, *, level: float = 0.95, n_boot: int = 500,
                         random_state: int | np.random.Generator | None = None,
                         ) -> pd.DataFrame:
-    """Parametric-bootstrap percentile intervals of the fixed effects and the variance table."""
-    model = linear_model_data(fit, "bootstrap intervals")
-    if not isinstance(n_boot, int) or n_boot < 10:
+    """Parametric-bootstrap percentile intervals of the fixed effects and the variance table
+    (linear and binomial mixed models). A simulated binomial response with no variation
+    cannot be fitted; such draws are redrawn, as long as they are rare."""
+    model = _bootstrap_model_data(fit)
+    if not isinstance(n_boot, int) or isinstance(n_boot, bool) or n_boot < 10:
         raise ValueError(f"n_boot must be an integer of at least 10, got {n_boot!r}")
     rng = np.random.default_rng(random_state)
     structure = RandomStructure(model.terms)
-    reml = fit.method == "REML"
-    draws = []
+    draws: list[np.ndarray] = []
+    failures = 0
     with single_threaded_blas():
-        for _ in range(n_boot):
+        while len(draws) < n_boot:
             simulated = replace(model, y=simulate_response(fit, rng, structure))
-            refit = fit_model_data(simulated, fit.formula, reml=reml, theta_start=fit.theta)
+            try:
+                refit = _refit(fit, simulated)
+            except (ValueError, np.linalg.LinAlgError):
+                failures += 1
+                if failures > n_boot // 10:
+                    raise ValueError(f"{failures} simulated data sets could not be fitted "
+                                     "(no variation in the response, say): the bootstrap "
+                                     "cannot be trusted for this model") from None
+                continue
             draws.append(np.concatenate([refit.params.to_numpy(),
                                          refit.random_effects["sd_or_cor"].to_numpy()]))
     values = np.array(draws)

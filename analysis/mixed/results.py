@@ -78,7 +78,7 @@ class MixedResults:
             "wald" (default): estimate ± z·SE. "profile": likelihood-profile intervals like
             lme4's ``confint(fit, method="profile")`` (linear mixed models; ML profiles).
             "boot": parametric-bootstrap percentile intervals like
-            ``confint(fit, method="boot")`` (linear mixed models).
+            ``confint(fit, method="boot")`` (linear and binomial mixed models).
         n_boot : int
             Number of bootstrap simulations (``method="boot"`` only).
         random_state : int or numpy.random.Generator, optional
