@@ -245,7 +245,7 @@ def confint(fit: MixedResults, *, method: str = "profile", level: float = 0.95,
         A linear mixed model (profile and bootstrap intervals); Wald for any fit.
     method : {"profile", "boot", "wald"}
         "profile": likelihood-profile intervals of the fixed effects, the random-effect SDs
-        of scalar terms and the residual SD (ML profiles, as lme4). "boot": parametric
+        and correlations and the residual SD (ML profiles, as lme4). "boot": parametric
         bootstrap percentile intervals (``n_boot`` simulations refitted as the original).
         "wald": estimate ± z·SE for the fixed effects. Bootstrap intervals are also
         offered for binomial GLMMs (glmer); profiles only for linear mixed models.
@@ -259,8 +259,9 @@ def confint(fit: MixedResults, *, method: str = "profile", level: float = 0.95,
     Returns
     -------
     pandas.DataFrame
-        Columns ``lower``, ``upper``; rows the fixed effects, then (profile, boot) SDs named
-        ``sd_(<term>)|<group>`` and ``sigma`` as lme4's ``oldNames = FALSE``.
+        Columns ``lower``, ``upper``; rows the fixed effects, then (profile, boot) the
+        variance table as lme4's ``oldNames = FALSE`` names it: ``sd_<term>|<group>``,
+        ``cor_<term2>.<term>|<group>``, ``sigma`` (our term names, e.g. ``Intercept``).
 
     Examples
     --------

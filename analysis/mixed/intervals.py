@@ -28,7 +28,7 @@ from analysis.mixed.design import ModelData
 from analysis.mixed.glmm import fit_binomial_model_data
 from analysis.mixed.lmm import LinearMixedProblem, fit_model_data
 from analysis.mixed.optimize import minimize_bounded
-from analysis.mixed.structure import RandomStructure
+from analysis.mixed.structure import RandomStructure, tril_indices
 from analysis.mixed.threads import single_threaded_blas
 
 if TYPE_CHECKING:
@@ -55,26 +55,23 @@ def _minimum(fun: Callable[[np.ndarray], float], start: np.ndarray,
 
 
 def _interval_ends(zeta: Callable[[float], float], estimate: float, scale: float, z: float,
-                   lower_bound: float = -np.inf) -> tuple[float, float]:
+                   bounds: tuple[float, float] = (-np.inf, np.inf)) -> tuple[float, float]:
     """Where ζ crosses -z and +z, bracketing outwards from the estimate in steps of ``scale``
-    (the lower end is ``lower_bound`` when ζ there has not reached -z)."""
+    (an end is the parameter's bound when ζ there has not reached ∓z, as lme4 reports)."""
     ends = []
-    for direction in (-1.0, 1.0):
-        step = scale
-        near = estimate
+    for direction, bound in ((-1.0, bounds[0]), (1.0, bounds[1])):
+        step, near = scale, estimate
         for _ in range(60):
-            far = max(estimate + direction * step, lower_bound)
+            far = float(np.clip(estimate + direction * step, *bounds))
             value = zeta(far)
-            if direction * value >= z:
-                break
-            if far == lower_bound:
+            if direction * value >= z or far == bound:
                 break
             near, step = far, step * 2
         else:
             raise ValueError("the profile did not reach the interval's end; the likelihood "
                              "is too flat to bound this parameter")
-        if far == lower_bound and direction * value < z:
-            ends.append(lower_bound)
+        if direction * value < z:
+            ends.append(bound)
             continue
         ends.append(scipy.optimize.brentq(lambda v, d=direction: zeta(v) - d * z, near, far,
                                           xtol=1e-10 * max(1.0, abs(estimate)) + 1e-12))
@@ -108,75 +105,99 @@ def _ml_deviance(problem: LinearMixedProblem, theta: np.ndarray, sigma: float) -
     return float(evaluation.factor.logdet() + evaluation.r2 / s2 + n * np.log(2 * np.pi * s2))
 
 
-def _profile_scale(model: ModelData, ml: MixedResults, k: int | None,
-                   z: float) -> tuple[float, float]:
-    """Profile interval of the SD of scalar term k (sigma θ_k), or of sigma when k is None."""
-    problem = LinearMixedProblem(model, reml=False)
+def _psd_cholesky(C: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factor of a positive semi-definite matrix (a zero pivot gives a zero
+    column, so an SD of 0 or a correlation of ±1 stays representable)."""
+    p = C.shape[0]
+    T = np.zeros_like(C)
+    for j in range(p):
+        pivot = C[j, j] - T[j, :j] @ T[j, :j]
+        if pivot <= 1e-14 * max(C[j, j], 1e-300):
+            continue
+        T[j, j] = np.sqrt(pivot)
+        T[j + 1:, j] = (C[j + 1:, j] - T[j + 1:, :j] @ T[j, :j]) / T[j, j]
+    return T
+
+
+class _VarianceScale:
+    """The deviance over lme4's profiling scale: per term its SDs then its correlations (the
+    order of the variance table), then sigma."""
+
+    def __init__(self, model: ModelData) -> None:
+        self.problem = LinearMixedProblem(model, reml=False)
+        self.structure = self.problem.structure
+        self.terms = model.terms
+        sizes = [t.p + t.p * (t.p - 1) // 2 for t in model.terms]
+        self.edges = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """SDs at least 0, correlations in [-1, 1], sigma positive."""
+        lower, upper = [], []
+        for term in self.terms:
+            lower += [0.0] * term.p + [-1.0] * (term.p * (term.p - 1) // 2)
+            upper += [np.inf] * term.p + [1.0] * (term.p * (term.p - 1) // 2)
+        return np.array([*lower, MIN_SIGMA]), np.array([*upper, np.inf])
+
+    def theta(self, psi: np.ndarray) -> np.ndarray:
+        """θ of the SDs/correlations ``psi[:-1]`` relative to sigma = ``psi[-1]``."""
+        theta = np.empty(self.structure.n_theta)
+        for k, (term, sl) in enumerate(zip(self.terms, self.structure.theta_slices,
+                                           strict=True)):
+            values = psi[self.edges[k]:self.edges[k + 1]]
+            sd, cors = values[:term.p], iter(values[term.p:])
+            R = np.eye(term.p)
+            for j in range(term.p):
+                for i in range(j + 1, term.p):
+                    R[i, j] = R[j, i] = next(cors)
+            T = _psd_cholesky(R * np.outer(sd, sd) / psi[-1] ** 2)
+            theta[sl] = T[tril_indices(term.p)]
+        return theta
+
+    def deviance(self, psi: np.ndarray) -> float:
+        """ML deviance with β profiled out (lme4's devfun2), inf where undefined."""
+        try:
+            return _ml_deviance(self.problem, self.theta(psi), float(psi[-1]))
+        except np.linalg.LinAlgError:
+            return np.inf
+
+
+def _profile_variance(scale: _VarianceScale, ml: MixedResults, index: int,
+                      z: float) -> tuple[float, float]:
+    """Profile interval of one SD, correlation or sigma (the ``index``-th of the scale)."""
+    psi_hat = ml.random_effects["sd_or_cor"].to_numpy(dtype=float)
     deviance0 = -2 * ml.loglik
-    lower = problem.structure.theta_lower()
-    assert ml.residual_sd is not None
-    sigma_hat = ml.residual_sd
-    theta_hat = ml.theta
-
-    def safe(fun: Callable[[np.ndarray], float]) -> Callable[[np.ndarray], float]:
-        def wrapped(x: np.ndarray) -> float:
-            try:
-                return fun(x)
-            except np.linalg.LinAlgError:
-                return np.inf
-        return wrapped
-
-    if k is None:
-        def profiled(value: float) -> float:
-            deviance, _ = _minimum(safe(lambda th: _ml_deviance(problem, th, value)),
-                                   theta_hat, lower)
-            return deviance
-        estimate = sigma_hat
-    else:
-        keep = np.arange(len(theta_hat)) != k
-
-        def profiled(value: float) -> float:
-            def criterion(free: np.ndarray) -> float:
-                theta = np.empty_like(theta_hat)
-                theta[keep], theta[k] = free[:-1], value / free[-1]
-                return _ml_deviance(problem, theta, free[-1])
-            start = np.append(theta_hat[keep], sigma_hat)
-            deviance, _ = _minimum(safe(criterion), start,
-                                   np.append(lower[keep], MIN_SIGMA))
-            return deviance
-        estimate = sigma_hat * theta_hat[k]
+    lower, upper = scale.bounds()
+    free = np.arange(len(psi_hat)) != index
 
     def zeta(value: float) -> float:
-        return float(np.sign(value - estimate)
-                     * np.sqrt(max(profiled(value) - deviance0, 0.0)))
+        def criterion(rest: np.ndarray) -> float:
+            psi = psi_hat.copy()
+            psi[free], psi[index] = rest, value
+            return scale.deviance(psi)
 
-    scale = max(estimate, sigma_hat) * 0.1
-    return _interval_ends(zeta, estimate, scale, z, lower_bound=0.0 if k is not None
-                          else MIN_SIGMA)
+        start = np.clip(psi_hat[free], lower[free], upper[free])
+        optimum = minimize_bounded(criterion, start, lower[free], upper[free])
+        return float(np.sign(value - psi_hat[index])
+                     * np.sqrt(max(optimum.fun - deviance0, 0.0)))
 
-
-def _scalar_sd_rows(model: ModelData) -> list[tuple[str, int]]:
-    """(row name, θ index) of the SD of every scalar ``(1 | g)``-like term."""
-    structure = RandomStructure(model.terms)
-    return [(f"sd_{term.names[0]}|{term.group}", sl.start)
-            for term, sl in zip(model.terms, structure.theta_slices, strict=True) if term.p == 1]
+    estimate = float(psi_hat[index])
+    step = 0.1 if np.isfinite(upper[index]) else 0.1 * max(estimate, psi_hat[-1])
+    return _interval_ends(zeta, estimate, step, z, (float(lower[index]), float(upper[index])))
 
 
 def profile_intervals(fit: MixedResults, *, level: float = 0.95) -> pd.DataFrame:
-    """Profile-likelihood intervals: fixed effects, SDs of scalar random terms, and sigma.
-
-    SDs and correlations of correlated terms (``(1 + x | g)``) are not profiled; use the
-    bootstrap for those.
-    """
+    """Profile-likelihood intervals of the fixed effects, every SD and correlation of the
+    random effects, and sigma (the rows of lme4's ``confint(fit, oldNames = FALSE)``, fixed
+    effects first)."""
     model = linear_model_data(fit, "profile intervals")
     z = float(scipy.stats.norm.ppf(0.5 + level / 2))
     with single_threaded_blas():
         ml = _ml_fit(fit)
         rows = {name: _profile_fixed(model, ml, j, z)
                 for j, name in enumerate(model.fixed_names)}
-        for name, k in _scalar_sd_rows(model):
-            rows[name] = _profile_scale(model, ml, k, z)
-        rows["sigma"] = _profile_scale(model, ml, None, z)
+        scale = _VarianceScale(model)
+        for index, name in enumerate(_variance_names(ml)):
+            rows[name] = _profile_variance(scale, ml, index, z)
     return pd.DataFrame.from_dict(rows, orient="index", columns=["lower", "upper"])
 
 

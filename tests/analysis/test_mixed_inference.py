@@ -157,10 +157,20 @@ def test_likelihood_ratio_tests_refit_by_ml_as_anova(sleepstudy: pd.DataFrame,
 
 def test_profile_intervals_match_lme4_confint(sleepstudy: pd.DataFrame,
                                               crossed: pd.DataFrame) -> None:
-    # R: confint(f1, method = "profile", oldNames = FALSE)[c("(Intercept)", "Days", "sigma"), ]
-    ci = lmer(SLEEP, sleepstudy).conf_int(method="profile")
-    np.testing.assert_allclose(ci.to_numpy(), [[237.680695488043, 265.129514590614],
-                                               [7.3586532616443, 13.5759187522839]], rtol=1e-4)
+    # R: confint(f1, method = "profile", oldNames = FALSE), rows reordered as here
+    sleep = confint(lmer(SLEEP, sleepstudy), method="profile")
+    expected_sleep = {
+        "Intercept": (237.680695488043, 265.129514590614),
+        "Days": (7.3586532616443, 13.5759187522839),
+        "sd_Intercept|Subject": (14.3814120960194, 37.715997595019),
+        "sd_Days|Subject": (3.80116406738213, 8.75338311454954),
+        "cor_Days.Intercept|Subject": (-0.4815007551026, 0.684986082470613),
+        "sigma": (22.8982668528314, 28.8579965655886),
+    }
+    assert list(sleep.index) == list(expected_sleep)
+    np.testing.assert_allclose(sleep.to_numpy(), list(expected_sleep.values()), rtol=1e-4)
+    fixed_only = lmer(SLEEP, sleepstudy).conf_int(method="profile")
+    assert fixed_only.equals(sleep.loc[["Intercept", "Days"]])
     # R: confint(f3, method = "profile", oldNames = FALSE)
     full = confint(lmer(CROSSED, crossed), method="profile")
     expected = {
