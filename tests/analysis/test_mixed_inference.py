@@ -60,6 +60,14 @@ def test_satterthwaite_matches_lmertest_on_sleepstudy(sleepstudy: pd.DataFrame) 
            [1.17088323710678e-17, 3.26378781183324e-06])
 
 
+def test_satterthwaite_matches_lmertest_on_an_ml_fit(sleepstudy: pd.DataFrame) -> None:
+    # R: coef(summary(lmerTest::lmer(Reaction ~ Days + (Days | Subject), s, REML = FALSE,
+    #                                control = tight)))  -- the ML deviance's Hessian
+    table = fixed_effects_table(lmer(SLEEP, sleepstudy, reml=False), ddf="satterthwaite")
+    _check(table, [6.63227718551932, 1.5022367467222], [17.9999967832107, 18.0000013324589],
+           [1.26676556506903e-18, 1.65241350177537e-06])
+
+
 def test_kenward_roger_matches_pbkrtest_on_sleepstudy(sleepstudy: pd.DataFrame) -> None:
     # R: coef(summary(f1, ddf = "Kenward-Roger"))
     table = fixed_effects_table(lmer(SLEEP, sleepstudy), ddf="kenward-roger")
