@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 
 from experiments.spec import dump_spec, parse_spec
 from studyapp import selectors, tasks
+from studyapp.auth import ThrottledAdminAuthenticationForm
 from studyapp.models import (
     Condition,
     Event,
@@ -243,3 +244,7 @@ class EventAdmin(ReadOnlyAdmin):
     study_path = "participant__study"
     list_display = ["participant", "kind", "page", "trial_index", "server_at"]
     list_filter = ["kind"]
+
+
+# The admin's sign-in counts failures and locks out like the site's (studyapp/auth.py).
+admin.site.login_form = ThrottledAdminAuthenticationForm

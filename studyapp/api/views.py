@@ -134,7 +134,7 @@ class EventView(APIView):
     authentication_classes = [ParticipantSessionAuthentication]
     permission_classes = [AllowAny]
 
-    @extend_schema(request=EventSerializer, responses={201: None, 404: None})
+    @extend_schema(request=EventSerializer, responses={201: None, 404: None, 409: None, 429: None})
     def post(self, request: Request) -> Response:
         payload = EventSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -144,7 +144,10 @@ class EventView(APIView):
             study, request.session.get(f"participant:{study.slug}"))
         if not participant:
             raise NotFound("No participant session for this study")
-        flow.event_record(participant=participant, kind=data["kind"], page=data["page"],
-                          trial_index=data.get("trial_index"), client_ms=data.get("client_ms"),
-                          detail=data["detail"])
+        try:
+            flow.event_record(participant=participant, kind=data["kind"], page=data["page"],
+                              trial_index=data.get("trial_index"),
+                              client_ms=data.get("client_ms"), detail=data["detail"])
+        except ServiceError as exc:
+            return Response({"detail": str(exc)}, status=exc.status_code)
         return Response(status=status.HTTP_201_CREATED)
