@@ -13,6 +13,7 @@ takes percentile intervals, as ``bootMer`` with ``type = "perc"``; for binomial 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -265,7 +266,11 @@ def bootstrap_intervals(fit: MixedResults, *, level: float = 0.95, n_boot: int =
         while len(draws) < n_boot:
             simulated = replace(model, y=simulate_response(fit, rng, structure))
             try:
-                refit = _refit(fit, simulated)
+                with warnings.catch_warnings():
+                    # Singular refits are expected (a variance near 0 is drawn near 0 half
+                    # the time); lme4's bootMer likewise only tallies them.
+                    warnings.simplefilter("ignore")
+                    refit = _refit(fit, simulated)
             except (ValueError, np.linalg.LinAlgError):
                 failures += 1
                 if failures > n_boot // 10:
