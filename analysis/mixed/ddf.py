@@ -23,6 +23,7 @@ import scipy.sparse as sp
 
 from analysis.mixed.design import ModelData
 from analysis.mixed.lmm import LinearMixedProblem
+from analysis.mixed.optimize import numerical_hessian
 
 if TYPE_CHECKING:
     from analysis.mixed.results import MixedResults
@@ -77,24 +78,14 @@ def jacobian(fun: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> np.ndarr
 def hessian(fun: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
     """Second derivatives of a scalar function by extrapolated central differences."""
     h0 = _steps(x, 1e-2)
-    f0 = fun(x)
-    k = len(x)
 
-    def at_scale(scale: float) -> np.ndarray:
-        h = h0 * scale
-        H = np.empty((k, k))
-        for i in range(k):
-            ei = np.zeros(k)
-            ei[i] = h[i]
-            H[i, i] = (fun(x + ei) - 2 * f0 + fun(x - ei)) / h[i] ** 2
-            for j in range(i):
-                ej = np.zeros(k)
-                ej[j] = h[j]
-                H[i, j] = H[j, i] = (fun(x + ei + ej) - fun(x + ei - ej) - fun(x - ei + ej)
-                                     + fun(x - ei - ej)) / (4 * h[i] * h[j])
-        return H
+    def scaled(y: np.ndarray) -> float:
+        """fun in units of the first steps, so a unit step there is h0 here."""
+        return fun(x + y * h0)
 
-    return _richardson(at_scale)
+    origin = np.zeros_like(x)
+    return _richardson(lambda scale: numerical_hessian(scaled, origin, step=scale)
+                       ) / np.outer(h0, h0)
 
 
 # ----- Satterthwaite --------------------------------------------------------------------------

@@ -9,9 +9,6 @@ numerically at optima that agree to ~1e-5); χ² 1e-5 absolute; profile bounds 1
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +17,7 @@ import pytest
 
 from analysis.mixed import lmer
 from analysis.mixed.inference import confint, lrt
+from tests.analysis.rscript import r_has_packages, run_r_json
 
 pytestmark = [pytest.mark.r, pytest.mark.slow]
 
@@ -48,14 +46,6 @@ cat(toJSON(out, digits = NA, auto_unbox = TRUE))
 """
 
 
-def _rscript_with_lmertest() -> bool:
-    if shutil.which("Rscript") is None:
-        return False
-    probe = subprocess.run(["Rscript", "-e", "library(lmerTest); library(pbkrtest); "
-                            "library(jsonlite)"], capture_output=True, check=False)
-    return probe.returncode == 0
-
-
 def _xai_study(rng: np.random.Generator) -> pd.DataFrame:
     """60 participants (half see explanations) x 16 items (the AI is right on 10 of them)."""
     n_p, n_i = 60, 16
@@ -73,17 +63,11 @@ def _xai_study(rng: np.random.Generator) -> pd.DataFrame:
                          "item": [f"i{k:02d}" for k in i]})
 
 
-@pytest.mark.skipif(not _rscript_with_lmertest(),
+@pytest.mark.skipif(not r_has_packages("lmerTest", "pbkrtest", "jsonlite"),
                     reason="needs Rscript with lmerTest, pbkrtest and jsonlite")
 def test_it_agrees_with_lmertest_pbkrtest_and_lme4_on_fresh_data(tmp_path: Path) -> None:
     data = _xai_study(np.random.default_rng(2026))
-    csv = tmp_path / "study.csv"
-    data.to_csv(csv, index=False)
-    script = tmp_path / "inference.R"
-    script.write_text(R_SCRIPT)
-    run = subprocess.run(["Rscript", str(script), str(csv)], capture_output=True, text=True,
-                         check=True)
-    ref = json.loads(run.stdout)
+    ref = run_r_json(R_SCRIPT, data, tmp_path)
     full = lmer(FULL, data)
     for ddf, key in [("satterthwaite", "satt"), ("kenward-roger", "kr")]:
         table = full.fixed_effects_table(ddf=ddf)
