@@ -22,7 +22,7 @@ from analysis.mixed.results import MixedResults, build_results
 from analysis.mixed.structure import RandomStructure
 from analysis.mixed.threads import single_threaded_blas
 
-__all__ = ["BinomialFamily", "BinomialLaplace", "glmer"]
+__all__ = ["BinomialFamily", "BinomialLaplace", "fit_binomial_model_data", "glmer"]
 
 
 class BinomialFamily:
@@ -170,6 +170,12 @@ def glmer(formula: str, data: pd.DataFrame, *, family: str = "binomial") -> Mixe
     if family != "binomial":
         raise ValueError(f"family {family!r} is not supported; glmer fits family='binomial'")
     model = build_model_data(formula, data, "binomial")
+    return fit_binomial_model_data(model, formula)
+
+
+def fit_binomial_model_data(model: ModelData, formula: str) -> MixedResults:
+    """Fit already-built binomial model arrays (the parametric bootstrap refits simulated
+    responses with the parsed design)."""
     _check_binomial(model)
     problem = BinomialLaplace(model)
     with single_threaded_blas():

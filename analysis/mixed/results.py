@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -60,6 +60,10 @@ class MixedResults:
             out[str(group)] = pd.DataFrame(cov, index=names, columns=names)
         return out
 
+    # The fitted arrays, kept so inference (analysis.mixed.inference) can re-evaluate the
+    # likelihood away from the optimum and refit (ML refits, profiles, bootstrap).
+    model_data: ModelData | None = field(default=None, repr=False, compare=False)
+
     @property
     def bse(self) -> pd.Series:
         """Standard errors of the fixed effects."""
@@ -80,11 +84,67 @@ class MixedResults:
         """Two-sided Wald p-values from the normal distribution."""
         return pd.Series(2 * scipy.special.ndtr(-np.abs(self.tvalues)), index=self.params.index)
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald confidence intervals for the fixed effects (columns ``lower``, ``upper``)."""
-        z = float(scipy.special.ndtri(1 - alpha / 2))
-        return pd.DataFrame({"lower": self.params - z * self.bse,
-                             "upper": self.params + z * self.bse})
+    def conf_int(self, alpha: float = 0.05, *, method: str = "wald", n_boot: int = 500,
+                 random_state: int | np.random.Generator | None = None) -> pd.DataFrame:
+        """Confidence intervals for the fixed effects (columns ``lower``, ``upper``).
+
+        Parameters
+        ----------
+        alpha : float
+            1 - coverage (0.05 gives 95% intervals).
+        method : {"wald", "profile", "boot"}
+            "wald" (default): estimate ± z·SE. "profile": likelihood-profile intervals like
+            lme4's ``confint(fit, method="profile")`` (linear mixed models; ML profiles).
+            "boot": parametric-bootstrap percentile intervals like
+            ``confint(fit, method="boot")`` (linear and binomial mixed models).
+        n_boot : int
+            Number of bootstrap simulations (``method="boot"`` only).
+        random_state : int or numpy.random.Generator, optional
+            Seed of the bootstrap.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per fixed effect, columns ``lower`` and ``upper``.
+
+        Examples
+        --------
+        >>> fit = lmer("Reaction ~ Days + (Days | Subject)", sleepstudy)  # doctest: +SKIP
+        >>> fit.conf_int(method="profile")  # doctest: +SKIP
+        """
+        if method == "wald":
+            z = float(scipy.special.ndtri(1 - alpha / 2))
+            return pd.DataFrame({"lower": self.params - z * self.bse,
+                                 "upper": self.params + z * self.bse})
+        from analysis.mixed.inference import confint
+
+        table = confint(self, method=method, level=1 - alpha, n_boot=n_boot,
+                        random_state=random_state)
+        return table.loc[list(self.params.index)]
+
+    def fixed_effects_table(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Fixed-effect estimates with t tests on approximate denominator degrees of freedom.
+
+        Parameters
+        ----------
+        ddf : {"satterthwaite", "kenward-roger", "wald"}
+            Satterthwaite (as lmerTest's default), Kenward-Roger (as pbkrtest / lmerTest's
+            ``ddf="Kenward-Roger"``: adjusted SEs too) or "wald" (normal reference, df = inf;
+            the only choice for GLMMs and CLMMs).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``estimate, se, df, statistic, p_value, lower, upper`` (95% intervals).
+
+        Examples
+        --------
+        >>> fit = lmer("Reaction ~ Days + (Days | Subject)", sleepstudy)  # doctest: +SKIP
+        >>> fit.fixed_effects_table(ddf="kenward-roger")  # doctest: +SKIP
+        """
+        from analysis.mixed.inference import fixed_effects_table
+
+        return fixed_effects_table(self, ddf=ddf)
 
     def cov_params(self) -> pd.DataFrame:
         """Covariance matrix of the fixed effects."""
@@ -204,4 +264,5 @@ def build_results(*, family: str, formula: str, model: ModelData, structure: Ran
         ngroups={t.group: t.n_levels for t in model.terms}, n_params=n_params,
         theta=np.asarray(theta), random_effects=_conditional_modes(model, structure, random_modes),
         thresholds=thresholds, n_evaluations=optimum.n_evaluations, singular=singular,
+        model_data=model,
     )

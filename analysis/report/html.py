@@ -256,7 +256,7 @@ def _models(analysis: StudyAnalysis, options: ReportOptions) -> tuple[list[str],
                          f"it stands.</strong><ul>{listed}</ul></div>")
         parts.append(_table(_fixed_effects_display(fit)))
         parts.append("<details><summary>Random effects (SD and correlations)</summary>"
-                     f"{_table(fit.random_effects)}</details>")
+                     f"{_table(fit.var_corr)}</details>")
     if not analysis.models and not analysis.notes:
         parts.append("<p><em>No model: fewer than two conditions.</em></p>")
     return parts, warnings

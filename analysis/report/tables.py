@@ -125,7 +125,7 @@ def fit_problems(fit: Any) -> list[str]:
                         "likelihood and must not be reported")
     warnings = [str(w) for w in getattr(fit, "warnings", [])]
     singular = getattr(fit, "singular", False) or any("singular" in w for w in warnings)
-    table = getattr(fit, "random_effects", None)
+    table = getattr(fit, "var_corr", None)
     if isinstance(table, pd.DataFrame) and not table.empty:
         groups = table[table["group"] != "Residual"]
         sds = groups[groups["term2"].isna()]["sd_or_cor"].astype(float)

@@ -366,7 +366,7 @@ def _fake_fit(**changes: object) -> SimpleNamespace:
     fit = {"family": "binomial", "converged": True, "warnings": [],
            "params": pd.Series({"Intercept": 0.2, "condition[T.b]": 0.9}),
            "bse": pd.Series({"Intercept": 0.1, "condition[T.b]": 0.3}),
-           "random_effects": pd.DataFrame({"group": ["participant", "item"],
+           "var_corr": pd.DataFrame({"group": ["participant", "item"],
                                            "term": ["Intercept", "Intercept"],
                                            "term2": [None, None], "sd_or_cor": [0.8, 0.4]})}
     fit.update(changes)
@@ -375,7 +375,7 @@ def _fake_fit(**changes: object) -> SimpleNamespace:
 
 def test_a_fit_that_claims_convergence_is_still_flagged_when_singular_or_separated() -> None:
     assert fit_problems(_fake_fit()) == []
-    separated = _fake_fit(random_effects=pd.DataFrame({
+    separated = _fake_fit(var_corr=pd.DataFrame({
         "group": ["participant", "item"], "term": ["Intercept", "Intercept"],
         "term2": [None, None], "sd_or_cor": [0.0, 40.7]}))
     problems = " ".join(fit_problems(separated))
