@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
+from analysis.mixed.inference import fixed_effects_table as satterthwaite_table
+
 # Fewer participants per condition than this: no interval, no test and no model. With 2-4
 # people a t interval exists but is so wide (t_{0.975,1} = 12.7) that printing it invites
 # reading it; a mixed model cannot separate participants' variance from the effects.
@@ -58,8 +60,10 @@ def fixed_effects_table(fit: Any) -> pd.DataFrame:
     std_error, statistic, df, p_value, ci_low, ci_high`` and, for logistic models,
     ``odds_ratio, or_low, or_high``; ``test`` names the method.
 
-    The one place the report asks for inference: Wald z (normal reference) today; LMMs move
-    to Satterthwaite degrees of freedom through ``analysis.mixed.inference`` when it exists.
+    The one place the report asks for inference: linear mixed models get t tests on
+    Satterthwaite degrees of freedom (as lmerTest, through ``analysis.mixed.inference``),
+    which hold their size with few participants where Wald z over-rejects; logistic and
+    ordinal models keep lme4's Wald z.
     """
     table = _inference_table(fit)
     if getattr(fit, "family", "") == "binomial":
@@ -71,14 +75,7 @@ def fixed_effects_table(fit: Any) -> pd.DataFrame:
 
 def _inference_table(fit: Any) -> pd.DataFrame:
     if getattr(fit, "family", "") == "gaussian":
-        try:
-            from analysis.mixed.inference import (  # type: ignore[import-not-found,unused-ignore]
-                fixed_effects_table as satterthwaite_table,
-            )
-        except ImportError:
-            pass
-        else:
-            return _normalise(satterthwaite_table(fit, ddf="satterthwaite"), "Satterthwaite t")
+        return _normalise(satterthwaite_table(fit, ddf="satterthwaite"), "Satterthwaite t")
     return _wald_table(fit)
 
 
