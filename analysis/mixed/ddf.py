@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["KenwardRoger", "Satterthwaite", "kenward_roger", "linear_model_data",
            "satterthwaite"]
 
-KR_MAX_ROWS = 6000  # Kenward-Roger needs dense n x n matrices
+KR_MAX_ENTRIES = 10_000_000  # Kenward-Roger holds a few dense n x q matrices
 
 
 # ----- shared ---------------------------------------------------------------------------------
@@ -222,13 +222,58 @@ def _covariance_parameters(model: ModelData) -> list[list[tuple[int, int]]]:
     return params
 
 
-def _term_covariances(fit: MixedResults, model: ModelData) -> list[np.ndarray]:
-    """sigma^2 T T' of each term (formula order)."""
+@dataclass
+class _Products:
+    """Cross-products through M = V⁻¹ that Kenward-Roger needs (Z by (term, effect) blocks)."""
+
+    ZMZ: np.ndarray
+    ZMX: np.ndarray
+    ZMMZ: np.ndarray
+    ZMMX: np.ndarray
+    XMMX: np.ndarray
+    XMMMX: np.ndarray
+    trace_MM: float
+
+
+def _relative_factor(fit: MixedResults, model: ModelData) -> np.ndarray:
+    """Λ in the (term, effect)-major column order of ``_effect_columns``: V = sigma²(I + ZΛΛ'Z')."""
     from analysis.mixed.structure import RandomStructure
 
     factors = RandomStructure(model.terms).factors(fit.theta)
+    blocks = [np.kron(np.eye(term.n_levels), T) for term, T in zip(model.terms, factors,
+                                                                     strict=True)]
+    # kron gives level-major order within a term; the Z blocks are effect-major.
+    starts = np.cumsum([0] + [t.q for t in model.terms])
+    order = np.concatenate([start + np.arange(term.n_levels) * term.p + a
+                            for start, term in zip(starts, model.terms, strict=False)
+                            for a in range(term.p)])
+    return np.asarray(scipy.linalg.block_diag(*blocks)[np.ix_(order, order)])
+
+
+def _products(fit: MixedResults, model: ModelData, Z: sp.csc_matrix) -> _Products:
+    """The products by Woodbury, never forming n x n: with U = ZΛ and S = (I + U'U)⁻¹,
+    M = (I - USU') / sigma², so M applied to a thin matrix costs n x q."""
     assert fit.residual_sd is not None
-    return [fit.residual_sd**2 * (T @ T.T) for T in factors]
+    s2 = fit.residual_sd**2
+    U = np.asarray(Z @ _relative_factor(fit, model))
+    G = U.T @ U
+    S = scipy.linalg.cho_solve(scipy.linalg.cho_factor(np.eye(len(G)) + G), np.eye(len(G)))
+
+    def apply_M(Y: np.ndarray | sp.csc_matrix) -> np.ndarray:
+        UtY = np.asarray((Y.T @ U).T)  # Y may be sparse: never densify Z itself
+        out = U @ (S @ UtY)
+        out *= -1.0
+        out += Y if isinstance(Y, np.ndarray) else Y.toarray()
+        out /= s2
+        return np.asarray(out)
+
+    X = model.X
+    MZ, MX = apply_M(Z), apply_M(X)
+    SG = S @ G
+    trace_MM = (model.nobs - 2 * np.trace(SG) + float(np.sum(SG * SG.T))) / s2**2
+    return _Products(ZMZ=np.asarray(Z.T @ MZ), ZMX=np.asarray(Z.T @ MX), ZMMZ=MZ.T @ MZ,
+                     ZMMX=MZ.T @ MX, XMMX=MX.T @ MX, XMMMX=MX.T @ apply_M(MX),
+                     trace_MM=float(trace_MM))
 
 
 def kenward_roger(fit: MixedResults) -> KenwardRoger:
@@ -237,31 +282,16 @@ def kenward_roger(fit: MixedResults) -> KenwardRoger:
     if fit.method != "REML":
         raise ValueError("Kenward-Roger is defined for REML fits; refit with lmer(..., "
                          "reml=True)")
-    n = model.nobs
-    if n > KR_MAX_ROWS:
-        raise ValueError(f"Kenward-Roger needs dense {n} x {n} matrices; above "
-                         f"{KR_MAX_ROWS} rows use ddf='satterthwaite'")
     blocks = _effect_columns(model)
     widths = [b.shape[1] for b in blocks]
+    if model.nobs * sum(widths) > KR_MAX_ENTRIES:
+        raise ValueError(f"Kenward-Roger needs dense {model.nobs} x {sum(widths)} matrices "
+                         f"(more than {KR_MAX_ENTRIES:,} entries); use ddf='satterthwaite'")
     edges = np.concatenate([[0], np.cumsum(widths)])
     Z = sp.hstack(blocks).tocsc()
-    # V = Σ_terms Z_t C_t Z_t' + sigma^2I; its inverse M is formed densely (n is bounded above).
-    D = scipy.linalg.block_diag(*[np.kron(np.eye(term.n_levels), C)
-                                  for term, C in zip(model.terms, _term_covariances(fit, model),
-                                                     strict=True)])
-    # Z's columns are effect-major within a term; D above is level-major: permute it.
-    perm = np.concatenate([start + np.arange(term.n_levels) * term.p + a
-                           for start, term in zip(np.cumsum([0] + [t.q for t in model.terms]),
-                                                  model.terms, strict=False)
-                           for a in range(term.p)])
-    D = D[np.ix_(perm, perm)]
-    assert fit.residual_sd is not None
-    V = (Z @ D @ Z.T) + fit.residual_sd**2 * np.eye(n)
-    M = scipy.linalg.cho_solve(scipy.linalg.cho_factor(V), np.eye(n))
-    X = model.X
-    MZ, MX = np.asarray(Z.T @ M).T, M @ X
-    ZMZ, ZMX, XMMX = np.asarray(Z.T @ MZ), np.asarray(Z.T @ MX), MX.T @ MX
-    ZMMZ, ZMMX = MZ.T @ MZ, MZ.T @ MX
+    products = _products(fit, model, Z)
+    ZMZ, ZMX, ZMMZ, ZMMX = products.ZMZ, products.ZMX, products.ZMMZ, products.ZMMX
+    XMMX = products.XMMX
 
     def block(A: np.ndarray, a: int, b: int | None = None) -> np.ndarray:
         rows = slice(edges[a], edges[a + 1])
@@ -275,8 +305,8 @@ def kenward_roger(fit: MixedResults) -> KenwardRoger:
     for i, pi in enumerate(params):
         for j, pj in enumerate(params[i:], start=i):
             if pi is None and pj is None:
-                Q[i, j] = MX.T @ M @ MX
-                K[i, j] = float(np.sum(M * M))
+                Q[i, j] = products.XMMMX
+                K[i, j] = products.trace_MM
             elif pj is None:
                 assert pi is not None
                 Q[i, j] = sum(block(ZMX, a).T @ block(ZMMX, b) for a, b in pi)

@@ -158,14 +158,14 @@ class LRTResult:
     chisq: float
     df: int
     p_value: float
-    loglik_reduced: float
-    loglik_full: float
+    llf_reduced: float
+    llf_full: float
     refitted: bool  # both REML fits were refitted by ML first, as anova() does
 
     def to_dict(self) -> dict[str, float | int | bool]:
         """JSON-ready fields."""
         return {"chisq": self.chisq, "df": self.df, "p_value": self.p_value,
-                "loglik_reduced": self.loglik_reduced, "loglik_full": self.loglik_full,
+                "llf_reduced": self.llf_reduced, "llf_full": self.llf_full,
                 "refitted": self.refitted}
 
 
@@ -231,7 +231,7 @@ def lrt(reduced: MixedResults, full: MixedResults, *, refit: bool = True) -> LRT
                          "comparable; use refit=True")
     chisq = max(0.0, 2 * (full.llf - reduced.llf))
     return LRTResult(chisq=chisq, df=df, p_value=float(scipy.stats.chi2.sf(chisq, df)),
-                     loglik_reduced=reduced.llf, loglik_full=full.llf, refitted=refitted)
+                     llf_reduced=reduced.llf, llf_full=full.llf, refitted=refitted)
 
 
 def confint(fit: MixedResults, *, method: str = "profile", level: float = 0.95,

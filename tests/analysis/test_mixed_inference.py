@@ -273,3 +273,11 @@ def test_bad_requests_are_refused_clearly(sleepstudy: pd.DataFrame,
         f_test(fit, np.ones((1, 3)))
     with pytest.raises(ValueError, match="n_boot"):
         confint(fit, method="boot", n_boot=3)
+
+
+def test_kenward_roger_refuses_a_model_too_large_for_memory(sleepstudy: pd.DataFrame,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    monkeypatch.setattr("analysis.mixed.ddf.KR_MAX_ENTRIES", 1000)
+    with pytest.raises(ValueError, match="use ddf='satterthwaite'"):
+        fixed_effects_table(lmer(SLEEP, sleepstudy), ddf="kenward-roger")
