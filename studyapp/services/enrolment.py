@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -10,6 +12,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -69,6 +72,21 @@ def _parse_ids(source: str, query: Mapping[str, str], keys: tuple[str, ...],
 def direct_recruitment() -> Recruitment:
     """A generated id for a participant who came without a recruitment platform."""
     return Recruitment(source="direct", external_id=f"direct-{secrets.token_hex(10)}")
+
+
+def bot_token(study: Study) -> str:
+    """What a scripted bot sends (header ``X-Bot-Token``) to be flagged as a bot.
+
+    Derived from the server's SECRET_KEY and the study's own secret, so only code that runs
+    with the server's settings (``runbots``, the load and fault harnesses) can know it: a
+    participant cannot mark themselves as a bot and drop out of the analysis.
+    """
+    key = f"{settings.SECRET_KEY}:{study.pseudonym_salt}".encode()
+    return hmac.new(key, f"explainlab-bot:{study.slug}".encode(), hashlib.sha256).hexdigest()
+
+
+def is_bot_token(study: Study, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(str(token), bot_token(study))
 
 
 def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = False

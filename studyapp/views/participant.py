@@ -79,7 +79,8 @@ def _enrol(request: HttpRequest, study: Study,
         return _error_page(request, study, "Too many sign-ups from your network right now. "
                            "Please wait a minute and open the link again.", status=429)
     participant, _ = enrolment.participant_enrol(
-        study=study, recruitment=recruitment, is_bot=request.headers.get("X-Bot") == "1")
+        study=study, recruitment=recruitment,
+        is_bot=enrolment.is_bot_token(study, request.headers.get("X-Bot-Token")))
     request.session.cycle_key()
     request.session[_session_key(study.slug)] = participant.pk
     return _here(study)

@@ -12,7 +12,7 @@ from studyapp.bots.behaviours import make_behaviour
 from studyapp.bots.reconcile import reconcile
 from studyapp.bots.runner import BotConfig, run_bots, summarise
 from studyapp.models import Item, Study
-from studyapp.services import exports
+from studyapp.services import enrolment, exports
 
 
 class Command(BaseCommand):
@@ -55,7 +55,7 @@ def bot_config(study: Study, **options: Any) -> BotConfig:
     behaviour = make_behaviour(options.pop("behaviour"), oracle=targets.get)
     answers = {q["id"]: q["answer"] for q in study.spec["comprehension"]["questions"]}
     return BotConfig(slug=study.slug, behaviour=behaviour, comprehension_answers=answers,
-                     **options)
+                     bot_token=enrolment.bot_token(study), **options)
 
 
 def _right_answer(task: str, item: Item) -> str:
