@@ -84,7 +84,8 @@ class Bot:
     def __init__(self, config: BotConfig, number: int) -> None:
         self.config = config
         self.rng = np.random.default_rng([config.seed, number])
-        self.result = BotResult(external_id=f"BOT{config.seed:05d}X{number:06d}")
+        # A well-formed Prolific id (24 hex digits), distinct per run seed and bot number.
+        self.result = BotResult(external_id=f"b0{config.seed % 16**8:08x}{number:014x}")
         self.http = requests.Session()
         self.http.headers.update({"X-Bot-Token": config.bot_token,
                                   "User-Agent": "ExplainLab-bot/1"})

@@ -21,9 +21,18 @@ from studyapp.models import Condition, Event, Participant, Study
 from studyapp.services.errors import ParticipantError
 from studyapp.services.plans import study_block_orders, trial_plan_create
 
-# Prolific ids are 24 hex characters and MTurk ids upper-case alphanumerics; we accept any
-# short token of letters, digits, '_' and '-' so that test panels work, and refuse the rest.
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Each platform's ids in their one canonical form, so that one person has one participant.
+# Prolific ids are MongoDB ObjectIds, 24 hex digits (lower-cased here). MTurk's published
+# patterns (Requester API 2017-01-17, shapes CustomerId and EntityId): a worker id is
+# ^A[A-Z0-9]+$, an assignment or HIT id ^[A-Z0-9]+$, 1 to 64 characters (upper-cased here).
+# Other parameters the platforms add (STUDY_ID, SESSION_ID) are short tokens, kept as sent.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_FORMATS: dict[str, tuple[Callable[[str], str], re.Pattern[str]]] = {
+    "PROLIFIC_PID": (str.lower, re.compile(r"^[0-9a-f]{24}$")),
+    "workerId": (str.upper, re.compile(r"^A[A-Z0-9]{1,63}$")),
+    "assignmentId": (str.upper, re.compile(r"^[A-Z0-9]{1,64}$")),
+    "hitId": (str.upper, re.compile(r"^[A-Z0-9]{1,64}$")),
+}
 _PROLIFIC_KEYS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
 _MTURK_KEYS = ("workerId", "assignmentId", "hitId")
 MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"
@@ -61,12 +70,19 @@ def _parse_ids(source: str, query: Mapping[str, str], keys: tuple[str, ...],
         if key == id_key and not value:
             raise ParticipantError(f"The study link is missing {id_key}. Please open the "
                                    f"study again from {source.title()}.")
-        if value and not _ID_PATTERN.match(value):
-            raise ParticipantError(f"The study link has an invalid {key}. Please open the "
-                                   f"study again from {source.title()}.")
         if value:
-            details[key] = value
+            details[key] = _canonical(key, value, source)
     return Recruitment(source=source, external_id=details[id_key], details=details)
+
+
+def _canonical(key: str, value: str, source: str) -> str:
+    """``value`` in its platform's canonical form, or ParticipantError for a malformed one."""
+    normalise, pattern = _FORMATS.get(key, (str, _TOKEN))
+    canonical = normalise(value)
+    if not pattern.match(canonical):
+        raise ParticipantError(f"The study link has an invalid {key}. Please open the "
+                               f"study again from {source.title()}.")
+    return canonical
 
 
 def direct_recruitment() -> Recruitment:
@@ -97,12 +113,12 @@ def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = 
     simultaneous arrivals see each other's choices (PostgreSQL: SELECT ... FOR UPDATE; SQLite:
     the IMMEDIATE transaction holds the write lock).
     """
-    existing = _existing(study, recruitment.external_id)
+    existing = participant_existing(study, recruitment)
     if existing is not None:
         return existing, False
     with transaction.atomic():
         locked = Study.objects.select_for_update().get(pk=study.pk)
-        existing = _existing(locked, recruitment.external_id)
+        existing = participant_existing(locked, recruitment)
         if existing is not None:
             return existing, False
         if not locked.is_accepting:
@@ -131,8 +147,11 @@ def preview_participant_create(*, study: Study, condition: Condition) -> Partici
                        sequence=sequence)
 
 
-def _existing(study: Study, external_id: str) -> Participant | None:
-    return Participant.objects.filter(study=study, external_id=external_id).first()
+def participant_existing(study: Study, recruitment: Recruitment) -> Participant | None:
+    """The participant this platform's id already enrolled (platforms are kept apart: a
+    worker id equal to someone's Prolific id is another person)."""
+    return Participant.objects.filter(study=study, source=recruitment.source,
+                                      external_id=recruitment.external_id).first()
 
 
 def _assign(study: Study) -> tuple[Condition, int]:

@@ -74,7 +74,7 @@ def _enter(request: HttpRequest, study: Study) -> HttpResponse:
 
 def _enrol(request: HttpRequest, study: Study,
            recruitment: enrolment.Recruitment) -> HttpResponse:
-    existing = study.participants.filter(external_id=recruitment.external_id).exists()
+    existing = enrolment.participant_existing(study, recruitment) is not None
     if not existing and not enrolment_allowed(request):
         return _error_page(request, study, "Too many sign-ups from your network right now. "
                            "Please wait a minute and open the link again.", status=429)
