@@ -33,6 +33,9 @@ _FORMATS: dict[str, tuple[Callable[[str], str], re.Pattern[str]]] = {
     "assignmentId": (str.upper, re.compile(r"^[A-Z0-9]{1,64}$")),
     "hitId": (str.upper, re.compile(r"^[A-Z0-9]{1,64}$")),
 }
+# The parameter that proves a returning browser was sent by the platform for this very
+# participant's session: knowing someone's id alone must not let anyone act as them.
+_SESSION_CHECK = {"prolific": "SESSION_ID", "mturk": "assignmentId"}
 _PROLIFIC_KEYS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
 _MTURK_KEYS = ("workerId", "assignmentId", "hitId")
 MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"
@@ -130,6 +133,23 @@ def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = 
         participant = _create(locked, condition, seed, recruitment, is_bot=is_bot,
                               sequence=sequence)
     return participant, True
+
+
+def resume_allowed(*, participant: Participant, recruitment: Recruitment) -> bool:
+    """May a browser that does not hold this participant's session take it over?
+
+    Only when the platform's own session parameter matches the one stored at enrolment
+    (Prolific's SESSION_ID, MTurk's assignmentId). Otherwise the refusal is logged as an event
+    on the participant, so the researcher sees someone tried to act as them.
+    """
+    key = _SESSION_CHECK.get(participant.source)
+    stored = participant.recruitment.get(key, "") if key else ""
+    given = recruitment.details.get(key, "") if key else ""
+    if stored and hmac.compare_digest(stored, given):
+        return True
+    Event.objects.create(participant=participant, kind="resume_refused", page="entry",
+                         detail={"check": key or "none", "given": bool(given)})
+    return False
 
 
 def preview_participant_create(*, study: Study, condition: Condition) -> Participant:
