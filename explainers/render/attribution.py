@@ -12,7 +12,7 @@ from html import escape
 from typing import Any
 
 from explainers.base import Explanation
-from explainers.render import NEGATIVE_COLOUR, NEUTRAL_COLOUR, POSITIVE_COLOUR
+from explainers.render import NEGATIVE_COLOUR, NEUTRAL_COLOUR, POSITIVE_COLOUR, element_id
 
 # Each row is a label line above its bar, so the chart stays narrow enough (about 370 px) to
 # be read at full size on a phone instead of being scaled down to illegible text.
@@ -113,7 +113,7 @@ def _summary(explanation: Explanation) -> tuple[str, str]:
 def render(explanation: Explanation, *, top_k: int = 8) -> str:
     """The explanation as an HTML fragment (figure with inline SVG and a text alternative)."""
     rows = rows_to_show(list(explanation.content["features"]), top_k)
-    uid = f"xl-{explanation.fingerprint[:10]}"
+    uid = element_id(explanation)
     span = max((abs(float(r["attribution"])) for r in rows), default=0.0)
     height = TOP * 2 + ROW_HEIGHT * len(rows)
     width = BAR_AREA + VALUE_WIDTH
