@@ -42,6 +42,16 @@ from studyapp.services.questionnaires import questionnaire_items, study_scales
 
 Row = dict[str, Any]
 
+# OWASP "CSV injection": a cell a spreadsheet would read as a formula (or DDE command).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SPREADSHEET_SAFETY = (
+    "Text cells of the CSV files that start with =, +, -, @, a tab or a carriage return (what a "
+    "spreadsheet would run as a formula) are written with a leading apostrophe ('), as OWASP "
+    "advises against CSV injection; numbers are left as they are. The free-text answers exactly "
+    "as typed are in free_text.jsonl (JSON Lines, which spreadsheets do not execute).")
+FREE_TEXT_DESCRIPTION = ("Free-text answers exactly as typed: one JSON object per line with "
+                         "participant, column (of participants.csv) and value.")
+
 
 def participant_pseudonym(study: Study, external_id: str) -> str:
     """Keyed hash of a recruitment id: stable within a study, unlinkable across studies."""
@@ -63,6 +73,7 @@ def study_export_files(*, study: Study, raw_ids: bool | None = None) -> dict[str
         "participants.csv": _csv(PARTICIPANT_COLUMNS + tuple(extra_columns), participant_rows),
         "events.csv": _csv(EVENT_COLUMNS, _event_rows(study, ids)),
         "study.yaml": dump_spec(study.spec),
+        "free_text.jsonl": _free_text_lines(participant_rows, extra_columns),
     }
     files["datapackage.json"] = _datapackage(study, extra_columns)
     return files
@@ -92,9 +103,31 @@ def _csv(columns: Iterable[Column], rows: Iterable[Row]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
+    text = {c.name for c in columns if c.type == "string"}
     for row in rows:
-        writer.writerow({k: _cell(row.get(k)) for k in names})
+        writer.writerow({k: spreadsheet_safe(_cell(row.get(k))) if k in text
+                         else _cell(row.get(k)) for k in names})
     return out.getvalue()
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs: a leading apostrophe before a formula
+    start. A plain number ("-3", "+1.5") is data, not a formula, and stays as it is."""
+    if not text.startswith(FORMULA_STARTS):
+        return text
+    try:
+        float(text)
+    except ValueError:
+        return "'" + text
+    return text
+
+
+def _free_text_lines(rows: list[Row], extra_columns: list[Column]) -> str:
+    """Every free-text answer exactly as typed, one JSON object per line."""
+    text = [c.name for c in extra_columns if c.type == "string"]
+    return "".join(json.dumps({"participant": row["participant"], "column": name,
+                               "value": row[name]}, ensure_ascii=False) + "\n"
+                   for row in rows for name in text if row.get(name) not in (None, ""))
 
 
 def _cell(value: Any) -> str:
@@ -336,7 +369,12 @@ def _datapackage(study: Study, extra_columns: list[Column]) -> str:
         "profile": "tabular-data-package", "name": study.slug, "title": study.title,
         "created": _cell(timezone.now()),
         "explainlab": {"spec_hash": study.spec_hash, "task": study.task,
-                       "raw_ids": study.raw_ids_in_export},
+                       "raw_ids": study.raw_ids_in_export,
+                       "spreadsheet_safety": SPREADSHEET_SAFETY,
+                       # Not a CSV table, so outside the tabular resources.
+                       "free_text": {"path": "free_text.jsonl", "format": "jsonl",
+                                     "encoding": "utf-8",
+                                     "description": FREE_TEXT_DESCRIPTION}},
         "resources": [
             {"name": name, "path": f"{name}.csv", "profile": "tabular-data-resource",
              "format": "csv", "encoding": "utf-8", "description": description,
