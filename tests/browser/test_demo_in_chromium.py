@@ -13,6 +13,7 @@ import pytest
 from studyapp.models import Participant, Response
 from studyapp.services import preparation, studies
 from tests.factories import demo_spec, to_yaml
+from tests.studyapp.helpers import prolific_id
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -54,7 +55,7 @@ def _only_condition(study: Any, name: str) -> None:
 
 
 def _walk(page: Any, study: Any, *, prefix: str, pid: str) -> None:
-    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={pid}&STUDY_ID=demo&SESSION_ID=s1")
+    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={prolific_id(pid)}&STUDY_ID=demo&SESSION_ID=s1")
     _shot(page, f"{prefix}1-consent")
     page.get_by_role("button", name="I agree to take part").click()
     _shot(page, f"{prefix}2-instructions")
@@ -110,7 +111,8 @@ def test_the_study_reads_on_a_phone_and_works_by_keyboard(browser, live_server, 
                                                                       "height": 844},
                                   is_mobile=True, has_touch=True)
     page = context.new_page()
-    page.goto(f"/s/{demo.slug}/?PROLIFIC_PID=PHONE1&STUDY_ID=demo&SESSION_ID=s1")
+    pid = prolific_id("PHONE1")
+    page.goto(f"/s/{demo.slug}/?PROLIFIC_PID={pid}&STUDY_ID=demo&SESSION_ID=s1")
     page.keyboard.press("Tab")  # the skip link first
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")  # "I agree" by keyboard alone
@@ -189,7 +191,7 @@ def test_each_example_study_is_completed_in_chromium(browser, live_server, trans
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1100,
                                                                       "height": 900})
     page = context.new_page()
-    page.goto(f"/s/{study.slug}/?PROLIFIC_PID=BROWSER{path.stem[:8]}&STUDY_ID=x&SESSION_ID=y")
+    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={prolific_id(path.stem)}&STUDY_ID=x&SESSION_ID=y")
     page.get_by_role("button", name="I agree to take part").click()
     page.get_by_role("button", name="I have read the instructions").click()
     for question in study.spec["comprehension"]["questions"]:
