@@ -102,7 +102,8 @@ class Material:
     target: str
     codebook: Path | None = None
     model_file: Path | None = None
-    data_label: str = ""  # the file name the researcher knows, for error messages
+    data_label: str = ""  # the file names the researcher knows, for error messages
+    codebook_label: str = ""
 
 
 # ----- reading -------------------------------------------------------------------------------
@@ -233,6 +234,10 @@ def plan_material(frame: pd.DataFrame, target: str, codebook: Mapping[str, Any] 
     if len(frame) < MIN_ROWS:
         raise MaterialError(f"{name}: {len(frame)} rows; at least {MIN_ROWS} are needed for a "
                             "training and a test split")
+    # The target first: without a usable label nothing else matters.
+    task, y, class_values, class_names, target_entry = _plan_target(
+        frame[target], book.get(target, {}), name=name, target=target,
+        codebook_name=codebook_name)
     typed = pd.DataFrame(index=frame.index)
     specs: list[ColumnSpec] = []
     inferred: dict[str, dict[str, Any]] = {}
@@ -258,9 +263,6 @@ def plan_material(frame: pd.DataFrame, target: str, codebook: Mapping[str, Any] 
         inferred[column] = _describe(spec, kind, entry)
     if not specs:
         raise MaterialError(f"{name}: no feature columns besides the target {target!r}")
-    task, y, class_values, class_names, target_entry = _plan_target(
-        frame[target], book.get(target, {}), name=name, target=target,
-        codebook_name=codebook_name)
     inferred[target] = target_entry
     label = book.get(target, {}).get("label") or target
     description = str((codebook or {}).get("description") or
@@ -407,8 +409,9 @@ def _plan_target(values: pd.Series, entry: Mapping[str, Any], *, name: str, targ
 def load_plan(material: Material) -> Plan:
     label = material.data_label or material.data.name
     frame = read_table(material.data, label=label)
-    codebook = read_codebook(material.codebook) if material.codebook else None
-    return plan_material(frame, material.target, codebook, name=label)
+    book_label = material.codebook_label or (material.codebook.name if material.codebook else "")
+    codebook = read_codebook(material.codebook, label=book_label) if material.codebook else None
+    return plan_material(frame, material.target, codebook, name=label, codebook_name=book_label)
 
 
 def own_source(material: Material, *, random_state: int,
@@ -497,9 +500,8 @@ def check_material(section: Mapping[str, Any], *, base_dir: Path,
             raise MaterialError(f"{section[key]}: no such file (looked for {path})")
     material = Material(name=section["name"], data=files["data"], target=section["target"],
                         codebook=files.get("codebook"), model_file=files.get("model_file"),
-                        data_label=str(section["data"]))
-    if material.codebook is not None:
-        read_codebook(material.codebook, label=str(section["codebook"]))
+                        data_label=str(section["data"]),
+                        codebook_label=str(section.get("codebook", "")))
     source, plan = own_source(material, random_state=int(section.get("seed", 0)), features=None)
     if section.get("task") not in (None, plan.task):
         raise MaterialError(f"{section['data']}: column {section['target']!r} gives a "
@@ -553,4 +555,5 @@ def material_from_spec(section: Mapping[str, Any], store: Path) -> Material:
                                 f"{store}; load the spec again from its file")
     return Material(name=section["name"], data=paths["data"], target=section["target"],
                     codebook=paths.get("codebook"), model_file=paths.get("model_file"),
-                    data_label=str(section["data"]))
+                    data_label=str(section["data"]),
+                    codebook_label=str(section.get("codebook", "")))
