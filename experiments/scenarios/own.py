@@ -219,8 +219,12 @@ class Plan:
 
 
 def plan_material(frame: pd.DataFrame, target: str, codebook: Mapping[str, Any] | None,
-                  *, name: str, codebook_name: str = "codebook") -> Plan:
-    """Check and type every column; raise :class:`MaterialError` on the first problem."""
+                  *, name: str, codebook_name: str = "codebook", draft: bool = False) -> Plan:
+    """Check and type every column; raise :class:`MaterialError` on the first problem.
+
+    ``draft``: a text column with too many levels to be a category (an id, free text) is
+    marked excluded instead of refused, for the researcher to confirm in the draft codebook.
+    """
     book = dict((codebook or {}).get("columns") or {})
     unknown = [c for c in book if c not in frame.columns]
     if unknown:
@@ -251,6 +255,10 @@ def plan_material(frame: pd.DataFrame, target: str, codebook: Mapping[str, Any] 
         if column == target:
             continue
         kind = entry.get("kind") or _infer_kind(frame[column], name=name, column=column)
+        if draft and kind == "categorical" and frame[column].nunique() > MAX_CATEGORIES:
+            excluded.append(column)
+            inferred[column] = {"exclude": True}
+            continue
         _check_missing(frame[column], name=name, column=column)
         if kind == "numeric":
             typed[column] = _numbers(frame[column], name=name, column=column)
@@ -265,9 +273,9 @@ def plan_material(frame: pd.DataFrame, target: str, codebook: Mapping[str, Any] 
         raise MaterialError(f"{name}: no feature columns besides the target {target!r}")
     inferred[target] = target_entry
     label = book.get(target, {}).get("label") or target
+    # Participants read this: it names no file, only what the AI predicts.
     description = str((codebook or {}).get("description") or
-                      f"Each row describes one case of {name}. The AI predicts "
-                      f"{label.lower() if task == 'regression' else repr(label)}.")
+                      f"Each profile describes one case. The AI predicts {label!r}.")
     keys = tuple(c for c, e in book.items() if e.get("key") and not e.get("exclude"))
     return Plan(frame=typed, specs=tuple(specs), task=task, y=y, class_names=class_names,
                 class_values=class_values, target_label=label,
@@ -439,10 +447,11 @@ def own_source(material: Material, *, random_state: int,
 def draft_codebook(path: Path, target: str) -> str:
     """The codebook as inferred from the data, as YAML for the researcher to check and edit."""
     frame = read_table(path)
-    plan = plan_material(frame, target, None, name=path.name)
+    plan = plan_material(frame, target, None, name=path.name, draft=True)
     header = (f"# Draft codebook inferred from {path.name} (target: {target}, task: {plan.task}).\n"
               "# Check every entry: labels are what participants read; set immutable and\n"
-              "# direction for recourse; give identifiers exclude: true.\n")
+              "# direction for recourse; identifiers and free text are excluded\n"
+              f"# (excluded here: {', '.join(plan.excluded) or 'none'}).\n")
     body = {"description": plan.description, "columns": plan.inferred}
     return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
 

@@ -303,7 +303,11 @@ def test_a_supplied_onnx_model_predicts_as_the_pipeline_it_was_exported_from(tmp
 
 
 def test_the_draft_codebook_is_the_inference_and_reads_back_as_a_codebook(tmp_path):
-    frame = loans().drop(columns="loan_id")  # no codebook to exclude it
+    write(tmp_path, loans())
+    draft = draft_codebook(tmp_path / "loans.csv", "approved")
+    book = yaml.safe_load(draft)
+    assert book["columns"]["loan_id"] == {"exclude": True}  # an id: 80 levels, drafted out
+    frame = loans().drop(columns="loan_id")  # the inference without a codebook needs no id
     write(tmp_path, frame)
     draft = draft_codebook(tmp_path / "loans.csv", "approved")
     book = yaml.safe_load(draft)
@@ -388,3 +392,17 @@ def test_numbers_of_a_thousand_and_more_are_shown_without_exponent():
     feature = Feature("area", label="Area")
     assert feature.display_value(1001.5) == "1,002"
     assert feature.display_value(0.08474) == "0.0847"
+
+
+def test_the_command_line_writes_a_draft_codebook_and_never_overwrites(tmp_path, capsys):
+    from experiments.__main__ import main
+
+    write(tmp_path, loans())
+    out = tmp_path / "draft.yaml"
+    assert main(["codebook", str(tmp_path / "loans.csv"), "--target", "approved",
+                 "--out", str(out)]) == 0
+    assert yaml.safe_load(out.read_text())["columns"]["region"]["kind"] == "categorical"
+    assert main(["codebook", str(tmp_path / "loans.csv"), "--target", "approved",
+                 "--out", str(out)]) == 2
+    assert main(["codebook", str(tmp_path / "loans.csv"), "--target", "nope"]) == 2
+    assert "no target column 'nope'" in capsys.readouterr().err
