@@ -22,7 +22,12 @@ import jsonschema
 import yaml
 
 from experiments.designs import DESIGNS
-from experiments.scenarios.own import SUPPLIED, MaterialError, check_material
+from experiments.scenarios.own import (
+    MODEL_SPECIFIC_METHODS,
+    SUPPLIED,
+    MaterialError,
+    check_material,
+)
 from experiments.scenarios.sources import LOADERS, MODALITIES, REGRESSION_SCENARIOS
 from experiments.spec_schema import SPEC_SCHEMA
 
@@ -272,6 +277,11 @@ def _check_own_material(spec: dict[str, Any], base_dir: Path | None,
     if "model_file" in s and s["model"] != SUPPLIED:
         raise SpecError(f"scenario.model: with model_file the model is your own; leave out "
                         f"model or write model: {SUPPLIED}")
+    for field, method in _condition_methods(spec) if "model_file" in s else ():
+        if method in MODEL_SPECIFIC_METHODS:
+            raise SpecError(f"{field}: {method!r} reads the model's internals; a model brought "
+                            "as a file gets model-agnostic methods (e.g. kernel_shap, lime, "
+                            "anchors, counterfactual_mad, nearest_examples)")
     if base_dir is None:
         if "sha256" not in s or "task" not in s:
             raise SpecError("scenario.data: a spec with its own data is loaded from its file, "

@@ -59,6 +59,11 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "regression": ("gbm", "linear", "random_forest", "mlp"),
 }
 SUPPLIED = "supplied"  # the model name of a researcher's own fitted model
+# Explanation methods that read a model's internals (gradients, coefficients, trees); a model
+# brought as a file is a black box to them. (A test runs every method on a supplied model.)
+MODEL_SPECIFIC_METHODS = frozenset({
+    "gradient", "gradient_x_input", "integrated_gradients", "smoothgrad", "influence",
+    "linear_model", "linear_shap", "tree_shap"})
 DATA_SUFFIXES = (".csv", ".parquet")
 MODEL_SUFFIXES = (".skops", ".onnx")
 

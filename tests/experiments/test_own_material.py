@@ -406,3 +406,28 @@ def test_the_command_line_writes_a_draft_codebook_and_never_overwrites(tmp_path,
                  "--out", str(out)]) == 2
     assert main(["codebook", str(tmp_path / "loans.csv"), "--target", "nope"]) == 2
     assert "no target column 'nope'" in capsys.readouterr().err
+
+
+def test_a_supplied_model_gets_exactly_the_model_agnostic_methods(tmp_path):
+    """Oracle: running every tabular method on a supplied model; the ones that fail are the
+    ones a spec with model_file refuses."""
+    from experiments.scenarios.own import MODEL_SPECIFIC_METHODS
+    from explainers.registry import available_methods, explain
+
+    frame = loans(n=120)
+    _dump_skops(_fitted_pipeline(frame, FEATURES), tmp_path / "m.skops")
+    section = {**write(tmp_path, frame, CODEBOOK), "model_file": "m.skops", "model": "supplied"}
+    scenario, _ = loaded(tmp_path, section)
+    failing = set()
+    for method in set(available_methods()) - {"lime_text"}:  # lime_text explains texts
+        try:
+            explain(method, scenario.model, scenario.X_test[0], dataset=scenario.dataset,
+                    random_state=0)
+        except Exception:  # any failure: the method needs what a file does not give
+            failing.add(method)
+    assert failing == MODEL_SPECIFIC_METHODS
+    spec = SPEC.replace("codebook: loans.codebook.yaml", "model_file: m.skops").replace(
+        "conditions: [{name: ai}]", "conditions: [{name: ai, explanation: {method: tree_shap}}]")
+    with pytest.raises(SpecError, match=r"conditions\[0\]\.explanation\.method: 'tree_shap' "
+                                        "reads the model's internals"):
+        parse_spec(spec, material_dir=tmp_path)
