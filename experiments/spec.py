@@ -277,6 +277,9 @@ def _check_own_material(spec: dict[str, Any], base_dir: Path | None,
     if "model_file" in s and s["model"] != SUPPLIED:
         raise SpecError(f"scenario.model: with model_file the model is your own; leave out "
                         f"model or write model: {SUPPLIED}")
+    if "model_file" in s and any("features" in c for c in spec["conditions"]):
+        raise SpecError("conditions: feature sets train a model per set; a model brought as "
+                        "a file takes all its columns")
     for field, method in _condition_methods(spec) if "model_file" in s else ():
         if method in MODEL_SPECIFIC_METHODS:
             raise SpecError(f"{field}: {method!r} reads the model's internals; a model brought "

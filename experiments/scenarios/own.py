@@ -134,11 +134,14 @@ def read_table(path: Path, *, label: str = "") -> pd.DataFrame:
                             f"{MAX_DATA_BYTES // 1024**2} MiB; sample the rows you need")
     try:
         if path.suffix.lower() == ".parquet":
+            _check_parquet_rows(path, name)
             frame = pd.read_parquet(path).astype(object).where(lambda f: f.notna(), "")
             frame = frame.map(lambda v: "" if v == "" else str(v))
         else:
+            # utf-8-sig: spreadsheet programs start their CSVs with a byte-order mark, which
+            # would otherwise become part of the first column's name.
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, nrows=MAX_ROWS + 1,
-                                encoding="utf-8")
+                                encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise MaterialError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:
@@ -156,6 +159,16 @@ def read_table(path: Path, *, label: str = "") -> pd.DataFrame:
                             f"(duplicated or empty: {duplicated or 'an empty name'})")
     frame.columns = columns
     return frame.apply(lambda col: col.astype(str).str.strip())
+
+
+def _check_parquet_rows(path: Path, name: str) -> None:
+    """Parquet compresses well: count rows from its footer before decompressing any."""
+    import pyarrow.parquet
+
+    rows = pyarrow.parquet.ParquetFile(path).metadata.num_rows
+    if rows > MAX_ROWS:
+        raise MaterialError(f"{name}: {rows:,} rows, more than the limit of {MAX_ROWS:,}; "
+                            "sample the rows you need")
 
 
 def read_codebook(path: Path, *, label: str = "") -> dict[str, Any]:

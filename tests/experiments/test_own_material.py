@@ -431,3 +431,32 @@ def test_a_supplied_model_gets_exactly_the_model_agnostic_methods(tmp_path):
     with pytest.raises(SpecError, match=r"conditions\[0\]\.explanation\.method: 'tree_shap' "
                                         "reads the model's internals"):
         parse_spec(spec, material_dir=tmp_path)
+
+
+def test_a_spreadsheet_csv_with_a_byte_order_mark_keeps_its_first_column_name(tmp_path):
+    frame = loans()[["approved", "age", "income", "region", "grade"]]  # the target first
+    section = write(tmp_path, frame)
+    path = tmp_path / "loans.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # as Excel writes "CSV UTF-8"
+    scenario, _ = loaded(tmp_path, section)
+    assert scenario.task == "classification" and len(scenario.features) == 4
+
+
+def test_a_parquet_file_over_the_row_limit_is_refused_from_its_footer(tmp_path, monkeypatch):
+    import experiments.scenarios.own as own
+
+    monkeypatch.setattr(own, "MAX_ROWS", 50)
+    section = write(tmp_path, loans(), CODEBOOK, name="loans.parquet")
+    refused(tmp_path, section, "loans.parquet: 80 rows, more than the limit of 50")
+
+
+def test_a_supplied_model_takes_no_planted_bug_and_no_feature_sets(tmp_path):
+    frame = loans()
+    _dump_skops(_fitted_pipeline(frame, FEATURES), tmp_path / "m.skops")
+    section = {**write(tmp_path, frame, CODEBOOK), "model_file": "m.skops", "model": "supplied",
+               "bug": "label_noise"}
+    refused(tmp_path, section, "m.skops: planted bugs retrain the model")
+    spec = SPEC.replace("codebook: loans.codebook.yaml", "model_file: m.skops").replace(
+        "conditions: [{name: ai}]", "conditions: [{name: ai, features: [age, income]}]")
+    with pytest.raises(SpecError, match="a model brought as a file takes all its columns"):
+        parse_spec(spec, material_dir=tmp_path)
