@@ -460,3 +460,33 @@ def test_a_supplied_model_takes_no_planted_bug_and_no_feature_sets(tmp_path):
         "conditions: [{name: ai}]", "conditions: [{name: ai, features: [age, income]}]")
     with pytest.raises(SpecError, match="a model brought as a file takes all its columns"):
         parse_spec(spec, material_dir=tmp_path)
+
+
+def test_onnx_models_on_one_float_tensor_classify_and_regress_like_their_source(tmp_path):
+    """One input tensor: the features in the data's column order, categoricals as codes.
+    Oracle: the scikit-learn models the ONNX files were exported from."""
+    from skl2onnx import to_onnx
+    from skl2onnx.common.data_types import FloatTensorType
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    frame = loans(n=200)
+    trained, _ = loaded(tmp_path, write(tmp_path, frame, CODEBOOK))  # the coded matrix
+    classifier = LogisticRegression(max_iter=2000).fit(trained.X_train, trained.y_train)
+    exported = to_onnx(classifier, initial_types=[("X", FloatTensorType([None, 4]))],
+                       options={"zipmap": False})
+    (tmp_path / "c.onnx").write_bytes(exported.SerializeToString())
+    section = {**write(tmp_path, frame, CODEBOOK), "model_file": "c.onnx", "model": "supplied"}
+    supplied, _ = loaded(tmp_path, section)
+    assert np.allclose(supplied.model.predict_proba(supplied.X_test),
+                       classifier.predict_proba(supplied.X_test), atol=1e-4)
+
+    numbers = frame.drop(columns=["loan_id", "region", "grade"])
+    numbers["approved"] = numbers["income"] * 0.1 + numbers["age"]
+    regression, _ = loaded(tmp_path, {**write(tmp_path, numbers), "model": "linear"})
+    regressor = LinearRegression().fit(regression.X_train, regression.y_train)
+    exported = to_onnx(regressor, initial_types=[("X", FloatTensorType([None, 2]))])
+    (tmp_path / "r.onnx").write_bytes(exported.SerializeToString())
+    section = {**write(tmp_path, numbers), "model_file": "r.onnx", "model": "supplied"}
+    supplied, _ = loaded(tmp_path, section)
+    assert supplied.task == "regression"
+    assert np.allclose(supplied.test_predictions, regressor.predict(supplied.X_test), rtol=1e-4)
