@@ -52,8 +52,10 @@ class ConditionInline(admin.TabularInline):
     model = Condition
     extra = 0
     can_delete = False
-    fields = ["name", "label", "show_ai", "explanation_method", "cap", "is_open"]
-    readonly_fields = ["name", "label", "show_ai", "explanation_method", "cap"]
+    fields = ["name", "label", "show_ai", "explanation_method", "explanation_wording",
+              "model_variant", "cap", "is_open"]
+    readonly_fields = ["name", "label", "show_ai", "explanation_method", "explanation_wording",
+                       "model_variant", "cap"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

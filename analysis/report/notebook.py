@@ -162,7 +162,8 @@ from analysis.questionnaires import score_all
 from analysis.reliability import reliability_table
 from analysis.report.figures import question_figures
 from analysis.report.pipeline import (ReportOptions, describe_model, error_outcomes,
-                                      fit_error_models, model_data, model_formulas)
+                                      fit_error_models, model_data, model_formulas,
+                                      too_few_participants)
 from analysis.summary import summarise_study, trial_outcomes
 
 print(f"Python {sys.version.split()[0]} ({sys.executable}), pandas {pd.__version__}")
@@ -217,21 +218,28 @@ except ImportError as error:
     print(f"Mixed models skipped: analysis.mixed.glmer is not available ({error}).")
 
 outcomes = trial_outcomes(kept.trials)
+REFERENCE = OPTIONS.reference_condition or OPTIONS.human_alone  # the contrasts' control
 formulas = model_formulas(outcomes, random_slopes=OPTIONS.random_slopes)
 models = {}
 for name, formula in formulas.items():
     if glmer is None or not OPTIONS.fit_models:
         break
     print(f"### {name}: {formula}")
+    data = model_data(outcomes, name, reference=REFERENCE)
+    reason = too_few_participants(data, OPTIONS.min_participants)  # as the HTML report
+    if reason is not None:
+        print(reason)
+        continue
     try:
-        models[name] = glmer(formula, model_data(outcomes, name), family="binomial")
+        models[name] = glmer(formula, data, family="binomial")
     except Exception as error:  # keep the rest of the report
         print(f"did not fit: {type(error).__name__}: {error}")
         continue
     print(describe_model(models[name]))
 
 # Numeric answers (simulate then decide): linear mixed models of the three distances.
-error_models, error_notes = fit_error_models(error_outcomes(kept.trials))
+error_models, error_notes = fit_error_models(error_outcomes(kept.trials), reference=REFERENCE,
+                                             min_participants=OPTIONS.min_participants)
 for name, fit in error_models.items():
     print(f"### {name}: {fit.formula}")
     print(describe_model(fit))

@@ -25,12 +25,16 @@ def build_r_script(
     options = options or ReportOptions()
     fraction = "NA" if options.speeder_fraction is None else repr(float(options.speeder_fraction))
     slope = "1 + ai_right" if options.random_slopes else "1"
+    # The HTML report's control condition, so both contrast the same conditions.
+    reference = options.reference_condition or options.human_alone
     script = (
         _TEMPLATE.replace("@EXPORT_DIR@", _r_string(str(Path(export_dir).resolve())))
         .replace("@SPEEDER_FRACTION@", fraction)
         .replace("@AI_SLOPE@", slope)
         .replace("@INCLUDE_BOTS@", "TRUE" if options.include_bots else "FALSE")
         .replace("@CONFIDENCE_SCALE@", _r_scale(options.confidence_scale))
+        .replace("@REFERENCE@", _r_string(reference) if reference else "NULL")
+        .replace("@MIN_PARTICIPANTS@", str(int(options.min_participants)))
     )
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +102,8 @@ participants <- read_export("participants.csv")
 
 # ---- Exclusions, in order: bot, preview, incomplete, attention, speeder ----
 include_bots <- @INCLUDE_BOTS@  # TRUE only for a rehearsal run of the study by bots
+reference_condition <- @REFERENCE@  # the control the models contrast with (NULL: first level)
+min_participants <- @MIN_PARTICIPANTS@  # fewer per condition: no model
 bot <- !include_bots & (as_bool(participants$is_bot) %in% TRUE |
   participants$participant %in% trials$participant[as_bool(trials$is_bot) %in% TRUE])
 preview <- if ("source" %in% names(participants)) {
@@ -208,6 +214,15 @@ if (all(jian %in% names(participants))) {
 for (task in unique(d$task)) {
   m <- d[d$task == task & !is.na(d$correct_answer) & !(d$phase %in% "pre"), ]
   if (length(unique(m$condition)) < 2) next
+  # As the HTML report: no model when a condition has too few participants.
+  per_condition <- tapply(m$participant, m$condition, function(p) length(unique(p)))
+  if (min(per_condition) < min_participants) {
+    cat("\n### ", task, ": not fitted, too few participants per condition\n", sep = "")
+    next
+  }
+  if (!is.null(reference_condition) && reference_condition %in% m$condition) {
+    m$condition <- relevel(factor(m$condition), ref = reference_condition)
+  }
   cat("\n### ", task, ": correct ~ condition + (1 | participant) + (1 | item)\n", sep = "")
   fit <- glmer(correct_answer ~ condition + (1 | participant) + (1 | item),
                data = m, family = binomial)

@@ -38,6 +38,9 @@ def sentences(content: dict[str, Any], *, population: str = "people") -> tuple[s
     precision = f"In {percent(content['precision'])} of similar cases the AI predicts the same."
     if content["coverage"] >= 1:
         coverage = f"The rule applies to all {population}."
+    elif content["coverage"] < 0.01:
+        # "0%" would say that nobody fits, which is false: this case itself does.
+        coverage = f"The rule applies to fewer than 1 in 100 {population}."
     else:
         coverage = f"The rule applies to {percent(content['coverage'])} of {population}."
     return precision, coverage

@@ -153,4 +153,5 @@ def explanation_gallery(request: HttpRequest) -> HttpResponse:
         tasks.build_gallery.delay()
         messages.info(request, "The gallery is being rebuilt (about half a minute).")
         return HttpResponseRedirect(reverse("researcher-gallery"))
-    return render(request, "researcher/gallery.html", {"entries": gallery.gallery_entries()})
+    return render(request, "researcher/gallery.html", {"entries": gallery.gallery_entries(),
+                                                       "controls": gallery.gallery_controls()})

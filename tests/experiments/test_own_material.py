@@ -490,3 +490,11 @@ def test_onnx_models_on_one_float_tensor_classify_and_regress_like_their_source(
     supplied, _ = loaded(tmp_path, section)
     assert supplied.task == "regression"
     assert np.allclose(supplied.test_predictions, regressor.predict(supplied.X_test), rtol=1e-4)
+
+
+def test_the_scaffolding_attack_is_refused_on_own_data_for_now(tmp_path):
+    write(tmp_path, loans(), CODEBOOK)
+    spec = SPEC.replace("codebook: loans.codebook.yaml}", "codebook: loans.codebook.yaml, "
+                        "scaffolding: {biased_feature: age, innocuous_feature: income}}")
+    with pytest.raises(SpecError, match=r"scenario\.scaffolding: the scaffolding attack is not"):
+        parse_spec(spec, material_dir=tmp_path)

@@ -57,7 +57,8 @@ def test_export_study_writes_an_executed_notebook_that_shows_the_planted_effect(
     assert by_condition["ai_shap"] > by_condition["no_ai"]
     text = _notebook_text(tmp_path / "analysis.ipynb")
     assert "ai_shap" in text and "accuracy" in text.lower()
-    assert "<img" in (tmp_path / "report.html").read_text()
+    assert "<svg" in (tmp_path / "report.html").read_text()
+    assert (tmp_path / "figure-accuracy.svg").exists()  # the figures travel with the report
     _the_study_page_builds_the_analysis_as_a_task_with_progress(bot_study, owner)
 
 
