@@ -498,3 +498,12 @@ def test_the_scaffolding_attack_is_refused_on_own_data_for_now(tmp_path):
                         "scaffolding: {biased_feature: age, innocuous_feature: income}}")
     with pytest.raises(SpecError, match=r"scenario\.scaffolding: the scaffolding attack is not"):
         parse_spec(spec, material_dir=tmp_path)
+
+
+def test_the_check_command_prints_the_model_card_of_the_example(capsys):
+    from experiments.__main__ import main
+
+    assert main(["check", "examples/studies/own_material/tumours.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert '"model": "gbm"' in out and '"accuracy"' in out and '"calibration_error"' in out
+    assert "Nucleus radius (mean)" in out  # one item, as a participant reads it
