@@ -173,16 +173,19 @@ def test_the_explanation_gallery_renders_every_method(browser, live_server, tran
     context.close()
 
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "studies").glob("*.yaml"))
+_STUDIES = Path(__file__).resolve().parents[2] / "examples" / "studies"
+EXAMPLES = sorted([*_STUDIES.glob("*.yaml"), *_STUDIES.glob("own_material/*.yaml")])
 
 
 @pytest.mark.parametrize("path", [p for p in EXAMPLES if p.stem != "demo"],
                          ids=[p.stem for p in EXAMPLES if p.stem != "demo"])
 def test_each_example_study_is_completed_in_chromium(browser, live_server, transactional_db,
-                                                     owner, settings, path):
+                                                     owner, settings, path, tmp_path):
     """One participant per example design, with a screenshot of every kind of page it shows."""
     settings.ENROL_RATE_PER_MINUTE = 0
-    study, _ = studies.study_load_spec(text=path.read_text(encoding="utf-8"), owner=owner)
+    settings.VAR_DIR = tmp_path  # own material (own_material/) is stored there by hash
+    study, _ = studies.study_load_spec(text=path.read_text(encoding="utf-8"), owner=owner,
+                                       base_dir=path.parent)
     preparation.study_prepare(study=study)
     studies.study_set_status(study=study, status="open")
     explained = [c for c in study.conditions.all() if c.explanation_method]
