@@ -10,8 +10,9 @@ search with a sizeable gradient. So a search here (1) moves each component stuck
 to a few positive values and restarts from any that is better, and (2) checks the end point
 with finite-difference derivatives: the gradient scaled by the Hessian must be small
 (lme4's ``check.conv.grad``, tolerance 2e-3) and the Hessian over the components off the
-bound positive definite. A failed check gets a Newton step and a restart before it is
-reported as non-convergence.
+bound positive definite. A failed check gets a Newton step (or, where the Hessian has a
+negative eigenvalue, a step along that direction) and a restart before it is reported as
+non-convergence.
 """
 
 from __future__ import annotations
