@@ -4,7 +4,14 @@
 
     fit = glmer("correct ~ condition * ai_correct + (1 + ai_correct | participant)"
                 " + (1 | item)", trials)
-    fit.params, fit.bse, fit.pvalues, fit.conf_int(), fit.var_corr, fit.summary()
+    fit.params, fit.bse, fit.pvalues, fit.conf_int(), fit.summary()
+    fit.llf, fit.random_effects (conditional modes), fit.var_corr / fit.cov_re (variances)
+    fit.converged, fit.singular, fit.warnings
+
+Names follow statsmodels' MixedLMResults. A fit that fails the optimiser's final gradient and
+Hessian check, or ends singular, raises ``ConvergenceWarning`` (a statsmodels
+ConvergenceWarning) and says so in ``converged`` / ``singular`` / ``warnings``, ``summary()``
+and ``to_dict()``.
 
 Formulas are lme4's: ``(expr | g)`` correlated effects, ``(expr || g)`` uncorrelated,
 ``g1:g2`` and ``g1/g2`` grouping, ``cbind(successes, failures)`` for binomial counts.

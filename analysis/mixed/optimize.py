@@ -10,8 +10,9 @@ search with a sizeable gradient. So a search here (1) moves each component stuck
 to a few positive values and restarts from any that is better, and (2) checks the end point
 with finite-difference derivatives: the gradient scaled by the Hessian must be small
 (lme4's ``check.conv.grad``, tolerance 2e-3) and the Hessian over the components off the
-bound positive definite. A failed check gets a Newton step and a restart before it is
-reported as non-convergence.
+bound positive definite. A failed check gets a Newton step (or, where the Hessian has a
+negative eigenvalue, a step along that direction) and a restart before it is reported as
+non-convergence.
 """
 
 from __future__ import annotations
@@ -246,24 +247,28 @@ def minimize_bounded(fun: Objective, x0: np.ndarray, lower: np.ndarray,
 def numerical_derivatives(fun: Objective, x: np.ndarray,
                           step: float = 1e-4) -> tuple[float, np.ndarray, np.ndarray]:
     """Value, central finite-difference gradient and Hessian with relative steps (like
-    lme4's ``deriv12``); the gradient reuses the Hessian's diagonal evaluations."""
+    lme4's ``deriv12``). Off-diagonal terms use the one-sided stencil
+    (f(x+hi+hj) - f(x+hi) - f(x+hj) + f(x)) / (hi hj), which reuses the diagonal's
+    evaluations: 1 + 2k + k(k-1)/2 evaluations instead of 1 + 2k^2, at an error of order h
+    (1e-4 relative) that moves standard errors by far less than their own uncertainty."""
     k = len(x)
     h = step * np.maximum(np.abs(x), 1.0)
     f0 = fun(x)
     grad = np.empty(k)
     H = np.empty((k, k))
+    up = np.empty(k)
     for i in range(k):
         ei = np.zeros(k)
         ei[i] = h[i]
-        up, down = fun(x + ei), fun(x - ei)
-        grad[i] = (up - down) / (2 * h[i])
-        H[i, i] = (up - 2 * f0 + down) / h[i] ** 2
+        up[i], down = fun(x + ei), fun(x - ei)
+        grad[i] = (up[i] - down) / (2 * h[i])
+        H[i, i] = (up[i] - 2 * f0 + down) / h[i] ** 2
+    for i in range(k):
         for j in range(i):
-            ej = np.zeros(k)
-            ej[j] = h[j]
-            value = (fun(x + ei + ej) - fun(x + ei - ej) - fun(x - ei + ej)
-                     + fun(x - ei - ej)) / (4 * h[i] * h[j])
-            H[i, j] = H[j, i] = value
+            shifted = x.copy()
+            shifted[i] += h[i]
+            shifted[j] += h[j]
+            H[i, j] = H[j, i] = (fun(shifted) - up[i] - up[j] + f0) / (h[i] * h[j])
     return f0, grad, H
 
 
