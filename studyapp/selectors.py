@@ -13,6 +13,7 @@ from django.http import Http404
 
 from experiments.designs import Step, design
 from studyapp.models import (
+    Event,
     Explanation,
     Participant,
     Response,
@@ -73,8 +74,10 @@ def consort_counts(study: Study) -> dict[str, Any]:
         if row["condition"] in table:
             table[row["condition"]][Status.WITHDRAWN] += row["n"]
     totals = {s: sum(table[c][s] for c in table) for s in STATUS_ORDER}
+    # Someone tried to open a participant's session without the platform's session check.
+    refused = Event.objects.filter(participant__study=study, kind="resume_refused").count()
     return {"statuses": STATUS_ORDER, "labels": [s.label for s in Status],
-            "conditions": table, "totals": totals}
+            "conditions": table, "totals": totals, "refused_resumes": refused}
 
 
 # ----- assignment ------------------------------------------------------------------------
