@@ -324,6 +324,27 @@ class Event(models.Model):
 
 
 
+class Withdrawal(models.Model):
+    """What is kept of a participant who withdrew: no data, no recruitment id.
+
+    Enough for the CONSORT counts (their condition, how far they got) and to refuse a second
+    enrolment: ``person`` is a keyed hash of their platform and id (``services.withdrawal``),
+    which identifies nobody without the server's secret and the study's.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="withdrawals")
+    condition = models.CharField(max_length=64)
+    stage = models.CharField(max_length=16)
+    person = models.CharField(max_length=64)
+    is_bot = models.BooleanField(default=False)
+    withdrawn_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["study", "withdrawn_at"]
+        constraints = [models.UniqueConstraint(fields=["study", "person"],
+                                               name="one_withdrawal_per_person")]
+
+
 class AnalysisRun(models.Model):
     """One build of a study's export and analysis reports (notebook, R script, HTML)."""
 
@@ -344,6 +365,9 @@ class AnalysisRun(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Set when a participant whose data this run exported withdrew: its files are deleted
+    # and the study page offers a rebuild.
+    outdated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

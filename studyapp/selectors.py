@@ -12,7 +12,16 @@ from django.db.models.expressions import RawSQL
 from django.http import Http404
 
 from experiments.designs import Step, design
-from studyapp.models import Explanation, Participant, Response, Study, StudyAccess, Trial
+from studyapp.models import (
+    Event,
+    Explanation,
+    Participant,
+    Response,
+    Study,
+    StudyAccess,
+    Trial,
+    Withdrawal,
+)
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -58,9 +67,17 @@ def consort_counts(study: Study) -> dict[str, Any]:
     table = {c.name: {s: 0 for s in STATUS_ORDER} for c in study.conditions.all()}
     for row in rows:
         table[row["condition__name"]][row["status"]] = row["n"]
+    # Withdrawn participants' rows are gone; their non-identifying records are counted.
+    withdrawn = (Withdrawal.objects.filter(study=study).values("condition")
+                 .annotate(n=Count("id")))
+    for row in withdrawn:
+        if row["condition"] in table:
+            table[row["condition"]][Status.WITHDRAWN] += row["n"]
     totals = {s: sum(table[c][s] for c in table) for s in STATUS_ORDER}
+    # Someone tried to open a participant's session without the platform's session check.
+    refused = Event.objects.filter(participant__study=study, kind="resume_refused").count()
     return {"statuses": STATUS_ORDER, "labels": [s.label for s in Status],
-            "conditions": table, "totals": totals}
+            "conditions": table, "totals": totals, "refused_resumes": refused}
 
 
 # ----- assignment ------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studyapp', '0007_new_designs'),
+        ('studyapp', '0008_expl_condition_view'),
     ]
 
     operations = [

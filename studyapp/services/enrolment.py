@@ -20,6 +20,7 @@ from studyapp import selectors
 from studyapp.models import Condition, Event, Participant, Study
 from studyapp.services.errors import ParticipantError
 from studyapp.services.plans import study_block_orders, trial_plan_create
+from studyapp.services.withdrawal import has_withdrawn
 
 # Each platform's ids in their one canonical form, so that one person has one participant.
 # Prolific ids are MongoDB ObjectIds, 24 hex digits (lower-cased here). MTurk's published
@@ -39,6 +40,8 @@ _SESSION_CHECK = {"prolific": "SESSION_ID", "mturk": "assignmentId"}
 _PROLIFIC_KEYS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
 _MTURK_KEYS = ("workerId", "assignmentId", "hitId")
 MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"
+WITHDRAWN_ALREADY = ("You have withdrawn from this study, so it cannot be taken again. "
+                     "Thank you for your time.")
 Arm = TypeVar("Arm")  # what assignment balances over: a condition, or a Latin-square row
 
 
@@ -124,6 +127,9 @@ def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = 
         existing = participant_existing(locked, recruitment)
         if existing is not None:
             return existing, False
+        if has_withdrawn(locked, source=recruitment.source,
+                         external_id=recruitment.external_id):
+            raise ParticipantError(WITHDRAWN_ALREADY)
         if not locked.is_accepting:
             raise ParticipantError("This study is not accepting participants at the moment.")
         if locked.spec["design"]["type"] in ("within", "mixed"):

@@ -19,10 +19,10 @@ from django.utils import timezone
 from experiments.designs import Step
 from studyapp import selectors
 from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, Trial
+from studyapp.services import withdrawal
 from studyapp.services.errors import ParticipantError, StaleSubmission
 from studyapp.services.event_limits import event_check
 from studyapp.services.questionnaires import questionnaire_answers_validate
-from studyapp.services.reports import analysis_runs_discard
 
 Stage = Participant.Stage
 Status = Participant.Status
@@ -306,14 +306,9 @@ def questionnaire_submit(*, participant: Participant, answers: Any) -> Participa
     return participant
 
 
-@transaction.atomic
 def participant_withdraw(*, participant: Participant) -> None:
-    """Withdrawal deletes every record of the participant: the row and, by cascade, their
-    trials, answers, questionnaire answers and events. Their slot stops counting for balance
-    at once. Analysis runs built so far exported their answers, so those go too."""
-    Participant.objects.filter(pk=participant.pk).delete()
-    if not participant.is_preview:  # previews are never exported
-        analysis_runs_discard(study=participant.study)
+    """Withdrawal (``services.withdrawal``): the participant's data goes, a record stays."""
+    withdrawal.participant_withdraw(participant=participant)
 
 
 def stale_participants_release(*, now: Any = None) -> int:

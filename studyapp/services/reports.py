@@ -10,10 +10,12 @@ import io
 import shutil
 import zipfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from analysis.report import ReportOptions, build_html_report, build_notebook, build_r_script
@@ -85,8 +87,13 @@ def analysis_run_execute(*, run: AnalysisRun) -> AnalysisRun:
             state=AnalysisRun.State.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000],
             finished_at=timezone.now())
         raise
-    AnalysisRun.objects.filter(pk=run.pk).update(
+    finished = AnalysisRun.objects.filter(pk=run.pk, outdated_at__isnull=True).update(
         state=AnalysisRun.State.DONE, directory=str(out_dir), finished_at=timezone.now())
+    if not finished:
+        # Someone withdrew while the run was building: its files may hold their data.
+        _remove_report_folders([out_dir])
+        AnalysisRun.objects.filter(pk=run.pk).update(state=AnalysisRun.State.DONE,
+                                                     finished_at=timezone.now())
     run.refresh_from_db()
     return run
 
@@ -101,15 +108,19 @@ def analysis_run_zip(run: AnalysisRun) -> bytes:
     return buffer.getvalue()
 
 
-def analysis_runs_discard(*, study: Study) -> int:
-    """Delete a study's analysis runs and, once the transaction commits, their files.
+def analysis_runs_outdate(*, study: Study, containing_since: datetime) -> int:
+    """Mark outdated the runs whose export may hold data from ``containing_since`` on, and
+    delete their files once the transaction commits.
 
-    Called when a participant withdraws: every run built so far exported their answers. Only
-    folders under ``VAR_DIR/reports`` (where runs write) are removed.
+    Called when a participant who arrived at ``containing_since`` withdraws: a run that
+    finished before then never exported them and is left alone; one finished later, or
+    still queued or running, did or will. Only folders under ``VAR_DIR/reports`` (where
+    runs write) are removed. Returns how many runs were marked.
     """
-    runs = AnalysisRun.objects.filter(study=study)
+    runs = (AnalysisRun.objects.filter(study=study, outdated_at__isnull=True)
+            .filter(Q(finished_at__isnull=True) | Q(finished_at__gte=containing_since)))
     folders = [Path(run.directory) for run in runs if run.directory]
-    count, _ = runs.delete()
+    count = runs.update(outdated_at=timezone.now(), directory="")
     transaction.on_commit(lambda: _remove_report_folders(folders))
     return count
 

@@ -122,7 +122,8 @@ def analysis_start(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def analysis_download(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     study = selectors.study_for_user(request.user, slug)
-    run = get_object_or_404(AnalysisRun, pk=run_id, study=study, state=AnalysisRun.State.DONE)
+    run = get_object_or_404(AnalysisRun, pk=run_id, study=study, state=AnalysisRun.State.DONE,
+                            outdated_at__isnull=True)
     response = HttpResponse(reports.analysis_run_zip(run), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{slug}-analysis-{run.pk}.zip"'
     return response
@@ -133,7 +134,8 @@ def analysis_download(request: HttpRequest, slug: str, run_id: int) -> HttpRespo
 def analysis_report(request: HttpRequest, slug: str, run_id: int) -> HttpResponse:
     """The HTML report of a finished run, shown in the browser."""
     study = selectors.study_for_user(request.user, slug)
-    run = get_object_or_404(AnalysisRun, pk=run_id, study=study, state=AnalysisRun.State.DONE)
+    run = get_object_or_404(AnalysisRun, pk=run_id, study=study, state=AnalysisRun.State.DONE,
+                            outdated_at__isnull=True)
     html = (Path(run.directory) / "report.html").read_text(encoding="utf-8")
     return HttpResponse(html, content_type="text/html; charset=utf-8")
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from studyapp.models import Condition, Participant, Study
+from studyapp.models import Condition, Participant, Study, Withdrawal
 from studyapp.services import enrolment, flow
 from studyapp.services.errors import ParticipantError
 
@@ -59,6 +59,7 @@ class Model:
 
 def _reset(study: Study, caps: list[int | None], closed: set[int]) -> list[Condition]:
     Participant.objects.filter(study=study).delete()
+    Withdrawal.objects.filter(study=study).delete()  # withdrawn ids may not enrol again
     conditions = list(study.conditions.order_by("position"))
     for k, condition in enumerate(conditions):
         condition.cap, condition.is_open = caps[k], k not in closed

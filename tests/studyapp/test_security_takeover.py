@@ -31,7 +31,7 @@ def _victim_at_trials(study) -> Walker:
 
 @pytest.mark.parametrize("session", [{"SESSION_ID": "guessed"}, {}, {"SESSION_ID": "SE1"}],
                          ids=["wrong", "none", "other case"])
-def test_a_fresh_browser_with_the_victims_pid_cannot_take_over(study, session):
+def test_a_fresh_browser_with_the_victims_pid_cannot_take_over(study, owner, session):
     victim = _victim_at_trials(study)
     before = victim.participant
     attacker = Walker(study, pid=victim.pid, client=Client())
@@ -51,6 +51,9 @@ def test_a_fresh_browser_with_the_victims_pid_cannot_take_over(study, session):
     assert Event.objects.filter(participant=after, kind="resume_refused").count() == 1
     events = csv.DictReader(io.StringIO(study_export_files(study=study)["events.csv"]))
     assert "resume_refused" in {row["kind"] for row in events}
+    researcher = Client()
+    researcher.force_login(owner)
+    assert b"1 attempt to open a participant" in researcher.get(f"/r/{study.slug}/").content
 
 
 def test_the_right_session_id_resumes_in_a_new_browser(study):

@@ -128,7 +128,7 @@ def test_withdrawal_frees_the_slot_for_the_next_arrival(study):
     assert newcomer.condition.name == freed
 
 
-def test_analysis_runs_that_exported_the_participant_are_deleted_with_their_files(
+def test_analysis_runs_that_exported_the_participant_are_outdated_and_their_files_deleted(
         study, settings, tmp_path, django_capture_on_commit_callbacks):
     settings.VAR_DIR = tmp_path
     folder = tmp_path / "reports" / study.slug / "run-1"
@@ -142,7 +142,9 @@ def test_analysis_runs_that_exported_the_participant_are_deleted_with_their_file
     AnalysisRun.objects.create(study=study, state=AnalysisRun.State.DONE, directory=str(outside))
     with django_capture_on_commit_callbacks(execute=True):
         walker.client.post(_withdraw_url(study))
-    assert not AnalysisRun.objects.exists() and not folder.exists()
+    runs = AnalysisRun.objects.all()
+    assert runs.count() == 2 and all(r.outdated_at and not r.directory for r in runs)
+    assert not folder.exists()
     assert outside.exists()  # only folders under VAR_DIR/reports are ever removed
 
 
