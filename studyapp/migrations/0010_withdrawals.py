@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studyapp', '0005_sec_platform_ids'),
+        ('studyapp', '0009_platform_ids'),
     ]
 
     operations = [
