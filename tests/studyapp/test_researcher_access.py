@@ -109,7 +109,7 @@ def test_a_preview_is_flagged_and_left_out_of_counts_and_exports(study, owner):
     page = client.get(f"/s/{study.slug}/")
     assert b"Preview" in page.content
     assert Participant.objects.get().is_preview
-    export = client.get(f"/r/{study.slug}/export.zip").content
+    export = b"".join(client.get(f"/r/{study.slug}/export.zip").streaming_content)
     with zipfile.ZipFile(io.BytesIO(export)) as archive:
         participants = archive.read(f"{study.slug}/participants.csv").decode()
     assert participants.count("\n") == 1  # the header only
