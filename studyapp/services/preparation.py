@@ -138,6 +138,12 @@ def preparation_chunk_run(*, study: Study, units: Sequence[Sequence[Any]]) -> in
     except Exception as exc:
         _preparation_fail(study, exc)
         raise
+    # A chunk re-delivered after its result was stored can make the chord finish early, while
+    # the last chunk still runs; that chunk then completes the preparation itself.
+    Study.objects.filter(pk=study.pk, preparation=Study.Preparation.FAILED,
+                         preparation_error__endswith=_MISSING_AFTER_CHUNKS,
+                         preparation_done__gte=F("preparation_total")).update(
+        preparation=Study.Preparation.DONE, preparation_error="")
     return created
 
 
@@ -153,7 +159,7 @@ def preparation_finish(*, study: Study) -> Study:
     work = _work_list(study)
     done = len(work) - len(_work_missing(study, work))
     state = Study.Preparation.DONE if done == len(work) else Study.Preparation.FAILED
-    error = "" if done == len(work) else f"{len(work) - done} explanations missing after all chunks"
+    error = "" if done == len(work) else f"{len(work) - done}{_MISSING_AFTER_CHUNKS}"
     Study.objects.filter(pk=study.pk).update(preparation=state, preparation_done=done,
                                              preparation_total=len(work),
                                              preparation_error=error)
@@ -169,6 +175,7 @@ def _work_missing(study: Study, work: list[tuple[Condition, Item, int | None]]
             if (i.pk, c.explanation_method, explanation_key(c, t)) not in stored]
 
 
+_MISSING_AFTER_CHUNKS = " explanations missing after all chunks"
 _SCENARIOS: dict[tuple[int, str], pools.Scenarios] = {}
 
 
