@@ -7,9 +7,11 @@ those, once each.
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 
 from studyapp import tasks
 from studyapp.models import Explanation, Study
@@ -109,3 +111,12 @@ def test_a_chunk_naming_another_studys_item_is_refused_and_stores_nothing(owner)
     assert not Explanation.objects.exists()
     with pytest.raises(ValueError, match="chunk_size"):
         preparation.preparation_begin(study=study, chunk_size=0)
+
+
+@pytest.mark.django_db
+def test_the_prepare_study_command_waits_for_every_chunk(owner):
+    study = _load(owner, "command")
+    out = StringIO()
+    call_command("prepare_study", study.slug, stdout=out)
+    items = study.items.count()  # 16 in the pool, plus the attention checks
+    assert out.getvalue().strip() == f"prepared: {items} items, 32/32 explanations"
