@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import OperationalError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 from explainers import explain
 from explainers.base import Explanation as ExplanationResult
@@ -138,10 +138,12 @@ def preparation_chunk_run(*, study: Study, units: Sequence[Sequence[Any]]) -> in
     except Exception as exc:
         _preparation_fail(study, exc)
         raise
-    # A chunk re-delivered after its result was stored can make the chord finish early, while
-    # the last chunk still runs; that chunk then completes the preparation itself.
-    Study.objects.filter(pk=study.pk, preparation=Study.Preparation.FAILED,
-                         preparation_error__endswith=_MISSING_AFTER_CHUNKS,
+    # The chunk that stores the last explanation completes the preparation itself: a chunk
+    # re-delivered after a worker died can make the chord finish early (or, its first run
+    # recorded as lost, not at all) while another chunk still runs.
+    unfinished = Q(preparation=Study.Preparation.RUNNING) | Q(
+        preparation=Study.Preparation.FAILED, preparation_error__endswith=_MISSING_AFTER_CHUNKS)
+    Study.objects.filter(unfinished, pk=study.pk,
                          preparation_done__gte=F("preparation_total")).update(
         preparation=Study.Preparation.DONE, preparation_error="")
     return created

@@ -40,7 +40,8 @@ from tests.faultkit.report import FaultReport, bots_report, explanations_check
 from tests.faultkit.stack import SCENARIOS
 
 RESEARCHER = ("faults", "fault-runs-password-1")
-PREPARE_TASK = "studyapp.tasks.prepare_study"
+# Preparation runs as chunk tasks spread over the workers: the kills hit a chunk.
+PREPARE_TASK = "studyapp.tasks.prepare_chunk"
 TRIALS_PER_BOT = 5  # small_spec: 4 trials and 1 attention check
 
 
@@ -270,7 +271,7 @@ def _preparation_problems(check: dict[str, Any]) -> list[str]:
 # ----- d. Celery worker killed -------------------------------------------------------------
 
 def celery_kill(run: Run) -> FaultReport:
-    """Two workers; the one preparing loses its pool process (SIGKILL: the task is rejected
+    """Two workers; the one holding a preparation chunk loses its pool process (SIGKILL: the task is rejected
     and requeued at once), then whichever took it over is killed whole (it can hand nothing
     back: the task returns after the visibility timeout). The survivor must finish it."""
     study = _study("fault-celery", slow_spec(), ready=False)

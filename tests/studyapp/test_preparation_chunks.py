@@ -65,6 +65,8 @@ def test_running_a_chunk_twice_stores_nothing_twice_and_counts_once(owner):
     assert (study.preparation_done, study.preparation_total) == (8, 32)
     for units in chunks[1:]:
         preparation.preparation_chunk_run(study=study, units=units)
+    study.refresh_from_db()  # the last chunk completed it, even without the finishing task
+    assert study.preparation == Study.Preparation.DONE
     study = preparation.preparation_finish(study=study)
     assert study.preparation == Study.Preparation.DONE
     assert (study.preparation_done, study.preparation_total) == (32, 32)
