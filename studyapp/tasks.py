@@ -12,8 +12,11 @@ from studyapp.models import AnalysisRun, Study
 from studyapp.services import flow, gallery, preparation, reports
 
 
+# ignore_result: the pages that queue it must not wait on the result backend (with Redis down
+# that is a 20-second hang and an unexplained error instead of "try again"); progress is read
+# from the study.
 @shared_task(autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5,
-             acks_late=True)
+             acks_late=True, ignore_result=True)
 def prepare_study(study_id: int) -> dict[str, int]:
     """Build the item pool, then spread the missing explanations over every running worker as
     a chord of chunks and a finishing task (inline in the eager mode); safe to retry."""
