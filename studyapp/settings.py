@@ -207,7 +207,13 @@ else:
 CELERY_BROKER_URL = os.getenv("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_RESULT_BACKEND = os.getenv("CELERY_RESULT_BACKEND", "") or None
+# Chunked preparation is a chord, and a chord needs a result backend: the Redis broker's own
+# Redis unless another is set.
+CELERY_RESULT_BACKEND = os.getenv("CELERY_RESULT_BACKEND", "") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else None)
+# Explanations per chunk task: small enough that every worker gets a share and a worker lost
+# mid-chunk costs little, large enough that queueing does not dominate.
+PREPARATION_CHUNK_SIZE = env_int("PREPARATION_CHUNK_SIZE", 20)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

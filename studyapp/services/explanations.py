@@ -40,8 +40,10 @@ def explanation_key(condition: Condition, target: int | None = None) -> str:
 
 
 def explanation_store(*, item: Item, key: str, wording: str,
-                      result: ExplanationResult) -> Explanation:
+                      result: ExplanationResult) -> tuple[Explanation, bool]:
     """Store an explanation once; a concurrent or retried preparation gets the existing row.
+    Returns the row and whether this call created it (chunked preparation counts progress
+    by the rows it created, so a re-delivered chunk does not count twice).
 
     (The preparation checks for an existing row before computing; the unique constraint
     settles the race between two workers that both computed it.)
@@ -51,6 +53,6 @@ def explanation_store(*, item: Item, key: str, wording: str,
             return Explanation.objects.create(
                 item=item, method=result.method, params_key=key, kind=result.kind,
                 fingerprint=result.fingerprint, payload=result.to_dict(),
-                metrics=result.metrics, html=render_html(result, wording=wording))
+                metrics=result.metrics, html=render_html(result, wording=wording)), True
     except IntegrityError:  # a concurrent retry stored it first
-        return Explanation.objects.get(item=item, method=result.method, params_key=key)
+        return Explanation.objects.get(item=item, method=result.method, params_key=key), False

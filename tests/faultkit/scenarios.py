@@ -40,7 +40,8 @@ from tests.faultkit.report import FaultReport, bots_report, explanations_check
 from tests.faultkit.stack import SCENARIOS
 
 RESEARCHER = ("faults", "fault-runs-password-1")
-PREPARE_TASK = "studyapp.tasks.prepare_study"
+# Preparation runs as chunk tasks spread over the workers: the kills hit a chunk.
+PREPARE_TASK = "studyapp.tasks.prepare_chunk"
 TRIALS_PER_BOT = 5  # small_spec: 4 trials and 1 attention check
 
 
@@ -202,6 +203,11 @@ def redis_down(run: Run) -> FaultReport:
         tasks.prepare_study.delay(slow.pk)
         wait_until(lambda: _preparing(slow), timeout=300, what="the preparation to start")
         results = _bots_during(_config(study, server.url, run), run, fault)
+        # Chunks still queued died with Redis (it keeps nothing on disk here); the researcher,
+        # told "try again" during the outage, presses Prepare again: only what is missing runs.
+        if not _settles(lambda: _prepared(slow), seconds=30):
+            notes["prepared_again"] = True
+            tasks.prepare_study.delay(slow.pk)
         wait_until(lambda: _prepared(slow), timeout=600, what="the interrupted preparation")
         after = _study("fault-redis-after", ready=False)
         tasks.prepare_study.delay(after.pk)
@@ -270,9 +276,10 @@ def _preparation_problems(check: dict[str, Any]) -> list[str]:
 # ----- d. Celery worker killed -------------------------------------------------------------
 
 def celery_kill(run: Run) -> FaultReport:
-    """Two workers; the one preparing loses its pool process (SIGKILL: the task is rejected
-    and requeued at once), then whichever took it over is killed whole (it can hand nothing
-    back: the task returns after the visibility timeout). The survivor must finish it."""
+    """Two workers; the one holding a preparation chunk loses its pool process (SIGKILL: the
+    chunk is rejected and requeued at once), then whichever took it over is killed whole (it
+    can hand nothing back: the chunk returns after the visibility timeout). The survivor must
+    finish the preparation."""
     study = _study("fault-celery", slow_spec(), ready=False)
     kills: list[dict[str, Any]] = []
     workers = [CeleryWorker(run.env, run.logs, name) for name in ("a", "b")]
@@ -302,6 +309,15 @@ def celery_kill(run: Run) -> FaultReport:
     if deliveries < 3:
         report.problems.append(f"the task was delivered {deliveries} times, expected 3")
     return report
+
+
+def _settles(condition: Callable[[], bool], *, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.5)
+    return condition()
 
 
 def _explained(study: Study) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -26,4 +27,16 @@ class Command(BaseCommand):
         if options["run_async"]:
             self.stdout.write(f"queued task {result.id}")
             return
-        self.stdout.write(f"prepared: {result.get(timeout=3600)}")
+        # The task only queues the chunks (a chord over every worker); wait for the study.
+        deadline = time.monotonic() + 3600
+        study.refresh_from_db()
+        while study.preparation not in (Study.Preparation.DONE, Study.Preparation.FAILED):
+            if time.monotonic() > deadline:
+                raise CommandError(f"still preparing after an hour ({study.preparation_done}/"
+                                   f"{study.preparation_total}); task {result.id}")
+            time.sleep(1)
+            study.refresh_from_db()
+        if study.preparation == Study.Preparation.FAILED:
+            raise CommandError(f"preparation failed: {study.preparation_error}")
+        self.stdout.write(f"prepared: {study.items.count()} items, "
+                          f"{study.preparation_done}/{study.preparation_total} explanations")
