@@ -37,8 +37,7 @@ class QuestionItem:
     kind: str  # "likert" or "text"
     low: int = 0
     high: int = 0
-    low_label: str = ""
-    high_label: str = ""
+    labels: tuple[str, ...] = ()  # the scale's wording at each point ("" = number only)
     required: bool = True
 
     @property
@@ -48,6 +47,15 @@ class QuestionItem:
     @property
     def points(self) -> list[int]:
         return list(range(self.low, self.high + 1))
+
+    @property
+    def labelled_points(self) -> list[tuple[int, str]]:
+        """(point, wording) for every point, in order; wording "" where there is none."""
+        return list(zip(self.points, self.labels or ("",) * len(self.points), strict=True))
+
+    @property
+    def every_point_labelled(self) -> bool:
+        return bool(self.labels) and all(self.labels)
 
 
 def questionnaire_items(study: Study, *, saw_ai: bool = True) -> list[QuestionItem]:
@@ -73,11 +81,11 @@ def study_scales(study: Study) -> list[Questionnaire]:
 
 def _scale_items(name: str) -> list[QuestionItem]:
     scale = SCALES[name]
-    low_label, high_label = ((*scale.anchors, "", ""))[:2] if scale.anchors else ("", "")
+    # The wording at each point is the scale's own declaration (analysis.questionnaires).
+    labels = tuple(scale.label_at(point) for point in scale.points)
     return [
         QuestionItem(questionnaire=scale.name, item=item.key, text=item.render("the AI"),
-                     kind="likert", low=scale.scale_min, high=scale.scale_max,
-                     low_label=low_label, high_label=high_label)
+                     kind="likert", low=scale.scale_min, high=scale.scale_max, labels=labels)
         for item in scale.items
     ]
 
