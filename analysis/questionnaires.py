@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -44,6 +45,9 @@ class Questionnaire:
     scale_min: int
     scale_max: int
     anchors: tuple[tuple[int, str], ...] = ()
+    # What the items rate: "ai" (asked of those who saw the AI) or "explanation" (asked only
+    # of those who saw an explanation; a control group is never asked about one).
+    about: Literal["ai", "explanation"] = "ai"
 
     def __post_init__(self) -> None:
         points = [point for point, _ in self.anchors]
@@ -124,6 +128,7 @@ HOFFMAN_SATISFACTION = Questionnaire(
     name="hoffman_satisfaction",
     title="Explanation satisfaction",
     source=_HOFFMAN_SOURCE,
+    about="explanation",
     scale_min=1,
     scale_max=5,
     anchors=_HOFFMAN_ANCHORS,

@@ -19,7 +19,10 @@ from experiments.designs import Step
 from studyapp import selectors
 from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, Trial
 from studyapp.services.errors import ParticipantError, StaleSubmission
-from studyapp.services.questionnaires import questionnaire_answers_validate
+from studyapp.services.questionnaires import (
+    questionnaire_answers_validate,
+    questionnaire_items,
+)
 from studyapp.services.reports import analysis_runs_discard
 
 Stage = Participant.Stage
@@ -261,7 +264,10 @@ def _advance(participant: Participant, *, trial_total: int) -> None:
     participant.trial_pointer += 1
     fields = ["trial_pointer"]
     if participant.trial_pointer >= trial_total:
-        if participant.study.spec["questionnaires"]:
+        # A questionnaire whose every scale rates what this participant never saw (a control
+        # group and an explanation scale) is not shown at all.
+        if questionnaire_items(participant.study,
+                               seen=selectors.participant_exposure(participant)):
             participant.stage = Stage.QUESTIONNAIRE
         else:
             _complete(participant)
@@ -281,7 +287,7 @@ def questionnaire_submit(*, participant: Participant, answers: Any) -> Participa
     participant = _lock(participant)
     _expect_stage(participant, Stage.QUESTIONNAIRE)
     rows = questionnaire_answers_validate(participant.study, answers,
-                                          saw_ai=selectors.participant_saw_ai(participant))
+                                          seen=selectors.participant_exposure(participant))
     QuestionnaireAnswer.objects.bulk_create([
         QuestionnaireAnswer(participant=participant, questionnaire=q, item=i, value=v)
         for q, i, v in rows])

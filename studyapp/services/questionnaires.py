@@ -15,6 +15,7 @@ from analysis.questionnaires import (
     JIAN_TRUST,
     Questionnaire,
 )
+from experiments.designs import Exposure
 from studyapp.models import Study
 from studyapp.services.errors import ParticipantError
 
@@ -58,12 +59,14 @@ class QuestionItem:
         return bool(self.labels) and all(self.labels)
 
 
-def questionnaire_items(study: Study, *, saw_ai: bool = True) -> list[QuestionItem]:
-    """The questionnaire fields; scales about the AI are asked only of those who saw it."""
+def questionnaire_items(study: Study, *, seen: Exposure | None = None) -> list[QuestionItem]:
+    """The questionnaire fields put to a participant who saw ``seen`` (None: every field the
+    spec names, as the codebook lists them). A scale about the AI is asked only of those who
+    saw the AI, one about explanations only of those who saw an explanation."""
     items: list[QuestionItem] = []
     for entry in study.spec.get("questionnaires", []):
         if isinstance(entry, str):
-            if saw_ai:
+            if seen is None or scale_applies(SCALES[entry], seen):
                 items.extend(_scale_items(entry))
         else:
             free = entry["free_text"]
@@ -71,6 +74,11 @@ def questionnaire_items(study: Study, *, saw_ai: bool = True) -> list[QuestionIt
                                       text=free["prompt"], kind="text",
                                       required=free.get("required", False)))
     return items
+
+
+def scale_applies(scale: Questionnaire, seen: Exposure) -> bool:
+    """Whether a participant who saw ``seen`` is asked ``scale`` (by what its items rate)."""
+    return seen.explanation if scale.about == "explanation" else seen.ai
 
 
 def study_scales(study: Study) -> list[Questionnaire]:
@@ -90,11 +98,13 @@ def _scale_items(name: str) -> list[QuestionItem]:
     ]
 
 
-def questionnaire_answers_validate(study: Study, form: Any, *, saw_ai: bool = True
+def questionnaire_answers_validate(study: Study, form: Any, *, seen: Exposure
                                    ) -> list[tuple[str, str, str]]:
-    """(questionnaire, item, value) rows for every answer; ParticipantError on any bad one."""
+    """(questionnaire, item, value) rows for every answer to a field put to a participant who
+    saw ``seen`` (fields not put to them are ignored, never stored); ParticipantError on any
+    bad one."""
     rows: list[tuple[str, str, str]] = []
-    for question in questionnaire_items(study, saw_ai=saw_ai):
+    for question in questionnaire_items(study, seen=seen):
         raw = (form.get(question.field) or "").strip()
         if not raw:
             if question.required:

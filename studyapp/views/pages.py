@@ -26,9 +26,10 @@ def page_context(request: HttpRequest, study: Study, participant: Participant,
     if participant.stage == Stage.TRIALS:
         return "participant/trial.html", {**base, **_trial(participant)}
     if participant.stage == Stage.QUESTIONNAIRE:
-        saw_ai = selectors.participant_saw_ai(participant)
+        questions = questionnaire_items(study, seen=selectors.participant_exposure(participant))
         return "participant/questionnaire.html", {
-            **base, "questions": questionnaire_items(study, saw_ai=saw_ai), "saw_ai": saw_ai}
+            **base, "questions": questions,
+            "rates_the_ai": any(q.kind == "likert" for q in questions)}
     if participant.stage == Stage.COMPREHENSION:
         return "participant/comprehension.html", {
             **base, "questions": study.spec["comprehension"]["questions"],
