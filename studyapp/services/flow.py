@@ -130,7 +130,10 @@ def comprehension_submit(*, participant: Participant, answers: dict[str, str],
     would be screened out after one try. A right one passes whatever page it came from.
     """
     participant = _lock(participant)
-    _expect_stage(participant, Stage.COMPREHENSION)
+    if not (participant.stage == Stage.INSTRUCTIONS and participant.comprehension_attempts):
+        # Re-reading the instructions after a wrong attempt, an answer still counts: a
+        # re-sent wrong one is recognised below, a right one from the old tab passes.
+        _expect_stage(participant, Stage.COMPREHENSION)
     questions = participant.study.spec["comprehension"]["questions"]
     wrong = [q["id"] for q in questions if answers.get(q["id"]) != q["answer"]]
     if wrong and attempt is not None and attempt <= participant.comprehension_attempts:
@@ -145,6 +148,11 @@ def comprehension_submit(*, participant: Participant, answers: dict[str, str],
         _start_trials(participant)
     elif participant.comprehension_attempts >= participant.study.comprehension_max_attempts:
         _screen_out(participant, reason="failed_comprehension")
+    else:
+        # Back to the instructions, then the check again: the participant is told to re-read
+        # them, so they must be able to.
+        participant.stage = Stage.INSTRUCTIONS
+        participant.save(update_fields=["stage"])
     return wrong
 
 

@@ -38,7 +38,11 @@ def page_context(request: HttpRequest, study: Study, participant: Participant,
             "attempt": participant.comprehension_attempts + 1}
     if participant.stage == Stage.INSTRUCTIONS:
         return "participant/instructions.html", {
-            **base, "paragraphs": study.spec["instructions"], "task": study.spec["task"]}
+            **base, "paragraphs": study.spec["instructions"], "task": study.spec["task"],
+            # After a wrong comprehension attempt: read again, then the check once more.
+            "rereading": participant.comprehension_attempts > 0,
+            "attempts_left": study.comprehension_max_attempts
+            - participant.comprehension_attempts}
     return "participant/consent.html", {**base, "consent": study.spec["consent"]}
 
 
