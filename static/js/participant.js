@@ -46,10 +46,25 @@
       if (inView && everShown) { logEvent("explanation_shown", {}); }
     }, { threshold: 0.25 }).observe(figure);
   } else if (figure) { inView = true; setShown(true); }
+  // Tab-leaving, a measure researchers exclude on: only a real change of visibility while
+  // the page stays open. Leaving the page (an answer sent, a link followed) also hides it,
+  // but pagehide comes first, so those are not counted as leaving the tab.
+  var leaving = false, hiddenSince = null;
+  window.addEventListener("pagehide", function () { leaving = true; });
+  window.addEventListener("pageshow", function () { leaving = false; });
   document.addEventListener("visibilitychange", function () {
     setShown(inView && !document.hidden);
-    logEvent(document.hidden ? "page_hidden" : "page_visible", {});
+    if (leaving) { return; }
+    if (document.hidden) {
+      hiddenSince = performance.now();
+      logEvent("page_hidden", {});
+    } else {
+      var away = hiddenSince === null ? null : Math.round(performance.now() - hiddenSince);
+      hiddenSince = null;
+      logEvent("page_visible", away === null ? {} : { hidden_ms: away });
+    }
   });
+
 
   function csrfToken() {
     var input = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -62,8 +77,9 @@
     if (kind === "explanation_shown" && logged[key]) { return; }
     logged[key] = true;
     var slug = window.location.pathname.split("/")[2];
+    var where = document.querySelector("[data-page]");
     var body = JSON.stringify({
-      study: slug, kind: kind, page: document.body.dataset.page || "",
+      study: slug, kind: kind, page: where ? where.dataset.page : "",
       trial_index: trial ? Number(trial.dataset.trial) : null,
       client_ms: Math.round(performance.now()), detail: detail
     });

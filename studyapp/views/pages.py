@@ -19,6 +19,13 @@ Status = Participant.Status
 
 def page_context(request: HttpRequest, study: Study, participant: Participant,
                  error: str | None = None) -> tuple[str, dict[str, Any]]:
+    template, context = _page(study, participant, error)
+    # The page's name (consent, trial, questionnaire, ...): events logged from it carry it.
+    return template, {**context, "page_name": template.rsplit("/", 1)[-1].removesuffix(".html")}
+
+
+def _page(study: Study, participant: Participant,
+          error: str | None) -> tuple[str, dict[str, Any]]:
     base = {"study": study, "participant": participant, "error": error,
             "is_preview": participant.is_preview}
     if participant.is_finished:

@@ -1,0 +1,156 @@
+"""What a participant's browser does on the study's pages, checked in Chromium: the events it
+logs (tab-leaving, with page and trial), the choices it keeps across a refresh and a page the
+server sends back, and how the pages fit a 390 px phone. Screenshots go to var/screenshots/.
+
+Oracles: the events table (what the server stored), the DOM as the browser laid it out
+(element boxes, ``scrollWidth``), and the form state after a reload.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from studyapp.models import Participant
+from tests.browser.test_demo_in_chromium import (  # noqa: F401  (fixtures)
+    CHROMIUM_ARGS,
+    _only_condition,
+    _shot,
+    browser,
+    demo,
+)
+
+pytestmark = pytest.mark.browser
+PHONE = {"width": 390, "height": 844}
+
+
+def _to_trials(page: Any, study: Any, pid: str) -> None:
+    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={pid}&STUDY_ID=demo&SESSION_ID=s1")
+    page.get_by_role("button", name="I agree to take part").click()
+    page.get_by_role("button", name="I have read the instructions").click()
+    for question in study.spec["comprehension"]["questions"]:
+        page.get_by_label(question["answer"], exact=True).check()
+    page.get_by_role("button", name="Check my answers").click()
+    page.wait_for_selector("section.trial")
+
+
+def _answer_trial(page: Any) -> None:
+    before = page.locator("section.trial").get_attribute("data-trial")
+    page.locator("input[name=answer]").first.check()
+    if page.locator("input[name=confidence]").count():
+        page.locator("input[name=confidence]").nth(2).check()
+    page.locator("form.answer-form button[type=submit]").click()
+    page.wait_for_function(
+        f"!document.querySelector('section.trial') || "
+        f"document.querySelector('section.trial').dataset.trial !== '{before}'")
+
+
+def _to_questionnaire(page: Any) -> None:
+    while page.locator("section.trial").count():
+        _answer_trial(page)
+    page.wait_for_selector("fieldset.likert")
+
+
+# ----- events -------------------------------------------------------------------------------
+
+def test_moving_through_pages_logs_no_tab_leaving_and_events_name_their_page(
+        browser, live_server, demo):  # noqa: F811
+    """The reported bug: page_hidden on every page change (85 of 130 events), page empty."""
+    _only_condition(demo, "ai_shap")
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1100,
+                                                                      "height": 900})
+    page = context.new_page()
+    _to_trials(page, demo, "EVENTS1")
+    for _ in range(4):
+        _answer_trial(page)
+    page.wait_for_timeout(500)  # let the last keepalive posts land
+    context.close()
+    participant = Participant.objects.get(external_id="EVENTS1")
+    kinds = list(participant.events.values_list("kind", flat=True))
+    assert "page_hidden" not in kinds and "page_visible" not in kinds, kinds
+    shown = participant.events.filter(kind="explanation_shown")
+    assert shown.exists()
+    assert set(shown.values_list("page", flat=True)) == {"trial"}
+    assert None not in set(shown.values_list("trial_index", flat=True))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def chromium_port(tmp_path) -> Iterator[int]:  # type: ignore[no-untyped-def]
+    """A Chromium of our own, its DevTools port open. Playwright cannot show a tab switch:
+    while it is attached every page stays visible (checked: a second tab, activateTarget,
+    minimising, Page.setWebLifecycleState, even a window on Xvfb). Without it attached, a
+    tab opened and closed through the DevTools HTTP endpoint hides and shows the page for
+    real, in headless Chromium too."""
+    port = _free_port()
+    args = [a for a in CHROMIUM_ARGS if a != "--headless"]
+    chromium = subprocess.Popen(
+        ["/usr/bin/chromium", "--headless=new", *args, f"--remote-debugging-port={port}",
+         f"--user-data-dir={tmp_path / 'profile'}", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                _devtools(port, "/json/version")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        yield port
+    finally:
+        chromium.terminate()
+        chromium.wait()
+
+
+def _devtools(port: int, path: str, method: str = "GET") -> Any:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body.startswith((b"{", b"[")) else None
+
+
+def test_switching_to_another_tab_and_back_is_logged_with_page_and_trial(
+        chromium_port, live_server, demo):  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    _only_condition(demo, "ai_shap")
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        connected = playwright.chromium.connect_over_cdp(f"http://127.0.0.1:{chromium_port}")
+        page = connected.contexts[0].pages[0]
+        page.goto(f"{live_server.url}/s/{demo.slug}/?PROLIFIC_PID=TABS1&STUDY_ID=d&SESSION_ID=s")
+        page.get_by_role("button", name="I agree to take part").click()
+        page.get_by_role("button", name="I have read the instructions").click()
+        for question in demo.spec["comprehension"]["questions"]:
+            page.get_by_label(question["answer"], exact=True).check()
+        page.get_by_role("button", name="Check my answers").click()
+        page.wait_for_selector("section.trial")
+        trial = int(page.locator("section.trial").get_attribute("data-trial"))
+        connected.close()  # detach; the tab stays open on the trial page
+    other = _devtools(chromium_port, "/json/new?about:blank", method="PUT")
+    time.sleep(1.0)
+    _devtools(chromium_port, f"/json/close/{other['id']}")
+    participant = Participant.objects.get(external_id="TABS1")
+    deadline = time.monotonic() + 15
+    while participant.events.filter(kind="page_visible").count() == 0:
+        assert time.monotonic() < deadline, list(participant.events.values_list("kind"))
+        time.sleep(0.3)
+    events = list(participant.events.filter(kind__in=["page_hidden", "page_visible"])
+                  .order_by("id"))
+    assert [e.kind for e in events] == ["page_hidden", "page_visible"]
+    assert {(e.page, e.trial_index) for e in events} == {("trial", trial)}
+    assert events[1].detail["hidden_ms"] >= 500
