@@ -65,6 +65,51 @@
     }
   });
 
+  // Choices made on a page survive a refresh and a page the server sent back (an answer
+  // missing): kept in this tab's sessionStorage under the page's identity, restored when the
+  // same page comes back. Never sent as an answer: only the form's own submit does that.
+  var pageId = draftKey();
+  function draftKey() {
+    var where = document.querySelector("[data-page]");
+    var trial = document.querySelector("[data-trial]");
+    var attempt = document.querySelector("input[name=attempt]");
+    return ["explainlab-draft", window.location.pathname, where ? where.dataset.page : "",
+            trial ? trial.dataset.trial + "/" + trial.dataset.step : "",
+            attempt ? attempt.value : ""].join("|");
+  }
+  function draftFields(form) {
+    return Array.prototype.filter.call(form.elements, function (field) {
+      return field.name && field.name !== "csrfmiddlewaretoken" && !field.disabled &&
+        (field.type === "radio" || field.type === "checkbox" || field.type === "number" ||
+         field.type === "text" || field.tagName === "TEXTAREA");
+    });
+  }
+  function draftSave() {
+    var saved = {};
+    document.querySelectorAll("form").forEach(function (form) {
+      draftFields(form).forEach(function (field) {
+        if (field.type === "radio" || field.type === "checkbox") {
+          if (field.checked) { saved[field.name] = field.value; }
+        } else if (field.value !== "") { saved[field.name] = field.value; }
+      });
+    });
+    try { sessionStorage.setItem(pageId, JSON.stringify(saved)); } catch (e) { /* full/off */ }
+  }
+  function draftRestore() {
+    var saved;
+    try { saved = JSON.parse(sessionStorage.getItem(pageId) || "{}"); } catch (e) { return; }
+    document.querySelectorAll("form").forEach(function (form) {
+      draftFields(form).forEach(function (field) {
+        if (!Object.prototype.hasOwnProperty.call(saved, field.name)) { return; }
+        if (field.type === "radio" || field.type === "checkbox") {
+          if (field.value === saved[field.name]) { field.checked = true; }
+        } else if (field.value === "") { field.value = saved[field.name]; }
+      });
+    });
+  }
+  draftRestore();
+  document.addEventListener("change", draftSave);
+  document.addEventListener("input", draftSave);
 
   function csrfToken() {
     var input = document.querySelector("input[name=csrfmiddlewaretoken]");

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from studyapp.models import Participant
+from studyapp.models import Participant, QuestionnaireAnswer
 from tests.browser.test_demo_in_chromium import (  # noqa: F401  (fixtures)
     CHROMIUM_ARGS,
     _only_condition,
@@ -154,3 +154,43 @@ def test_switching_to_another_tab_and_back_is_logged_with_page_and_trial(
     assert [e.kind for e in events] == ["page_hidden", "page_visible"]
     assert {(e.page, e.trial_index) for e in events} == {("trial", trial)}
     assert events[1].detail["hidden_ms"] >= 500
+
+
+# ----- drafts -------------------------------------------------------------------------------
+
+def test_a_refresh_keeps_the_choices_made_on_the_page(browser, live_server, demo):  # noqa: F811
+    _only_condition(demo, "ai_shap")
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    _to_trials(page, demo, "DRAFT1")
+    page.locator("input[name=answer]").nth(1).check()
+    page.locator("input[name=confidence]").nth(3).check()
+    page.reload()
+    assert page.locator("input[name=answer]").nth(1).is_checked()
+    assert page.locator("input[name=confidence]").nth(3).is_checked()
+    # Nothing was stored as an answer: the participant is on the same trial, unanswered.
+    participant = Participant.objects.get(external_id="DRAFT1")
+    assert not participant.trials.filter(responses__isnull=False).exists()
+    context.close()
+
+
+def test_a_questionnaire_sent_back_keeps_the_answers_given(browser, live_server, demo):  # noqa: F811
+    _only_condition(demo, "ai_shap")
+    context = browser.new_context(base_url=live_server.url)
+    page = context.new_page()
+    _to_trials(page, demo, "DRAFT2")
+    _to_questionnaire(page)
+    groups = page.locator("fieldset.likert").all()
+    for group in groups[:-1]:  # the last scale item left unanswered
+        group.locator("input[type=radio]").nth(4).check()
+    page.get_by_label("Anything you would like to tell us").fill("Kept?")
+    # Without the browser's own check, the server is the one to refuse the page.
+    page.evaluate("document.querySelectorAll('[required]').forEach(e => e.required = false)")
+    page.get_by_role("button", name="Finish").click()
+    page.wait_for_selector(".message-error")
+    assert "Please answer every question" in page.locator(".message-error").inner_text()
+    groups = page.locator("fieldset.likert").all()
+    assert all(g.locator("input[type=radio]").nth(4).is_checked() for g in groups[:-1])
+    assert page.get_by_label("Anything you would like to tell us").input_value() == "Kept?"
+    assert not QuestionnaireAnswer.objects.exists()
+    context.close()
