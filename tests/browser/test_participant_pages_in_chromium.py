@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from studyapp.models import Participant, QuestionnaireAnswer
+from studyapp.models import Event, Participant, QuestionnaireAnswer
 from tests.browser.test_demo_in_chromium import (  # noqa: F401  (fixtures)
     CHROMIUM_ARGS,
     _only_condition,
@@ -194,3 +194,81 @@ def test_a_questionnaire_sent_back_keeps_the_answers_given(browser, live_server,
     assert page.get_by_label("Anything you would like to tell us").input_value() == "Kept?"
     assert not QuestionnaireAnswer.objects.exists()
     context.close()
+
+
+# ----- a 390 px phone ------------------------------------------------------------------------
+
+def _no_sideways_scroll(page: Any) -> int:
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} is {width} px wide on a 390 px phone"
+    return int(page.evaluate("document.scrollingElement.scrollHeight"))
+
+
+def test_the_jian_scale_fits_one_row_on_a_phone(browser, live_server, demo):  # noqa: F811
+    _only_condition(demo, "ai_shap")
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    _to_trials(page, demo, "PHONE7")
+    _no_sideways_scroll(page)
+    _shot(page, "phone-trial-shap")
+    _to_questionnaire(page)
+    _no_sideways_scroll(page)
+    _shot(page, "phone-questionnaire-jian")
+    for group in page.locator("fieldset.likert").all():
+        boxes = [p.bounding_box() for p in group.locator(".scale-point").all()]
+        assert len(boxes) == 7
+        assert len({round(b["y"]) for b in boxes}) == 1, "a point of the scale wrapped"
+        radios = [r.bounding_box() for r in group.locator("input[type=radio]").all()]
+        assert min(r["width"] for r in radios) >= 16, "radio buttons shrank"
+        anchors = group.locator(".scale-anchors span").all_inner_texts()
+        assert anchors == ["Not at all", "Extremely"]
+    context.close()
+
+
+def test_the_researcher_dashboard_fits_a_phone(browser, live_server, demo, owner):  # noqa: F811
+    from django.test import Client
+
+    client = Client()
+    client.force_login(owner)
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                          "url": live_server.url}])
+    page = context.new_page()
+    page.goto(f"/r/{demo.slug}/")
+    _no_sideways_scroll(page)
+    _shot(page, "phone-researcher-dashboard")
+    context.close()
+
+
+def test_hive_saliency_pages_fit_a_phone(browser, live_server, transactional_db, owner,  # noqa: F811
+                                         settings):
+    from pathlib import Path
+
+    from studyapp.services import preparation, studies
+
+    settings.ENROL_RATE_PER_MINUTE = 0
+    spec = Path(__file__).resolve().parents[2] / "examples" / "studies" / \
+        "hive_distinction_digits.yaml"
+    study, _ = studies.study_load_spec(text=spec.read_text(encoding="utf-8"), owner=owner)
+    preparation.study_prepare(study=study)
+    studies.study_set_status(study=study, status="open")
+    _only_condition(study, "integrated_gradients")
+    context = browser.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    _to_trials(page, study, "PHONEHIVE")
+    if page.locator("p.instruction").count():  # the attention check first: answer it
+        _answer_trial(page)
+    height = _no_sideways_scroll(page)
+    _shot(page, "phone-hive-distinction-saliency")
+    # Four candidates with a map each, each map beside its description: about two and a half
+    # screens (the reported page was 3,100 px, almost four), the legend still readable.
+    assert height <= 2.5 * PHONE["height"], f"the page is {height} px tall"
+    legend = page.evaluate(
+        "Math.min(...[...document.querySelectorAll('figure.explanation svg text, "
+        "figure.explanation .xl-legend, figure.explanation figcaption')].map("
+        "e => e.getBoundingClientRect().height).filter(h => h > 0))")
+    assert legend >= 10, f"the smallest legend text is {legend} px high"
+    context.close()
+    assert Event.objects.filter(kind="page_hidden").count() == 0
