@@ -114,8 +114,8 @@ def test_the_r_script_flags_the_same_rushed_participants(tmp_path):  # type: ign
                                                   min_seconds_per_trial=2.0)).read_text()
     exclusions_only = script.split("print(flow)")[0].replace("library(lme4)", "library(stats)")
     (tmp_path / "exclusions.R").write_text(
-        exclusions_only + '\ncat(participants$participant[speeder], sep = "\\n")\n')
+        exclusions_only + '\nwriteLines(participants$participant[speeder], "speeders.txt")\n')
     run = subprocess.run([rscript, str(tmp_path / "exclusions.R")], capture_output=True,
-                         text=True, timeout=120)
+                         text=True, timeout=120, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert set(run.stdout.split()) == {"r1", "r2", "r3", "r4"}
+    assert set((tmp_path / "speeders.txt").read_text().split()) == {"r1", "r2", "r3", "r4"}
