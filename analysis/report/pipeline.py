@@ -75,6 +75,8 @@ class ReportOptions:
 OPTION_MEANINGS = {
     "speeder_fraction": "participants faster than this fraction of the median duration are "
                         "excluded as speeders",
+    "min_seconds_per_trial": "participants whose median time per trial is below this many "
+                             "seconds are excluded as speeders (off when empty)",
     "human_alone": "the condition without AI advice (human alone)",
     "reference_condition": "the condition every other condition is compared with",
     "confidence_scale": "lowest and highest rating of stated confidence (for calibration)",
