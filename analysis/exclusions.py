@@ -10,7 +10,11 @@ excludes them, so the counts add up like a CONSORT flow diagram:
 4. ``attention`` — failed an attention check (``attention_passed`` false, or an attention trial
    scored incorrect);
 5. ``speeder`` — completed in less than ``speeder_fraction`` * the median duration of the
-   completed participants.
+   completed participants, or (an absolute floor, set in the spec's ``exclusions``) spent a
+   median of less than ``min_seconds_per_trial`` on their trials. The relative rule alone
+   misses a study where many rush: 13 trials in 8 seconds is no reading, whatever the median.
+   A trial's time is the server's, from the page being sent (``shown_at``) to the final
+   answer being stored (``answered_at``); the page's own ``rt_ms`` where those are missing.
 """
 
 from __future__ import annotations
@@ -43,15 +47,18 @@ def apply_exclusions(
     participants: pd.DataFrame,
     *,
     speeder_fraction: float | None = 0.3,
+    min_seconds_per_trial: float | None = None,
     include_bots: bool = False,
     include_previews: bool = False,
     include_incomplete: bool = False,
     exclude_failed_attention: bool = True,
 ) -> ExclusionResult:
     """Apply the exclusion rules (module docstring) and return the kept trials and
-    participants with the exclusion record. ``speeder_fraction=None`` turns the speeder rule
-    off; each ``include_*`` flag keeps that group in."""
-    flags = exclusion_flags(trials, participants, speeder_fraction=speeder_fraction)
+    participants with the exclusion record. ``speeder_fraction=None`` and
+    ``min_seconds_per_trial=None`` turn the two halves of the speeder rule off; each
+    ``include_*`` flag keeps that group in."""
+    flags = exclusion_flags(trials, participants, speeder_fraction=speeder_fraction,
+                            min_seconds_per_trial=min_seconds_per_trial)
     active = [
         reason
         for reason, on in (
@@ -59,7 +66,7 @@ def apply_exclusions(
             ("preview", not include_previews),
             ("incomplete", not include_incomplete),
             ("attention", exclude_failed_attention),
-            ("speeder", speeder_fraction is not None),
+            ("speeder", speeder_fraction is not None or min_seconds_per_trial is not None),
         )
         if on
     ]
@@ -87,7 +94,11 @@ def apply_exclusions(
 
 
 def exclusion_flags(
-    trials: pd.DataFrame, participants: pd.DataFrame, *, speeder_fraction: float | None = 0.3
+    trials: pd.DataFrame,
+    participants: pd.DataFrame,
+    *,
+    speeder_fraction: float | None = 0.3,
+    min_seconds_per_trial: float | None = None,
 ) -> pd.DataFrame:
     """One boolean column per rule in :data:`REASONS`, rows as ``participants``."""
     ids = participants["participant"].astype(str)
@@ -108,7 +119,8 @@ def exclusion_flags(
     )
     flags["attention"] = failed | ids.isin(_failed_attention_ids(trials))
     reference = ~flags["incomplete"] & ~flags["bot"].astype(bool)
-    flags["speeder"] = _speeders(participants, reference, speeder_fraction)
+    flags["speeder"] = _speeders(participants, reference, speeder_fraction) | _too_fast(
+        trials, ids, min_seconds_per_trial)
     return flags.astype(bool)
 
 
@@ -148,6 +160,33 @@ def _speeders(
         return pd.Series(False, index=participants.index)
     threshold = fraction * float(np.nanmedian(completed))
     return (duration < threshold).fillna(False).astype(bool)
+
+
+def _too_fast(trials: pd.DataFrame, ids: pd.Series, min_seconds: float | None) -> pd.Series:
+    """Participants whose median time per answered trial is under ``min_seconds``."""
+    if min_seconds is None:
+        return pd.Series(False, index=ids.index)
+    if min_seconds < 0:
+        raise ValueError(f"min_seconds_per_trial must be 0 or more, not {min_seconds}")
+    seconds = trial_seconds(trials)
+    per_participant = seconds.groupby(trials["participant"].astype(str)).median()
+    median = ids.map(per_participant)
+    return (median < min_seconds).fillna(False).astype(bool)
+
+
+def trial_seconds(trials: pd.DataFrame) -> pd.Series:
+    """Seconds each answered trial took: server time from page sent to final answer stored,
+    else the page's ``rt_ms``; NaN for unanswered trials."""
+    seconds = pd.Series(np.nan, index=trials.index)
+    if {"shown_at", "answered_at"} <= set(trials.columns):
+        shown = pd.to_datetime(trials["shown_at"], utc=True, errors="coerce", format="ISO8601")
+        answered = pd.to_datetime(trials["answered_at"], utc=True, errors="coerce",
+                                  format="ISO8601")
+        seconds = (answered - shown).dt.total_seconds()
+    if "rt_ms" in trials.columns:
+        client = pd.to_numeric(trials["rt_ms"], errors="coerce") / 1000.0
+        seconds = seconds.fillna(client)
+    return seconds.astype(float)
 
 
 def _flow(participants: pd.DataFrame, first_reason: pd.Series, active: list[str]) -> pd.DataFrame:

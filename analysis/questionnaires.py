@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,9 @@ class Item:
 
 @dataclass(frozen=True)
 class Questionnaire:
-    """A scale: its items and response range (``scale_min``..``scale_max``, integers)."""
+    """A scale: its items, response range (``scale_min``..``scale_max``, integers) and the
+    published verbal anchors as ``(point, wording)`` pairs: the only place that says which
+    label stands at which point (the participant pages ask :meth:`label_at`)."""
 
     name: str
     title: str
@@ -41,7 +44,26 @@ class Questionnaire:
     items: tuple[Item, ...]
     scale_min: int
     scale_max: int
-    anchors: tuple[str, ...] = ()
+    anchors: tuple[tuple[int, str], ...] = ()
+    # What the items rate: "ai" (asked of those who saw the AI) or "explanation" (asked only
+    # of those who saw an explanation; a control group is never asked about one).
+    about: Literal["ai", "explanation"] = "ai"
+
+    def __post_init__(self) -> None:
+        points = [point for point, _ in self.anchors]
+        if any(not self.scale_min <= p <= self.scale_max for p in points):
+            raise ValueError(f"{self.name}: an anchor lies outside "
+                             f"{self.scale_min}..{self.scale_max}: {points}")
+        if points != sorted(set(points)):
+            raise ValueError(f"{self.name}: anchor points must rise without repeats: {points}")
+
+    @property
+    def points(self) -> tuple[int, ...]:
+        return tuple(range(self.scale_min, self.scale_max + 1))
+
+    def label_at(self, point: int) -> str:
+        """The published wording at ``point`` ("" where the original shows only the number)."""
+        return dict(self.anchors).get(point, "")
 
     def column(self, item: Item) -> str:
         """The ``participants.csv`` column of ``item``."""
@@ -54,15 +76,19 @@ class Questionnaire:
 
 # Jian, J.-Y., Bisantz, A. M., & Drury, C. G. (2000). Foundations for an empirically determined
 # scale of trust in automated systems. International Journal of Cognitive Ergonomics, 4(1),
-# 53-71. The 12-item "checklist for trust between people and automation"; 7-point ratings from
-# "not at all" (1) to "extremely" (7). Items 1-5 measure distrust and are reverse-scored.
+# 53-71. The 12-item "checklist for trust between people and automation" (the paper's final
+# checklist figure, section "Results of Experiment 3"): each statement is rated on a 7-point
+# line whose instruction reads "not at all = 1; extremely = 7" -- only the two ends carry words.
+# Items 1-5 measure distrust and are reverse-scored. (Page of the figure not re-checked here:
+# no copy of the journal article is available offline; the wording is the one quoted in its
+# many reuses, e.g. Scharowski et al. 2024, arXiv:2403.00582.)
 JIAN_TRUST = Questionnaire(
     name="jian",
     title="Trust between people and automation",
     source="Jian, Bisantz & Drury (2000), Int. J. Cognitive Ergonomics 4(1):53-71",
     scale_min=1,
     scale_max=7,
-    anchors=("Not at all", "Extremely"),
+    anchors=((1, "Not at all"), (7, "Extremely")),
     items=(
         Item("1", "{system} is deceptive.", reverse=True),
         Item("2", "{system} behaves in an underhanded manner.", reverse=True),
@@ -83,10 +109,17 @@ _HOFFMAN_SOURCE = (
     "Hoffman, Mueller, Klein & Litman (2018), Metrics for Explainable AI: Challenges and "
     "Prospects, arXiv:1812.04608"
 )
-# Hoffman et al. (2018) present both scales with five responses, coded here 1..5.
+# Hoffman et al. (2018), arXiv:1812.04608: the report's "Explanation Satisfaction Scale" and
+# "Trust Scale Recommended for XAI" forms give each of the five response columns its own
+# words: "I agree strongly", "I agree somewhat", "I'm neutral about it", "I disagree
+# somewhat", "I disagree strongly". (Page numbers not re-checked: no copy of the report is
+# available offline; the wording agrees with its published reuses.) The form lists them
+# agree-first; we code them 1 (disagree strongly) .. 5 (agree strongly) and show them low to
+# high like every other scale here, so each point keeps the original's words and a higher
+# number means more agreement.
 _HOFFMAN_ANCHORS = (
-    "I disagree strongly", "I disagree somewhat", "I'm neutral about it", "I agree somewhat",
-    "I agree strongly",
+    (1, "I disagree strongly"), (2, "I disagree somewhat"), (3, "I'm neutral about it"),
+    (4, "I agree somewhat"), (5, "I agree strongly"),
 )
 
 # Hoffman et al. (2018), "Explanation Satisfaction Scale" (8 items). The original reads
@@ -95,6 +128,7 @@ HOFFMAN_SATISFACTION = Questionnaire(
     name="hoffman_satisfaction",
     title="Explanation satisfaction",
     source=_HOFFMAN_SOURCE,
+    about="explanation",
     scale_min=1,
     scale_max=5,
     anchors=_HOFFMAN_ANCHORS,

@@ -40,6 +40,28 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Exposure:
+    """What a participant had on screen across their trials: the AI (its output, or an
+    explanation of it) and an explanation. Questionnaire items about the AI or about
+    explanations are asked only of those exposed to it."""
+
+    ai: bool = False
+    explanation: bool = False
+
+    @classmethod
+    def of_steps(cls, steps: tuple[Step, ...]) -> Exposure:
+        explanation = any(step.shows_explanation for step in steps)
+        # An explanation is the AI's: who read one has met the AI, even when its own
+        # answer stays hidden (HIVE distinction).
+        return cls(ai=explanation or any(step.shows_ai for step in steps),
+                   explanation=explanation)
+
+    def __or__(self, other: Exposure) -> Exposure:
+        return Exposure(ai=self.ai or other.ai,
+                        explanation=self.explanation or other.explanation)
+
+
+@dataclass(frozen=True)
 class Phase:
     """A block of trials: which item set it draws from and whether its answers are scored."""
 

@@ -174,6 +174,9 @@ def _fill_defaults(spec: dict[str, Any]) -> None:
     rec.setdefault("completion_url", "")
     rec.setdefault("screenout_url", "")
     spec.setdefault("assignment_seed", 0)
+    exclusions = spec.setdefault("exclusions", {})
+    exclusions.setdefault("speeder_fraction", 0.3)
+    exclusions.setdefault("min_seconds_per_trial", None)
     for condition in spec["conditions"]:
         condition.setdefault("label", condition["name"])
         condition.setdefault("show_ai", True)

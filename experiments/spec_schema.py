@@ -222,5 +222,18 @@ SPEC_SCHEMA: dict[str, Any] = {
             },
         },
         "assignment_seed": {"type": "integer", "minimum": 0, "maximum": 2**32 - 1},
+        # Pre-registered exclusions the analysis applies (analysis.exclusions): the relative
+        # speeder rule (a fraction of the median duration) and an absolute floor on the median
+        # seconds per trial; null switches either off.
+        "exclusions": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "speeder_fraction": {"type": ["number", "null"], "exclusiveMinimum": 0,
+                                     "exclusiveMaximum": 1},
+                "min_seconds_per_trial": {"type": ["number", "null"], "exclusiveMinimum": 0,
+                                          "maximum": 600},
+            },
+        },
     },
 }

@@ -11,8 +11,9 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 
-from experiments.designs import Step, design
+from experiments.designs import Exposure, Step, design
 from studyapp.models import (
+    Condition,
     Event,
     Explanation,
     Participant,
@@ -111,12 +112,16 @@ def sequence_load(study: Study, *, now: datetime) -> dict[int, int]:
 
 def trial_steps(trial: Trial) -> tuple[Step, ...]:
     """The answers a trial asks for, by its study's design, phase and condition."""
-    study = trial.participant.study
+    return _steps(trial.participant.study, trial.condition, trial.phase,
+                  attention=trial.kind == Trial.Kind.ATTENTION)
+
+
+def _steps(study: Study, condition: Condition, phase: str, *,
+           attention: bool) -> tuple[Step, ...]:
     task = design(study.task)
-    return task.steps(task.phase(trial.phase), show_ai=trial.condition.show_ai,
-                      explained=bool(trial.condition.explanation_method),
-                      question=study.spec["task"]["question"],
-                      attention=trial.kind == Trial.Kind.ATTENTION)
+    return task.steps(task.phase(phase), show_ai=condition.show_ai,
+                      explained=bool(condition.explanation_method),
+                      question=study.spec["task"]["question"], attention=attention)
 
 
 def trial_panels(trial: Trial) -> list[dict[str, Any]]:
@@ -189,7 +194,22 @@ def participant_for_session(study: Study | str, participant_id: Any) -> Particip
             .filter(pk=participant_id, **in_study).first())
 
 
+def exposures(study: Study, participant_ids: Iterable[int]) -> dict[int, Exposure]:
+    """Per participant: what their trials put on screen, in every block (condition) and phase,
+    by the design's own declaration of each step. One query for any number of participants;
+    a participant without trials saw nothing."""
+    ids = list(participant_ids)
+    kinds = (Trial.objects.filter(participant_id__in=ids)
+             .values_list("participant_id", "condition_id", "phase", "kind").distinct())
+    conditions = {c.pk: c for c in study.conditions.all()}
+    seen = {pid: Exposure() for pid in ids}
+    for pid, condition_id, phase, kind in kinds:
+        steps = _steps(study, conditions[condition_id], phase,
+                       attention=kind == Trial.Kind.ATTENTION)
+        seen[pid] = seen[pid] | Exposure.of_steps(steps)
+    return seen
 
-def participant_saw_ai(participant: Participant) -> bool:
-    """Whether any of the participant's trials showed the AI (in any block)."""
-    return participant.trials.filter(condition__show_ai=True).exists()
+
+def participant_exposure(participant: Participant) -> Exposure:
+    """What the participant's trials showed them (the AI, an explanation), in any block."""
+    return exposures(participant.study, [participant.pk])[participant.pk]

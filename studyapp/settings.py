@@ -119,6 +119,11 @@ else:
             # IMMEDIATE makes concurrent enrolments queue for the write lock instead of
             # failing with "database is locked" halfway through a transaction.
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
+            # Tests use a file too, as the embedded default does: with Django's in-memory
+            # test database the live server lends the test's one connection to all its
+            # request threads, and two concurrent requests (an answer and the page's event
+            # log) then commit over each other's running statements. One file per test run.
+            "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -178,6 +178,7 @@ _LOAD = """\
 export = load_export(EXPORT_DIR)
 kept = apply_exclusions(export.trials, export.participants,
                         speeder_fraction=OPTIONS.speeder_fraction,
+                        min_seconds_per_trial=OPTIONS.min_seconds_per_trial,
                         include_bots=OPTIONS.include_bots)
 print(f"{len(export.participants)} participants enrolled, {len(kept.participants)} analysed")
 display(kept.flow)

@@ -30,8 +30,9 @@ class ReportOptions:
     ``human_alone``: the no-AI condition, if any. ``reference_condition``: the baseline the
     other conditions are compared with (default: ``human_alone``, else the first condition in
     sorted order). ``confidence_scale``: (lowest, highest)
-    rating of stated confidence, to add calibration. ``speeder_fraction``: see
-    :mod:`analysis.exclusions`. ``seed`` feeds every bootstrap. ``random_slopes=False`` drops
+    rating of stated confidence, to add calibration. ``speeder_fraction`` and
+    ``min_seconds_per_trial`` (the spec's absolute floor): see :mod:`analysis.exclusions`.
+    ``seed`` feeds every bootstrap. ``random_slopes=False`` drops
     the by-participant slopes from the models (faster, but not "maximal": Barr et al. 2013).
     ``fairness_group``: a trials column naming each item's protected group (the platform writes
     ``group``), with ``positive_label`` the positive class, adds ΔTPR/ΔFPR of participants'
@@ -43,6 +44,7 @@ class ReportOptions:
     """
 
     speeder_fraction: float | None = 0.3
+    min_seconds_per_trial: float | None = None
     human_alone: str | None = None
     reference_condition: str | None = None
     confidence_scale: tuple[int, int] | None = None
@@ -73,6 +75,8 @@ class ReportOptions:
 OPTION_MEANINGS = {
     "speeder_fraction": "participants faster than this fraction of the median duration are "
                         "excluded as speeders",
+    "min_seconds_per_trial": "participants whose median time per trial is below this many "
+                             "seconds are excluded as speeders (off when empty)",
     "human_alone": "the condition without AI advice (human alone)",
     "reference_condition": "the condition every other condition is compared with",
     "confidence_scale": "lowest and highest rating of stated confidence (for calibration)",
@@ -127,6 +131,7 @@ def analyse_export(
         export.trials,
         export.participants,
         speeder_fraction=options.speeder_fraction,
+        min_seconds_per_trial=options.min_seconds_per_trial,
         include_bots=options.include_bots,
     )
     participants = score_all(kept.participants)

@@ -24,12 +24,15 @@ def build_r_script(
     """
     options = options or ReportOptions()
     fraction = "NA" if options.speeder_fraction is None else repr(float(options.speeder_fraction))
+    floor = "NA" if options.min_seconds_per_trial is None else \
+        repr(float(options.min_seconds_per_trial))
     slope = "1 + ai_right" if options.random_slopes else "1"
     # The HTML report's control condition, so both contrast the same conditions.
     reference = options.reference_condition or options.human_alone
     script = (
         _TEMPLATE.replace("@EXPORT_DIR@", _r_string(str(Path(export_dir).resolve())))
         .replace("@SPEEDER_FRACTION@", fraction)
+        .replace("@MIN_SECONDS_PER_TRIAL@", floor)
         .replace("@AI_SLOPE@", slope)
         .replace("@INCLUDE_BOTS@", "TRUE" if options.include_bots else "FALSE")
         .replace("@CONFIDENCE_SCALE@", _r_scale(options.confidence_scale))
@@ -71,7 +74,8 @@ export_dir <- if (length(args) >= 1) {
   @EXPORT_DIR@
 }
 cat(R.version.string, "| lme4", format(packageVersion("lme4")), "| export:", export_dir, "\n")
-speeder_fraction <- @SPEEDER_FRACTION@  # NA switches the speeder rule off
+speeder_fraction <- @SPEEDER_FRACTION@  # NA switches the relative speeder rule off
+min_seconds_per_trial <- @MIN_SECONDS_PER_TRIAL@  # NA switches the absolute floor off
 confidence_scale <- @CONFIDENCE_SCALE@  # (lowest, highest) rating, or NULL
 
 read_export <- function(name) {
@@ -120,6 +124,17 @@ speeder <- rep(FALSE, nrow(participants))
 if (!is.na(speeder_fraction)) {
   reference <- median(duration[!incomplete & !bot], na.rm = TRUE)
   speeder <- !is.na(duration) & duration < speeder_fraction * reference
+}
+if (!is.na(min_seconds_per_trial)) {
+  # Server time from page sent to final answer stored; the page's rt_ms where missing.
+  stamp <- function(x) as.POSIXct(sub("Z$", "", x), format = "%Y-%m-%dT%H:%M:%OS", tz = "UTC")
+  seconds <- as.numeric(difftime(stamp(trials$answered_at), stamp(trials$shown_at),
+                                 units = "secs"))
+  client <- suppressWarnings(as.numeric(trials$rt_ms)) / 1000
+  seconds[is.na(seconds)] <- client[is.na(seconds)]
+  per_trial <- tapply(seconds, trials$participant, median, na.rm = TRUE)
+  fast <- per_trial[participants$participant]
+  speeder <- speeder | (!is.na(fast) & fast < min_seconds_per_trial)
 }
 rules <- list(bot = bot, preview = preview, incomplete = incomplete,
               attention = attention_failed, speeder = speeder)

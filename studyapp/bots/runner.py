@@ -309,7 +309,7 @@ class Bot:
         elif page.kind == "comprehension" and self.rng.random() < 0.3:
             wrong = {k: "definitely not an option" for k in self.config.comprehension_answers}
             self._post(page, {"action": "comprehension", **wrong})
-            position = ("comprehension", None, None)
+            position = ("instructions", None, None)  # a wrong attempt: read them again
         elif page.kind == "answer" and self.last_answer_form is not None:
             self._post(page, self.last_answer_form)  # the back button: re-send the last trial
         elif page.kind == "questionnaire" and page.form.radios:

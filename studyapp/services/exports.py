@@ -28,6 +28,7 @@ from analysis.questionnaires import score
 from analysis.schema import EVENT_COLUMNS, PARTICIPANT_COLUMNS, TRIAL_COLUMNS, Column
 from experiments.designs import design
 from experiments.spec import dump_spec
+from studyapp import selectors
 from studyapp.models import (
     Event,
     Item,
@@ -38,7 +39,7 @@ from studyapp.models import (
     Trial,
 )
 from studyapp.services.plans import study_block_orders
-from studyapp.services.questionnaires import questionnaire_items, study_scales
+from studyapp.services.questionnaires import questionnaire_items, scale_applies, study_scales
 
 Row = dict[str, Any]
 
@@ -317,6 +318,7 @@ def _participant_rows(study: Study, participants: list[Participant],
     for a in QuestionnaireAnswer.objects.filter(participant__in=participants):
         answers[a.participant_id][_answer_column(a.questionnaire, a.item)] = a.value
     attention = _attention_results(participants)
+    asked = _scales_asked(study, participants)
     extra = _questionnaire_columns(study)
     orders = study_block_orders(study) if study.spec["design"]["type"] != "between" else []
     rows = []
@@ -333,10 +335,26 @@ def _participant_rows(study: Study, participants: list[Participant],
             "comprehension_attempts": p.comprehension_attempts,
             "attention_passed": attention.get(p.pk), "is_bot": p.is_bot,
         }
+        row.update(asked[p.pk])
         row.update(answers.get(p.pk, {}))
         rows.append(row)
     _add_scale_scores(study, rows)
     return rows, extra
+
+
+def _scales_asked(study: Study, participants: list[Participant]) -> dict[int, Row]:
+    """Per participant, ``asked_<scale>``: whether the scale was put to them. Not asked (they
+    never saw what it rates, or left before the questionnaire) is not missing: their items
+    are empty by design."""
+    scales = study_scales(study)
+    seen = selectors.exposures(study, [p.pk for p in participants]) if scales else {}
+    rows: dict[int, Row] = {}
+    for p in participants:
+        reached = p.stage == Participant.Stage.QUESTIONNAIRE or \
+            p.status == Participant.Status.COMPLETED
+        rows[p.pk] = {f"asked_{scale.name}": reached and scale_applies(scale, seen[p.pk])
+                      for scale in scales}
+    return rows
 
 
 def _add_scale_scores(study: Study, rows: list[Row]) -> None:
@@ -365,6 +383,13 @@ def _questionnaire_columns(study: Study) -> list[Column]:
     for scale in study_scales(study):
         columns.append(Column(f"score_{scale.name}", "number",
                               f"{scale.title}: mean of the items, reverse-keyed items reversed."))
+        rates = "an explanation" if scale.about == "explanation" else "the AI"
+        columns.append(Column(
+            f"asked_{scale.name}", "boolean",
+            f"{scale.title}: true if the scale was put to this participant; false if not "
+            f"(asked only of those who saw {rates}, and only once they reached the "
+            f"questionnaire). When false its items are empty because they were not asked, "
+            f"not because an answer is missing."))
     return columns
 
 

@@ -22,7 +22,10 @@ from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, T
 from studyapp.services import withdrawal
 from studyapp.services.errors import ParticipantError, StaleSubmission
 from studyapp.services.event_limits import event_check
-from studyapp.services.questionnaires import questionnaire_answers_validate
+from studyapp.services.questionnaires import (
+    questionnaire_answers_validate,
+    questionnaire_items,
+)
 
 Stage = Participant.Stage
 Status = Participant.Status
@@ -132,7 +135,10 @@ def comprehension_submit(*, participant: Participant, answers: dict[str, str],
     A right attempt passes whatever page it came from.
     """
     participant = _lock(participant)
-    _expect_stage(participant, Stage.COMPREHENSION)
+    if not (participant.stage == Stage.INSTRUCTIONS and participant.comprehension_attempts):
+        # Re-reading the instructions after a wrong attempt, an answer still counts: a
+        # re-sent wrong one is recognised below, a right one from the old tab passes.
+        _expect_stage(participant, Stage.COMPREHENSION)
     questions = participant.study.spec["comprehension"]["questions"]
     given = {q["id"]: str(answers.get(q["id"], ""))[:200] for q in questions}
     wrong = [q["id"] for q in questions if given[q["id"]] != q["answer"]]
@@ -147,6 +153,11 @@ def comprehension_submit(*, participant: Participant, answers: dict[str, str],
         _start_trials(participant)
     elif participant.comprehension_attempts >= participant.study.comprehension_max_attempts:
         _screen_out(participant, reason="failed_comprehension")
+    else:
+        # Back to the instructions, then the check again: the participant is told to re-read
+        # them, so they must be able to.
+        participant.stage = Stage.INSTRUCTIONS
+        participant.save(update_fields=["stage"])
     return wrong
 
 
@@ -276,7 +287,10 @@ def _advance(participant: Participant, *, trial_total: int) -> None:
     participant.trial_pointer += 1
     fields = ["trial_pointer"]
     if participant.trial_pointer >= trial_total:
-        if participant.study.spec["questionnaires"]:
+        # A questionnaire whose every scale rates what this participant never saw (a control
+        # group and an explanation scale) is not shown at all.
+        if questionnaire_items(participant.study,
+                               seen=selectors.participant_exposure(participant)):
             participant.stage = Stage.QUESTIONNAIRE
         else:
             _complete(participant)
@@ -296,7 +310,7 @@ def questionnaire_submit(*, participant: Participant, answers: Any) -> Participa
     participant = _lock(participant)
     _expect_stage(participant, Stage.QUESTIONNAIRE)
     rows = questionnaire_answers_validate(participant.study, answers,
-                                          saw_ai=selectors.participant_saw_ai(participant))
+                                          seen=selectors.participant_exposure(participant))
     QuestionnaireAnswer.objects.bulk_create([
         QuestionnaireAnswer(participant=participant, questionnaire=q, item=i, value=v)
         for q, i, v in rows])

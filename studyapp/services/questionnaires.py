@@ -16,6 +16,7 @@ from analysis.questionnaires import (
     JIAN_TRUST,
     Questionnaire,
 )
+from experiments.designs import Exposure
 from studyapp.models import Study
 from studyapp.services.errors import ParticipantError
 
@@ -40,8 +41,7 @@ class QuestionItem:
     kind: str  # "likert" or "text"
     low: int = 0
     high: int = 0
-    low_label: str = ""
-    high_label: str = ""
+    labels: tuple[str, ...] = ()  # the scale's wording at each point ("" = number only)
     required: bool = True
 
     @property
@@ -52,13 +52,24 @@ class QuestionItem:
     def points(self) -> list[int]:
         return list(range(self.low, self.high + 1))
 
+    @property
+    def labelled_points(self) -> list[tuple[int, str]]:
+        """(point, wording) for every point, in order; wording "" where there is none."""
+        return list(zip(self.points, self.labels or ("",) * len(self.points), strict=True))
 
-def questionnaire_items(study: Study, *, saw_ai: bool = True) -> list[QuestionItem]:
-    """The questionnaire fields; scales about the AI are asked only of those who saw it."""
+    @property
+    def every_point_labelled(self) -> bool:
+        return bool(self.labels) and all(self.labels)
+
+
+def questionnaire_items(study: Study, *, seen: Exposure | None = None) -> list[QuestionItem]:
+    """The questionnaire fields put to a participant who saw ``seen`` (None: every field the
+    spec names, as the codebook lists them). A scale about the AI is asked only of those who
+    saw the AI, one about explanations only of those who saw an explanation."""
     items: list[QuestionItem] = []
     for entry in study.spec.get("questionnaires", []):
         if isinstance(entry, str):
-            if saw_ai:
+            if seen is None or scale_applies(SCALES[entry], seen):
                 items.extend(_scale_items(entry))
         else:
             free = entry["free_text"]
@@ -66,6 +77,11 @@ def questionnaire_items(study: Study, *, saw_ai: bool = True) -> list[QuestionIt
                                       text=free["prompt"], kind="text",
                                       required=free.get("required", False)))
     return items
+
+
+def scale_applies(scale: Questionnaire, seen: Exposure) -> bool:
+    """Whether a participant who saw ``seen`` is asked ``scale`` (by what its items rate)."""
+    return seen.explanation if scale.about == "explanation" else seen.ai
 
 
 def study_scales(study: Study) -> list[Questionnaire]:
@@ -76,20 +92,22 @@ def study_scales(study: Study) -> list[Questionnaire]:
 
 def _scale_items(name: str) -> list[QuestionItem]:
     scale = SCALES[name]
-    low_label, high_label = ((*scale.anchors, "", ""))[:2] if scale.anchors else ("", "")
+    # The wording at each point is the scale's own declaration (analysis.questionnaires).
+    labels = tuple(scale.label_at(point) for point in scale.points)
     return [
         QuestionItem(questionnaire=scale.name, item=item.key, text=item.render("the AI"),
-                     kind="likert", low=scale.scale_min, high=scale.scale_max,
-                     low_label=low_label, high_label=high_label)
+                     kind="likert", low=scale.scale_min, high=scale.scale_max, labels=labels)
         for item in scale.items
     ]
 
 
-def questionnaire_answers_validate(study: Study, form: Any, *, saw_ai: bool = True
+def questionnaire_answers_validate(study: Study, form: Any, *, seen: Exposure
                                    ) -> list[tuple[str, str, str]]:
-    """(questionnaire, item, value) rows for every answer; ParticipantError on any bad one."""
+    """(questionnaire, item, value) rows for every answer to a field put to a participant who
+    saw ``seen`` (fields not put to them are ignored, never stored); ParticipantError on any
+    bad one."""
     rows: list[tuple[str, str, str]] = []
-    for question in questionnaire_items(study, saw_ai=saw_ai):
+    for question in questionnaire_items(study, seen=seen):
         raw = (form.get(question.field) or "").strip()
         if not raw:
             if question.required:

@@ -35,7 +35,10 @@ def report_options(study: Study) -> ReportOptions:
     # A study only bots have played is a rehearsal: analyse the bots, or nothing is left.
     people = Participant.objects.filter(study=study, is_preview=False, is_bot=False)
     fairness = study.spec["task"].get("fairness") or {}
+    exclusions = study.spec.get("exclusions") or {}
     return ReportOptions(confidence_scale=(1, scale) if scale else None,
+                         speeder_fraction=exclusions.get("speeder_fraction", 0.3),
+                         min_seconds_per_trial=exclusions.get("min_seconds_per_trial"),
                          human_alone=human_alone, reference_condition=human_alone,
                          include_bots=not people.exists(),
                          fairness_group="group" if fairness else None,

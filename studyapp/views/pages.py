@@ -19,6 +19,13 @@ Status = Participant.Status
 
 def page_context(request: HttpRequest, study: Study, participant: Participant,
                  error: str | None = None) -> tuple[str, dict[str, Any]]:
+    template, context = _page(study, participant, error)
+    # The page's name (consent, trial, questionnaire, ...): events logged from it carry it.
+    return template, {**context, "page_name": template.rsplit("/", 1)[-1].removesuffix(".html")}
+
+
+def _page(study: Study, participant: Participant,
+          error: str | None) -> tuple[str, dict[str, Any]]:
     base = {"study": study, "participant": participant, "error": error,
             "is_preview": participant.is_preview}
     if participant.is_finished:
@@ -26,9 +33,10 @@ def page_context(request: HttpRequest, study: Study, participant: Participant,
     if participant.stage == Stage.TRIALS:
         return "participant/trial.html", {**base, **_trial(participant)}
     if participant.stage == Stage.QUESTIONNAIRE:
-        saw_ai = selectors.participant_saw_ai(participant)
+        questions = questionnaire_items(study, seen=selectors.participant_exposure(participant))
         return "participant/questionnaire.html", {
-            **base, "questions": questionnaire_items(study, saw_ai=saw_ai), "saw_ai": saw_ai}
+            **base, "questions": questions,
+            "rates_the_ai": any(q.kind == "likert" for q in questions)}
     if participant.stage == Stage.COMPREHENSION:
         return "participant/comprehension.html", {
             **base, "questions": study.spec["comprehension"]["questions"],
@@ -37,7 +45,11 @@ def page_context(request: HttpRequest, study: Study, participant: Participant,
             "attempt": participant.comprehension_attempts + 1}
     if participant.stage == Stage.INSTRUCTIONS:
         return "participant/instructions.html", {
-            **base, "paragraphs": study.spec["instructions"], "task": study.spec["task"]}
+            **base, "paragraphs": study.spec["instructions"], "task": study.spec["task"],
+            # After a wrong comprehension attempt: read again, then the check once more.
+            "rereading": participant.comprehension_attempts > 0,
+            "attempts_left": study.comprehension_max_attempts
+            - participant.comprehension_attempts}
     return "participant/consent.html", {**base, "consent": study.spec["consent"]}
 
 

@@ -146,14 +146,10 @@ def _instructions(request: HttpRequest, participant: Participant) -> None:
 
 
 def _comprehension(request: HttpRequest, participant: Participant) -> None:
+    # A wrong attempt leads back to the instructions, which say so themselves (page_context).
     attempt = request.POST.get("attempt", "")
-    wrong = flow.comprehension_submit(participant=participant, answers=request.POST.dict(),
-                                      attempt=int(attempt) if attempt.isdigit() else None)
-    participant.refresh_from_db()
-    if wrong and participant.stage == Stage.COMPREHENSION:
-        left = participant.study.comprehension_max_attempts - participant.comprehension_attempts
-        messages.warning(request, f"Some answers were not right. Please read the "
-                         f"instructions again. Attempts left: {left}.")
+    flow.comprehension_submit(participant=participant, answers=request.POST.dict(),
+                              attempt=int(attempt) if attempt.isdigit() else None)
 
 
 def _answer(request: HttpRequest, participant: Participant) -> None:

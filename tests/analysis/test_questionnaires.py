@@ -24,7 +24,7 @@ def test_hoffman_scales_have_eight_five_point_items() -> None:
     for scale in (q.HOFFMAN_SATISFACTION, q.HOFFMAN_TRUST):
         assert len(scale.items) == 8
         assert (scale.scale_min, scale.scale_max) == (1, 5)
-        assert len(scale.anchors) == 5
+        assert [point for point, _ in scale.anchors] == [1, 2, 3, 4, 5]
         assert "1812.04608" in scale.source
     assert not any(item.reverse for item in q.HOFFMAN_SATISFACTION.items)
     assert [item.key for item in q.HOFFMAN_TRUST.items if item.reverse] == ["6"]

@@ -94,3 +94,20 @@ def test_every_example_spec_is_valid():
     for path in sorted(Path("examples/studies/own_material").glob("*.yaml")):
         parse_spec(path.read_text(encoding="utf-8"), material_dir=path.parent)
         assert yaml.safe_load(path.read_text(encoding="utf-8"))["slug"]
+
+
+def test_the_exclusions_default_to_the_relative_rule_and_no_floor():
+    spec = parse_spec(to_yaml(demo_spec()), known_scenarios=["adult"],
+                      known_methods=["tree_shap", "anchors"])
+    assert spec["exclusions"] == {"speeder_fraction": 0.3, "min_seconds_per_trial": None}
+
+
+@pytest.mark.parametrize("exclusions", [{"min_seconds_per_trial": -1},
+                                        {"min_seconds_per_trial": 0},
+                                        {"min_seconds_per_trial": "fast"},
+                                        {"speeder_fraction": 1.5},
+                                        {"minimum": 2}])
+def test_a_bad_exclusion_setting_is_refused_naming_the_field(exclusions):
+    with pytest.raises(SpecError, match="exclusions"):
+        parse_spec(to_yaml(demo_spec(exclusions=exclusions)), known_scenarios=["adult"],
+                   known_methods=["tree_shap", "anchors"])

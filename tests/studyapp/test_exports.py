@@ -158,3 +158,15 @@ def test_the_fairness_feature_is_exported_as_each_trials_group(owner):
         assert (options.fairness_group, options.positive_label) == ("group", "More than $50K")
         summary = analyse_export(directory, options).summary
     assert any("tpr" in metric.lower() for metric in summary["metric"]), set(summary["metric"])
+
+
+def test_the_report_applies_the_spec_s_floor_on_seconds_per_trial(owner):
+    """Oracle: the spec itself; the report's options carry its exclusions unchanged."""
+    from studyapp.services.reports import report_options
+    from tests.conftest import make_study
+    from tests.factories import small_spec
+
+    study = make_study(owner, small_spec(exclusions={"min_seconds_per_trial": 2.5,
+                                                     "speeder_fraction": None}))
+    options = report_options(study)
+    assert (options.min_seconds_per_trial, options.speeder_fraction) == (2.5, None)

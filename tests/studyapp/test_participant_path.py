@@ -61,11 +61,33 @@ def test_a_wrong_comprehension_answer_allows_a_retry_then_screens_out(study):
     walker.post("consent", agree="yes")
     walker.post("instructions")
     walker.post("comprehension", task="The person's age", ai_right="Yes")
-    assert walker.participant.stage == "comprehension"
-    assert b"Attempts left: 1" in walker.page().content
+    assert walker.participant.stage == "instructions"
+    walker.post("instructions")
     walker.post("comprehension", task="The person's age", ai_right="Yes")
     assert walker.participant.status == "screened_out"
     assert walker.participant.comprehension_attempts == 2
+
+
+def test_a_failed_check_shows_the_instructions_again_then_the_check(study):
+    """The reported dead end: "read the instructions again" on a page that could not reach
+    them, with "Attempts left" said twice. Oracle: the pages themselves, in order."""
+    walker = Walker(study)
+    walker.enter()
+    walker.post("consent", agree="yes")
+    walker.post("instructions")
+    walker.post("comprehension", attempt="1", task="The person's age", ai_right="Yes")
+    page = walker.page().content.decode()
+    assert "<h1>Instructions</h1>" in page and "read the instructions again" in page
+    assert page.count("ttempts left") == 1 and "attempts left: 1" in page
+    for paragraph in study.spec["instructions"]:
+        assert paragraph.replace("'", "&#x27;").replace('"', "&quot;") in page
+    walker.post("instructions")
+    check = walker.page().content.decode()
+    assert "A quick check" in check and 'name="attempt" value="2"' in check
+    assert check.count("ttempts left") == 1
+    answers = {q["id"]: q["answer"] for q in study.spec["comprehension"]["questions"]}
+    walker.post("comprehension", attempt="2", **answers)
+    assert walker.participant.stage == "trials"
 
 
 def test_a_resent_wrong_comprehension_attempt_counts_once_and_a_right_one_still_passes(study):
@@ -76,7 +98,7 @@ def test_a_resent_wrong_comprehension_attempt_counts_once_and_a_right_one_still_
     assert b'name="attempt" value="1"' in walker.page().content
     for _ in range(3):  # the browser re-sends the first, wrong, attempt
         walker.post("comprehension", attempt="1", task="The person's age", ai_right="Yes")
-    assert walker.participant.stage == "comprehension"
+    assert walker.participant.stage == "instructions"  # re-reading them, as asked
     assert walker.participant.comprehension_attempts == 1
     assert Event.objects.filter(participant=walker.participant,
                                 kind="duplicate_comprehension").count() == 2
