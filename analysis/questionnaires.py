@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,9 @@ class Questionnaire:
     scale_min: int
     scale_max: int
     anchors: tuple[str, ...] = ()
+    # What the items ask about: the platform asks a scale only of participants who saw it (an
+    # explanation scale is never put to a control group that saw none).
+    about: Literal["ai", "explanation"] = "ai"
 
     def column(self, item: Item) -> str:
         """The ``participants.csv`` column of ``item``."""
@@ -95,6 +99,7 @@ HOFFMAN_SATISFACTION = Questionnaire(
     name="hoffman_satisfaction",
     title="Explanation satisfaction",
     source=_HOFFMAN_SOURCE,
+    about="explanation",
     scale_min=1,
     scale_max=5,
     anchors=_HOFFMAN_ANCHORS,

@@ -173,7 +173,23 @@ def participant_for_session(study: Study | str, participant_id: Any) -> Particip
             .filter(pk=participant_id, **in_study).first())
 
 
+class Exposure(TypedDict):
+    saw_ai: bool
+    saw_explanation: bool
 
-def participant_saw_ai(participant: Participant) -> bool:
-    """Whether any of the participant's trials showed the AI (in any block)."""
-    return participant.trials.filter(condition__show_ai=True).exists()
+
+def participant_exposure(participant: Participant) -> Exposure:
+    """What the participant's trials showed, in any block, by the steps their design declares
+    for each (phase, kind, condition): the AI (its output or an explanation of it), and an
+    explanation. A condition's ``show_ai`` alone is not enough: HIVE's distinction never
+    shows the AI's output, and forward simulation shows it to every condition."""
+    study = participant.study
+    task = design(study.task)
+    kinds = (participant.trials.values_list("phase", "kind", "condition__show_ai",
+                                            "condition__explanation_method").distinct())
+    steps = [step for phase, kind, show_ai, method in kinds
+             for step in task.steps(task.phase(phase), show_ai=show_ai, explained=bool(method),
+                                    question=study.spec["task"]["question"],
+                                    attention=kind == Trial.Kind.ATTENTION)]
+    return {"saw_ai": any(s.shows_ai or s.shows_explanation for s in steps),
+            "saw_explanation": any(s.shows_explanation for s in steps)}

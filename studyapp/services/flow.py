@@ -281,7 +281,7 @@ def questionnaire_submit(*, participant: Participant, answers: Any) -> Participa
     participant = _lock(participant)
     _expect_stage(participant, Stage.QUESTIONNAIRE)
     rows = questionnaire_answers_validate(participant.study, answers,
-                                          saw_ai=selectors.participant_saw_ai(participant))
+                                          **selectors.participant_exposure(participant))
     QuestionnaireAnswer.objects.bulk_create([
         QuestionnaireAnswer(participant=participant, questionnaire=q, item=i, value=v)
         for q, i, v in rows])

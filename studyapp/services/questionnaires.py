@@ -50,12 +50,15 @@ class QuestionItem:
         return list(range(self.low, self.high + 1))
 
 
-def questionnaire_items(study: Study, *, saw_ai: bool = True) -> list[QuestionItem]:
-    """The questionnaire fields; scales about the AI are asked only of those who saw it."""
+def questionnaire_items(study: Study, *, saw_ai: bool = True,
+                        saw_explanation: bool = True) -> list[QuestionItem]:
+    """The questionnaire fields; a scale about the AI is asked only of those who saw it, one
+    about explanations only of those who saw an explanation."""
+    seen = {"ai": saw_ai, "explanation": saw_explanation}
     items: list[QuestionItem] = []
     for entry in study.spec.get("questionnaires", []):
         if isinstance(entry, str):
-            if saw_ai:
+            if seen[SCALES[entry].about]:
                 items.extend(_scale_items(entry))
         else:
             free = entry["free_text"]
@@ -73,7 +76,8 @@ def study_scales(study: Study) -> list[Questionnaire]:
 
 def _scale_items(name: str) -> list[QuestionItem]:
     scale = SCALES[name]
-    low_label, high_label = ((*scale.anchors, "", ""))[:2] if scale.anchors else ("", "")
+    # The scale's ends carry its first and last anchors (not the first two).
+    low_label, high_label = (scale.anchors[0], scale.anchors[-1]) if scale.anchors else ("", "")
     return [
         QuestionItem(questionnaire=scale.name, item=item.key, text=item.render("the AI"),
                      kind="likert", low=scale.scale_min, high=scale.scale_max,
@@ -82,11 +86,12 @@ def _scale_items(name: str) -> list[QuestionItem]:
     ]
 
 
-def questionnaire_answers_validate(study: Study, form: Any, *, saw_ai: bool = True
+def questionnaire_answers_validate(study: Study, form: Any, *, saw_ai: bool = True,
+                                   saw_explanation: bool = True
                                    ) -> list[tuple[str, str, str]]:
     """(questionnaire, item, value) rows for every answer; ParticipantError on any bad one."""
     rows: list[tuple[str, str, str]] = []
-    for question in questionnaire_items(study, saw_ai=saw_ai):
+    for question in questionnaire_items(study, saw_ai=saw_ai, saw_explanation=saw_explanation):
         raw = (form.get(question.field) or "").strip()
         if not raw:
             if question.required:

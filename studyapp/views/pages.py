@@ -26,9 +26,11 @@ def page_context(request: HttpRequest, study: Study, participant: Participant,
     if participant.stage == Stage.TRIALS:
         return "participant/trial.html", {**base, **_trial(participant)}
     if participant.stage == Stage.QUESTIONNAIRE:
-        saw_ai = selectors.participant_saw_ai(participant)
+        exposure = selectors.participant_exposure(participant)
+        items = questionnaire_items(study, **exposure)
         return "participant/questionnaire.html", {
-            **base, "questions": questionnaire_items(study, saw_ai=saw_ai), "saw_ai": saw_ai}
+            **base, "questions": items,
+            "rates_the_ai": any(q.kind == "likert" for q in items)}
     if participant.stage == Stage.COMPREHENSION:
         return "participant/comprehension.html", {
             **base, "questions": study.spec["comprehension"]["questions"],
@@ -60,8 +62,8 @@ def _trial(participant: Participant) -> dict[str, Any]:
     step = selectors.next_step(trial, steps) or steps[-1]
     study = participant.study
     question = step.question
-    panels = selectors.trial_panels(trial) if trial.item.panels and \
-        trial.kind == Trial.Kind.MAIN else []
+    # What is on screen comes from the step's declaration (experiments.designs), not the item.
+    panels = selectors.trial_panels(trial) if step.shows_candidates else []
     return {
         "trial": trial,
         "item": trial.item,
@@ -72,6 +74,7 @@ def _trial(participant: Participant) -> dict[str, Any]:
         "initial_answer": _initial_answer(trial) if steps[0].name == "initial"
         and step.name == "final" else None,
         "show_ai": step.shows_ai,
+        "show_edit": step.shows_edit and bool(trial.item.edit),
         "explanation": trial.explanation if step.shows_explanation else None,
         "ai_prediction_text": _ai_output(study, trial.item.ai_prediction),
         "panels": [{**p, "explanation": p["explanation"] if step.shows_explanation else None,
