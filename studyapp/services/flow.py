@@ -19,7 +19,7 @@ from experiments.designs import Step
 from studyapp import selectors
 from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, Trial
 from studyapp.services.errors import ParticipantError, StaleSubmission
-from studyapp.services.questionnaires import questionnaire_answers_validate
+from studyapp.services.questionnaires import questionnaire_answers_validate, questionnaire_items
 from studyapp.services.reports import analysis_runs_discard
 
 Stage = Participant.Stage
@@ -261,12 +261,21 @@ def _advance(participant: Participant, *, trial_total: int) -> None:
     participant.trial_pointer += 1
     fields = ["trial_pointer"]
     if participant.trial_pointer >= trial_total:
-        if participant.study.spec["questionnaires"]:
+        if _has_questions_for(participant):
             participant.stage = Stage.QUESTIONNAIRE
         else:
             _complete(participant)
         fields += ["stage", "status", "completed_at"]
     participant.save(update_fields=fields)
+
+
+def _has_questions_for(participant: Participant) -> bool:
+    """Whether the questionnaire asks this participant anything: a control group asked only
+    about explanations it never saw finishes without an empty page."""
+    if not participant.study.spec["questionnaires"]:
+        return False
+    exposure = selectors.participant_exposure(participant)
+    return bool(questionnaire_items(participant.study, **exposure))
 
 
 def _complete(participant: Participant) -> None:

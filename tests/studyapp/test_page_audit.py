@@ -256,6 +256,7 @@ def _audit_questionnaire(study: Study, page: Element, seen: Seen) -> dict[str, s
     free = [e for e in study.spec["questionnaires"] if not isinstance(e, str)]
     boxes = page.find_all("textarea")
     assert len(boxes) == len(free)
+    assert groups or boxes, "a questionnaire page that asks nothing"
     for box, entry in zip(boxes, free, strict=True):
         label = page.find("label", **{"for": box.attrs["id"]})
         assert label is not None and label.text.startswith(entry["free_text"]["prompt"])
