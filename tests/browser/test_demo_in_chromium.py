@@ -3,7 +3,6 @@ screenshot under var/screenshots/ (look at them), on a desktop and on a phone-si
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
