@@ -133,6 +133,7 @@ def _audit_trial(study: Study, trial: Trial, page: Element, seen: Seen) -> dict[
     assert section is not None, where
     assert (section.attrs["data-step"], section.attrs["data-phase"]) == (step.name, trial.phase)
     _check_panels(study, trial, step, section, where)
+    _check_method_not_named(trial, section, where)
     _check_question(study, trial, step, section, where)
     seen.panels |= {e.attrs["data-panel"] for e in section.find_all() if "data-panel" in e.attrs}
     seen.steps.add((trial.condition.name, trial.phase, trial.kind, step.name))
@@ -158,6 +159,16 @@ def _check_panels(study: Study, trial: Trial, step: Step, section: Element, wher
         assert ai is not None and _ai_output(study, trial.item.ai_prediction) in ai.text, where
 
 
+def _check_method_not_named(trial: Trial, section: Element, where: str) -> None:
+    """The page's markup never names the condition's explanation method: a placebo
+    (random_attribution) must not be told apart from the method it imitates by a look at the
+    page source."""
+    method = trial.condition.explanation_method
+    if method:
+        named = [e.tag for e in section.walk() if method in e.attrs.values()]
+        assert not named, f"{where}: {named} carry the method name {method!r}"
+
+
 def _ai_output(study: Study, value: str) -> str:
     options = {o["value"]: o["label"] for o in study.answer_options}
     if list(options) == ["number"]:  # a regression: the number as people write it
@@ -174,21 +185,20 @@ def _check_question(study: Study, trial: Trial, step: Step, section: Element,
     names = {i.attrs["name"] for i in radios}
     assert names <= {"answer", "confidence"}, f"{where}: asks {names}"
     heading = section.find("h1")
-    legends = [f.find("legend") for f in form.find_all("fieldset", class_="answers")]
-    asked = {heading.text if heading else ""} | {lg.text for lg in legends if lg}
     if trial.kind == Trial.Kind.ATTENTION:
         instruction = section.find("p", class_="instruction")
         assert instruction is not None and trial.item.instruction in instruction.text, where
+    # The page is headed with what this step asks, never with another question (a learning
+    # page that only asks to continue, a rating after a simulation).
+    assert heading is not None and heading.text == question.prompt, \
+        f"{where}: the page is headed {heading and heading.text!r}, the step asks " \
+        f"{question.prompt!r}"
     if question.kind == "continue":
         assert "answer" not in names and _hidden(form).get("answer") == "seen", where
-        assert heading is not None and heading.text == question.prompt, \
-            f"{where}: a page that only asks to continue is headed {heading and heading.text!r}"
     elif question.kind == "number":
         number = form.find("input", name="answer")
         assert number is not None and number.attrs.get("type") == "number", where
-        assert question.prompt in asked, f"{where}: {question.prompt!r} not in {asked}"
     else:
-        assert question.prompt in asked, f"{where}: {question.prompt!r} not in {asked}"
         offered = [(i.attrs["value"], _label_of(form, i)) for i in radios
                    if i.attrs["name"] == "answer"]
         assert offered == _declared_options(study, trial, step), where
