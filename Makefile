@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | 
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test lint bench worker install clean fuzz
+.PHONY: demo test lint bench worker install clean fuzz stack
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,11 +32,17 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy explainers experiments analysis studyapp
+	$(VENV)/bin/mypy explainers experiments analysis studyapp deploy
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_explainers.py
 	$(PY) benchmarks/bench_mixed.py
+
+# The production stack on this machine: nginx → gunicorn → Django, Celery worker and beat,
+# PostgreSQL and Redis from DATABASE_URL / CELERY_BROKER_URL / CACHE_URL (local defaults).
+STACK_PORT ?= 8080
+stack: $(STAMP)
+	$(PY) deploy/stack.py --port $(STACK_PORT)
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A studyapp worker --loglevel=INFO --concurrency=2

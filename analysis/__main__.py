@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["main"]
 
@@ -54,6 +55,8 @@ def _add_power(commands: Any) -> None:
 
 def _read_csv(path: str, factors: list[str]) -> pd.DataFrame:
     """Read the data; ``factors`` are read as strings so they become categorical."""
+    import pandas as pd  # here, not at the top: start-up time is what a user waits for
+
     try:
         return pd.read_csv(path, dtype={name: str for name in factors})
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
@@ -62,16 +65,20 @@ def _read_csv(path: str, factors: list[str]) -> pd.DataFrame:
 
 def _run_fit(args: argparse.Namespace) -> None:
     """Fit the model and print JSON or a text summary."""
-    from analysis.mixed import clmm, glmer, lmer
+    from analysis.mixed import ConvergenceWarning, clmm, glmer, lmer
 
     data = _read_csv(args.data, args.factor)
-    if args.family == "binomial":
-        results = glmer(args.formula, data)
-    elif args.family == "ordinal":
-        results = clmm(args.formula, data)
-    else:
-        results = lmer(args.formula, data, reml=not args.ml)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        if args.family == "binomial":
+            results = glmer(args.formula, data)
+        elif args.family == "ordinal":
+            results = clmm(args.formula, data)
+        else:
+            results = lmer(args.formula, data, reml=not args.ml)
     print(json.dumps(results.to_dict(), indent=2) if args.json else results.summary())
+    for warning in caught:  # plain lines, not Python's file:line warning format
+        print(f"warning: {warning.message}", file=sys.stderr)
 
 
 def _progress_bar(stream: Any) -> Callable[[int, int], None]:
@@ -113,14 +120,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     _add_fit(commands)
     _add_power(commands)
     args = parser.parse_args(argv)
+    import numpy as np  # after argument parsing, so --help and usage errors stay instant
+
     try:
         args.handler(args)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    # LinAlgError is a ValueError subclass: it must be caught first to be told apart.
     except np.linalg.LinAlgError as error:  # numerically hopeless data, not a bad request
         print(f"error: the fit failed numerically: {error}", file=sys.stderr)
         return 1
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -9,6 +9,7 @@ generator spawned from one seed, so results do not depend on the number of worke
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 import scipy.stats
 
-from analysis.mixed import glmer
+from analysis.mixed import ConvergenceWarning, glmer
 
 __all__ = ["LogisticDesign", "PowerResult", "power_curve", "sample_size_for",
            "simulate_power"]
@@ -125,7 +126,11 @@ def _one_simulation(design: LogisticDesign, seed: np.random.SeedSequence,
     """(rejected, failed, estimate) for one simulated data set; estimate NaN if it raised."""
     data = design.simulate(np.random.default_rng(seed))
     try:
-        fit = glmer(design.formula(), data)
+        with warnings.catch_warnings():
+            # Counted below through fit.converged; thousands of singular-fit warnings from
+            # worker processes would bury the result.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fit = glmer(design.formula(), data)
     except (ValueError, np.linalg.LinAlgError):
         return False, True, math.nan
     estimate, p_value = float(fit.params[design.term]), float(fit.pvalues[design.term])

@@ -229,6 +229,10 @@ def _complementarity_rows(
         draws[b] = contrast(team_acc[pick], human[pick_h], ai_acc[pick])
     names = ["team_accuracy", "human_alone_accuracy", "ai_accuracy"]
     ns = [len(team_acc), int(np.sum(~np.isnan(human))), len(team_acc)]
+    # Resampling one participant returns that participant every time: an interval of width 0
+    # that says nothing about the population. Fewer than two: no interval.
+    if len(team_acc) < 2 or (not paired and ns[1] < 2):
+        draws[:] = np.nan
     rows: list[tuple[object, ...]] = []
     for j, name in enumerate(names):
         low, high = _percentiles(draws[:, j])

@@ -42,6 +42,15 @@ TASK_METRICS: dict[str, tuple[str, ...]] = {
     "mislabelled": ("accuracy",),
 }
 _EVERY_TASK = ("time_per_trial_s", "explanation_time_s")
+# Metrics of how people used the AI's advice: they exist only where the advice was shown (a
+# no-AI condition's "agreement" compares answers with advice nobody saw).
+AI_METRICS = frozenset({
+    "agreement", "over_reliance", "under_reliance", "switch_fraction", "rair", "rsr",
+    "weight_of_advice", "complementarity", "team_accuracy", "human_alone_accuracy",
+    "ai_accuracy", "deviation_from_ai",
+})
+# Metrics of the explanation itself: only where one was shown.
+EXPLANATION_METRICS = frozenset({"explanation_time_s"})
 # Designs whose final answer is a class label judged against the truth.
 LABEL_TASKS = frozenset({"decision", "judge_advisor", "distinction"})
 

@@ -19,10 +19,11 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tests.faultkit.procs import children
+from deploy.stack import nginx_front
+from tests.faultkit.procs import children, free_port
 from tests.faultkit.stack import database_recreate
 from tests.faultkit.stack import server_env as faults_server_env
 
@@ -67,9 +68,13 @@ class Server:
 
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], *, port: int, workers: int, threads: int,
-             log_dir: Path) -> Iterator[Server]:
-    """gunicorn with gthread workers on 127.0.0.1:port, stopped on exit. Keep-alive outlasts
-    a bot's pause so a connection is never closed under a request being sent."""
+             log_dir: Path, behind_nginx: bool = True) -> Iterator[Server]:
+    """gunicorn with gthread workers on 127.0.0.1:port, stopped on exit; by default behind
+    the deployment's nginx (deploy/nginx.conf) on a port of its own, whose URL the server
+    then has, as participants reach a real deployment. Keep-alive outlasts a bot's pause so
+    a connection is never closed under a request being sent."""
+    if behind_nginx:
+        env = {**env, "TRUSTED_PROXIES": "1"}  # nginx writes X-Forwarded-For
     access_log = log_dir / "gunicorn-access.log"
     error_log = log_dir / "gunicorn-error.log"
     command = [sys.executable, "-m", "gunicorn", "studyapp.wsgi:application",
@@ -83,7 +88,11 @@ def gunicorn(env: dict[str, str], *, port: int, workers: int, threads: int,
     server = Server(f"http://127.0.0.1:{port}", process, access_log)
     try:
         _wait_until_up(server, error_log)
-        yield server
+        if not behind_nginx:
+            yield server
+        else:
+            with nginx_front(log_dir, port=free_port(), gunicorn_port=port) as url:
+                yield replace(server, base_url=url)
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -161,6 +161,7 @@ def _fill_defaults(spec: dict[str, Any]) -> None:
         if "explanation" in condition:
             condition["explanation"].setdefault("params", {})
             condition["explanation"].setdefault("quality", "full")
+            condition["explanation"].setdefault("wording", "plain")
 
 
 def _check_unique_conditions(spec: dict[str, Any]) -> None:
@@ -303,6 +304,56 @@ def _check_features(spec: dict[str, Any]) -> None:
                             f"{spec['task']['design']} study")
 
 
+_NO_SCAFFOLDING = _COMPARES_MODELS | {"mislabelled", "distinction", "simulate_then_decide"}
+
+
+def _check_scaffolding(spec: dict[str, Any]) -> None:
+    """The scaffolding attack: a table classification scenario without other model variants;
+    every condition's method must explain any model, and an attacked condition's must be one
+    the attack fools (it queries off-manifold perturbations)."""
+    from experiments.scenarios.attacks import AGNOSTIC_METHODS, ATTACKED_METHODS
+
+    scaffolding = spec["scenario"].get("scaffolding")
+    attacked = [i for i, c in enumerate(spec["conditions"]) if c.get("model_variant")]
+    if scaffolding is None:
+        if attacked:
+            raise SpecError(f"conditions[{attacked[0]}].model_variant: a scaffolded condition "
+                            "needs scenario.scaffolding (the biased and innocuous features)")
+        return
+    name = spec["scenario"]["name"]
+    if MODALITIES.get(name) != "tabular" or name in REGRESSION_SCENARIOS:
+        raise SpecError("scenario.scaffolding: the attack needs a table classification scenario")
+    if spec["scenario"]["bug"] is not None or spec["task"]["design"] in _NO_SCAFFOLDING:
+        raise SpecError("scenario.scaffolding: not available with a planted bug or in a "
+                        f"{spec['task']['design']} study")
+    _check_scaffolding_features(name, scaffolding)
+    for i, condition in enumerate(spec["conditions"]):
+        if "features" in condition:
+            raise SpecError(f"conditions[{i}].features: not available with scenario.scaffolding")
+        method = condition.get("explanation", {}).get("method")
+        allowed = ATTACKED_METHODS if condition.get("model_variant") else AGNOSTIC_METHODS
+        if condition.get("model_variant") and method is None:
+            raise SpecError(f"conditions[{i}].model_variant: a scaffolded condition shows an "
+                            "explanation (that is what the attack changes)")
+        if method is not None and method not in allowed:
+            raise SpecError(f"conditions[{i}].explanation.method: {method!r} cannot explain "
+                            f"this {'scaffolded' if condition.get('model_variant') else 'biased'}"
+                            f" model; expected one of {', '.join(sorted(allowed))}")
+
+
+def _check_scaffolding_features(name: str, scaffolding: dict[str, str]) -> None:
+    from experiments.scenarios.sources import scenario_columns
+
+    columns = scenario_columns(name)
+    for field in ("biased_feature", "innocuous_feature"):
+        if scaffolding[field] not in columns:
+            raise SpecError(f"scenario.scaffolding.{field}: unknown column "
+                            f"{scaffolding[field]!r}; expected one of {', '.join(columns)}")
+    if scaffolding["biased_feature"] == scaffolding["innocuous_feature"]:
+        raise SpecError("scenario.scaffolding.innocuous_feature: must differ from "
+                        "biased_feature")
+
+
 def _check_trial_counts(spec: dict[str, Any]) -> None:
     trials = spec["trials"]
     needed = trials["count"] + trials.get("learning", 0)
@@ -367,4 +418,5 @@ _SEMANTIC_CHECKS: tuple[Callable[[dict[str, Any]], None], ...] = (
     _check_trial_counts,
     _check_within,
     _check_features,
+    _check_scaffolding,
 )

@@ -21,6 +21,9 @@ _EXPLANATION = {
         # "full" adds stability and seed-to-seed variation (about 15 more runs of the method
         # per item); "basic" stores deletion/insertion, faithfulness and the randomisation check.
         "quality": {"type": "string", "enum": ["basic", "full"]},
+        # "plain": the probability scale and everyday sentences (participants' default);
+        # "technical": the method's own units, base and output values (for researchers).
+        "wording": {"type": "string", "enum": ["plain", "technical"]},
     },
 }
 
@@ -33,6 +36,10 @@ _CONDITION = {
         "label": {"type": "string", "maxLength": 200},
         "show_ai": {"type": "boolean"},
         "explanation": _EXPLANATION,
+        # Slack et al.'s attack: explain the scaffolded model (same predictions on real rows,
+        # innocuous on the explainer's perturbations) instead of the AI itself. Needs
+        # scenario.scaffolding.
+        "model_variant": {"type": "string", "enum": ["scaffolded"]},
         "cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 100_000},
         # Tables: the features this condition's model uses and participants see ("key": the
         # scenario's key features, "all", or a list of column names), for "2 vs 8 features".
@@ -100,6 +107,15 @@ SPEC_SCHEMA: dict[str, Any] = {
                 # Debugging studies: the planted bugs whose models appear beside the clean one.
                 "bugs": {"type": "array", "minItems": 1, "uniqueItems": True,
                          "items": {"enum": list(BUG_NAMES)}},
+                # A biased AI that decides by one feature, and the innocuous feature its
+                # scaffolded twin shows to LIME and SHAP (Slack et al. 2020); column names.
+                "scaffolding": {
+                    "type": "object", "additionalProperties": False,
+                    "required": ["biased_feature", "innocuous_feature"],
+                    "properties": {"biased_feature": {"type": "string", "minLength": 1,
+                                                      "maxLength": 64},
+                                   "innocuous_feature": {"type": "string", "minLength": 1,
+                                                         "maxLength": 64}}},
             },
         },
         "task": {

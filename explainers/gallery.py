@@ -3,6 +3,12 @@
 Used by ``python -m explainers gallery --out DIR``. Cases come from the bundled study scenarios
 (``experiments.scenarios``) when that package is present, otherwise from scikit-learn's bundled
 data and a small synthetic text set, so the gallery always builds offline.
+
+With the scenarios it also shows the *controls* a study can run, each as a pair on the same
+input (``out/controls/<name>.json``): the scaffolding attack (Slack et al. 2020; LIME of a
+biased AI and of its scaffolded twin) and the model-randomisation check (Adebayo et al. 2018;
+TreeSHAP of the trained model and of a copy with random weights). Every explanation is shown
+in the participants' plain wording, with the technical one beside it.
 """
 
 from __future__ import annotations
@@ -67,11 +73,18 @@ def build_gallery(
     methods: list[str] | None = None,
     random_state: int = 0,
     use_scenarios: bool = True,
+    controls: bool | None = None,
 ) -> dict[str, str]:
-    """Write ``out/<method>.json`` and ``out/index.html``; return method -> case used or error."""
+    """Write ``out/<method>.json`` and ``out/index.html``; return method -> case used or error.
+
+    ``controls`` (default: on for a full build from the scenarios) adds the control pairs."""
     out.mkdir(parents=True, exist_ok=True)
     cases = _cases(use_scenarios, random_state)
     sections, outcome = [], {}
+    if controls if controls is not None else (methods is None and use_scenarios):
+        for control in build_controls(out / "controls", random_state=random_state):
+            sections.append(_control_section(control))
+            outcome[f"control:{control['name']}"] = "scenarios"
     for method in methods or available_methods():
         explanation, case, error = _first_that_works(method, cases, random_state)
         if explanation is None:
@@ -122,10 +135,7 @@ def _section(method: str, explanation: Explanation | None, case: str, error: str
             f'<section id="{escape(method)}"><h2><code>{escape(method)}</code></h2>'
             f'<p class="error">Not computed: {escape(error)}</p></section>'
         )
-    try:
-        fragment = render_html(explanation)
-    except Exception as exc:  # show the gap rather than lose the page
-        fragment = f'<p class="error">No renderer: {escape(repr(exc))}</p>'
+    fragment = _both_wordings(explanation)
     p = explanation.prediction
     metrics = "".join(
         f'<tr><th scope="row">{escape(k)}</th><td>{v:.4g}</td></tr>'
@@ -138,6 +148,70 @@ def _section(method: str, explanation: Explanation | None, case: str, error: str
         f"prediction: {escape(str(p.get('class_name')))} ({float(p.get('probability', 0)):.0%})"
         f' · <a href="{escape(method)}.json">JSON</a></p>{fragment}{table}</section>'
     )
+
+
+def _both_wordings(explanation: Explanation) -> str:
+    """The participants' plain fragment, then the technical one (when it differs)."""
+    try:
+        plain = render_html(explanation)
+        technical = render_html(explanation, wording="technical")
+    except Exception as exc:  # show the gap rather than lose the page
+        return f'<p class="error">No renderer: {escape(repr(exc))}</p>'
+    if technical == plain:
+        return plain
+    return (f"{plain}<details><summary>Technical wording</summary>{technical}</details>")
+
+
+def build_controls(out: Path, *, random_state: int = 0) -> list[dict[str, Any]]:
+    """The control pairs (see the module docstring), written as ``out/<name>.json``; each is
+    ``{"name", "title", "note", "views": [{"label", "explanation"}, ...]}``."""
+    from experiments.scenarios import load_scenario
+    from experiments.scenarios.attacks import load_scaffolded
+
+    out.mkdir(parents=True, exist_ok=True)
+    biased, scaffolded = load_scaffolded("compas", model="gbm", random_state=random_state,
+                                         biased_feature="race",
+                                         innocuous_feature="c_charge_degree")
+    agree = np.flatnonzero(biased.model.predict(biased.X_test)
+                           == scaffolded.model.predict(biased.X_test))
+    row = biased.X_test[int(agree[0])]
+    trained = load_scenario("german_credit", model="gbm", random_state=random_state)
+    randomised = load_scenario("german_credit", model="gbm", random_state=random_state,
+                               bug="randomised_weights")
+    pairs = [
+        ("scaffolding", "Scaffolding attack (Slack et al. 2020)",
+         "The AI decides by race alone. Its scaffolded twin gives the same answers on real "
+         "records but answers by the charge on the perturbed records LIME asks about, so LIME "
+         "of the twin hides the bias. A spec shows the twin's explanations with "
+         "model_variant: scaffolded.", "lime",
+         [("LIME of the biased AI (honest)", biased), ("LIME of its scaffolded twin", scaffolded)],
+         row),
+        ("randomised_model", "Model randomisation (Adebayo et al. 2018)",
+         "The same explanation method for the trained model and for a copy whose weights and "
+         "splits were redrawn at random (bug: randomised_weights). An explanation that barely "
+         "changes does not reflect the model.", "tree_shap",
+         [("TreeSHAP of the trained model", trained), ("TreeSHAP of the randomised copy",
+                                                       randomised)], trained.X_test[0]),
+    ]
+    controls = []
+    for name, title, note, method, views, x in pairs:
+        control = {"name": name, "title": title, "note": note, "views": [
+            {"label": label, "explanation": explain(method, scenario.model, x,
+                                                    dataset=scenario.dataset,
+                                                    random_state=random_state).to_dict()}
+            for label, scenario in views]}
+        (out / f"{name}.json").write_text(json.dumps(control, sort_keys=True))
+        controls.append(control)
+    return controls
+
+
+def _control_section(control: dict[str, Any]) -> str:
+    views = "".join(
+        f"<div><h3>{escape(view['label'])}</h3>"
+        f"{_both_wordings(Explanation.from_dict(view['explanation']))}</div>"
+        for view in control["views"])
+    return (f'<section id="control-{escape(control["name"])}"><h2>{escape(control["title"])}'
+            f'</h2><p class="meta">{escape(control["note"])}</p>{views}</section>')
 
 
 def _cases(use_scenarios: bool, random_state: int) -> dict[str, Case]:

@@ -63,13 +63,16 @@ class RuleContent(TypedDict):
     ``precision`` is the share of fresh samples satisfying the rule that get the predicted
     class (estimated after the search, not the bandit's own estimate); ``coverage`` the share of
     background rows that satisfy the rule. An empty ``conditions`` list means the prediction
-    holds with the required precision whatever the features are.
+    holds with the required precision whatever the features are. ``found`` is False when no
+    rule reached the precision threshold while matching at least one background row; the
+    conditions are then the closest rule the search saw, and renderers say none was found.
     """
 
     conditions: list[RuleCondition]
     rule_text: str  # "IF Age is more than 37 AND … THEN the AI predicts >50K"
     precision: float
     coverage: float
+    found: bool
     predicted_class_name: str
 
 

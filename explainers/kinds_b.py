@@ -168,6 +168,7 @@ class GlobalContent(TypedDict, total=False):
     depth: int
     importances: list[Importance]
     shap_explainer: Literal["tree", "kernel"]
+    output_space: Literal["probability", "log-odds"]  # mean_abs_shap: the values' unit
     feature_changes: list[FeatureChange]
     group_size: int  # rows summarised
     group_class: int  # the prediction they share

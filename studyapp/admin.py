@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 
 from experiments.spec import dump_spec, parse_spec
 from studyapp import selectors, tasks
+from studyapp.auth import ThrottledAdminAuthenticationForm
 from studyapp.models import (
     Condition,
     Event,
@@ -51,8 +52,10 @@ class ConditionInline(admin.TabularInline):
     model = Condition
     extra = 0
     can_delete = False
-    fields = ["name", "label", "show_ai", "explanation_method", "cap", "is_open"]
-    readonly_fields = ["name", "label", "show_ai", "explanation_method", "cap"]
+    fields = ["name", "label", "show_ai", "explanation_method", "explanation_wording",
+              "model_variant", "cap", "is_open"]
+    readonly_fields = ["name", "label", "show_ai", "explanation_method", "explanation_wording",
+                       "model_variant", "cap"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -243,3 +246,7 @@ class EventAdmin(ReadOnlyAdmin):
     study_path = "participant__study"
     list_display = ["participant", "kind", "page", "trial_index", "server_at"]
     list_filter = ["kind"]
+
+
+# The admin's sign-in counts failures and locks out like the site's (studyapp/auth.py).
+admin.site.login_form = ThrottledAdminAuthenticationForm

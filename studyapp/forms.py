@@ -7,15 +7,26 @@ from django import forms
 from studyapp.models import Response
 from studyapp.services.errors import ParticipantError
 from studyapp.services.flow import MAX_RT_MS, Answer
+from studyapp.services.questionnaires import ASCII_INTEGER
+
+
+class AsciiIntegerField(forms.IntegerField):
+    """An integer written with the digits 0-9 only. Python's int() also reads other scripts'
+    digits ("٣" is 3), which no page of ours sends: such a value is a forged request."""
+
+    def to_python(self, value: object) -> int | None:
+        if value not in self.empty_values and not ASCII_INTEGER.fullmatch(str(value).strip()):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
 
 
 class AnswerForm(forms.Form):
-    trial_index = forms.IntegerField(min_value=0, max_value=100_000)
+    trial_index = AsciiIntegerField(min_value=0, max_value=100_000)
     step = forms.ChoiceField(choices=Response.Step.choices)
     answer = forms.CharField(max_length=200)
-    confidence = forms.IntegerField(required=False, min_value=1, max_value=10)
-    rt_ms = forms.IntegerField(required=False, min_value=0, max_value=MAX_RT_MS)
-    explanation_visible_ms = forms.IntegerField(required=False, min_value=0, max_value=MAX_RT_MS)
+    confidence = AsciiIntegerField(required=False, min_value=1, max_value=10)
+    rt_ms = AsciiIntegerField(required=False, min_value=0, max_value=MAX_RT_MS)
+    explanation_visible_ms = AsciiIntegerField(required=False, min_value=0, max_value=MAX_RT_MS)
     idempotency_key = forms.CharField(max_length=64, required=False)
 
 

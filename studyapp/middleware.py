@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.signals import got_request_exception
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
@@ -33,7 +34,7 @@ BROKER_DOWN = ("The background task queue is unavailable, so the task was not st
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Please try again</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body style="font-family: sans-serif; max-width: 36rem; margin: 3rem auto; padding: 0 1rem">
+<body>
 <h1>Please try again in a moment</h1><p id="unavailable">{message}</p>
 <p><a href="{path}">Try again</a></p></body></html>
 """
@@ -96,3 +97,63 @@ def _mark_unavailable(sender: Any, request: HttpRequest | None = None, **kwargs:
     message = unavailable_message(sys.exc_info()[1])
     if request is not None and message is not None:
         setattr(request, _MARK, message)
+
+
+def _too_large(request: HttpRequest, limit: int) -> bool:
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return True  # a Content-Length no server could honour
+    return length > limit
+
+
+class RequestSizeLimitMiddleware:
+    """Refuses a body larger than ``MAX_REQUEST_BYTES`` from its Content-Length, unread.
+
+    Django's own limits (``DATA_UPLOAD_MAX_MEMORY_SIZE``) leave uploaded files out, so a
+    multipart POST to any page was read in full (spooled to disk) before a form refused it.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.MAX_REQUEST_BYTES
+        if _too_large(request, limit):
+            message = f"The request is larger than the server accepts ({limit // 2**20} MiB)."
+            if request.path.startswith("/api/"):
+                response: HttpResponse = JsonResponse({"detail": message}, status=413)
+            else:
+                response = HttpResponse(escape(message), status=413,
+                                        content_type="text/plain; charset=utf-8")
+            response["Connection"] = "close"  # the unread body must not be taken as a request
+            return response
+        return self.get_response(request)
+
+
+# Pages load scripts, styles and images from this site only; SVG charts carry style
+# attributes and the report embeds its figures as data: URIs, hence those two allowances.
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:", "font-src 'self'", "connect-src 'self'", "object-src 'none'",
+    "base-uri 'none'", "frame-ancestors 'none'",
+])
+# Study pages need none of these powerful features; deny them to anything embedded too.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "camera", "microphone", "geolocation", "payment", "usb", "serial", "bluetooth",
+    "midi", "magnetometer", "gyroscope", "accelerometer", "display-capture",
+    "interest-cohort"))
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy and Permissions-Policy on every response (Django 5.2 has
+    neither built in). A response that already set its own policy keeps it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        return response

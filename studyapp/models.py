@@ -92,6 +92,8 @@ class StudyAccess(models.Model):
 
 
 class Condition(models.Model):
+    PLAIN, TECHNICAL = "plain", "technical"
+
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="conditions")
     name = models.SlugField(max_length=64)
     label = models.CharField(max_length=200)
@@ -99,6 +101,12 @@ class Condition(models.Model):
     show_ai = models.BooleanField(default=True)
     explanation_method = models.CharField(max_length=64, blank=True)
     explanation_params = models.JSONField(default=dict, blank=True)
+    explanation_wording = models.CharField(max_length=12, default=PLAIN, choices=[
+        (PLAIN, "Plain (probability scale, for participants)"),
+        (TECHNICAL, "Technical (the method's own units)")])
+    # The scenario's model variant this condition's explanations explain ("" = the AI whose
+    # predictions are shown; "scaffolded" = Slack et al.'s attack on it).
+    model_variant = models.CharField(max_length=32, blank=True)
     cap = models.PositiveIntegerField(null=True, blank=True, help_text=(
         "Stop assigning newcomers once this many have completed or are active."))
     is_open = models.BooleanField(default=True, help_text="Untick to stop recruiting to it.")

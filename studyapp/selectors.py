@@ -105,14 +105,13 @@ def trial_steps(trial: Trial) -> tuple[Step, ...]:
 def trial_panels(trial: Trial) -> list[dict[str, Any]]:
     """The labelled views of a panel trial (distinction, model comparison), each with the
     stored explanation of its item for the trial's condition (None without one)."""
-    from studyapp.services.explanations import explanation_params, params_key
+    from studyapp.services.explanations import explanation_key
 
     panels = trial.item.panels
     method = trial.condition.explanation_method
     if not method:
         return [{**panel, "explanation": None} for panel in panels]
-    keys = [(p["item"], params_key(explanation_params(trial.condition, p["target"])))
-            for p in panels]
+    keys = [(p["item"], explanation_key(trial.condition, p["target"])) for p in panels]
     rows = Explanation.objects.filter(item_id__in=[k[0] for k in keys], method=method,
                                       params_key__in=[k[1] for k in keys])
     found = {(row.item_id, row.params_key): row for row in rows}

@@ -74,6 +74,9 @@ MIDDLEWARE = [
     # Outermost, so that a database or broker outage anywhere below becomes a 503 "retry".
     "studyapp.middleware.ServiceUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: an oversized upload is refused unread.
+    "studyapp.middleware.RequestSizeLimitMiddleware",
+    "studyapp.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -141,6 +144,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+AUTHENTICATION_BACKENDS = ["studyapp.auth.ThrottledModelBackend"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/r/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -160,7 +164,6 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not DEBUG else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -224,11 +227,24 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# The largest request body accepted, uploads included; larger ones are refused unread (413).
+MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 10 * 2**20)
+# Researcher logins: this many failures per account or address within the window lock
+# further attempts out until the window has passed.
+LOGIN_FAILURES_ALLOWED = env_int("LOGIN_FAILURES_ALLOWED", 10)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Participant pages may log this many client events in all, and this many per minute.
+EVENTS_PER_PARTICIPANT = env_int("EVENTS_PER_PARTICIPANT", 1000)
+EVENTS_PER_MINUTE = env_int("EVENTS_PER_MINUTE", 60)
+
 # Participant links accept this many new enrolments per minute per client address.
 ENROL_RATE_PER_MINUTE = env_int("ENROL_RATE_PER_MINUTE", 120)
 # How many reverse proxies (load balancer, nginx) stand in front of gunicorn: the client's
 # address is then read from X-Forwarded-For. 0 (the default) trusts no such header.
 TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+# X-Forwarded-Proto says "this came over HTTPS" only when a proxy of ours wrote it: with no
+# proxy configured any client could send it and make a plain-HTTP request count as secure.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if TRUSTED_PROXIES > 0 else None
 # Exports pseudonymise ids with this key (a deployment sets its own, kept secret).
 EXPORT_PSEUDONYM_KEY = os.getenv("EXPORT_PSEUDONYM_KEY", SECRET_KEY)
 

@@ -7,9 +7,11 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import DefaultRouter
 
 from studyapp.api.views import EventView, StudyViewSet
+from studyapp.auth import ThrottledAuthenticationForm
 from studyapp.views import participant, researcher
 
 # No ".json" twins of the routes: the API speaks JSON only, and its schema lists no such
@@ -50,10 +52,14 @@ urlpatterns = [
          name="researcher-condition"),
     path("r/<slug:slug>/preview/<slug:name>", researcher.study_preview,
          name="researcher-preview"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/",
+         auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
+         name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/events/", EventView.as_view(), name="api-events"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # The schema maps every endpoint: for signed-in researchers, not for anyone who asks.
+    path("api/schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]),
+         name="api-schema"),
     path("api/", include(router.urls)),
 ]

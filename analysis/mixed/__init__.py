@@ -4,7 +4,7 @@
 
     fit = glmer("correct ~ condition * ai_correct + (1 + ai_correct | participant)"
                 " + (1 | item)", trials)
-    fit.params, fit.bse, fit.pvalues, fit.conf_int(), fit.random_effects, fit.summary()
+    fit.params, fit.bse, fit.pvalues, fit.conf_int(), fit.var_corr, fit.summary()
 
 Formulas are lme4's: ``(expr | g)`` correlated effects, ``(expr || g)`` uncorrelated,
 ``g1:g2`` and ``g1/g2`` grouping, ``cbind(successes, failures)`` for binomial counts.
@@ -21,8 +21,9 @@ convergence and a dense brute-force Laplace computation agrees to 1e-11.
 from __future__ import annotations
 
 from analysis.mixed.clmm import clmm
+from analysis.mixed.convergence import ConvergenceWarning
 from analysis.mixed.glmm import glmer
 from analysis.mixed.lmm import lmer
 from analysis.mixed.results import MixedResults
 
-__all__ = ["MixedResults", "clmm", "glmer", "lmer"]
+__all__ = ["ConvergenceWarning", "MixedResults", "clmm", "glmer", "lmer"]

@@ -105,6 +105,34 @@ class CumulativeLaplace:
         return np.concatenate([alpha, np.zeros(self.model.X.shape[1]),
                                self.structure.theta_start()])
 
+    # The optimiser works on (alpha_1, log(alpha_2 - alpha_1), ..., β, θ): every point of that
+    # space has ordered thresholds, so no step lands where the deviance is undefined (a line
+    # search that meets such a wall stops early and reports success).
+    def to_free(self, params: np.ndarray) -> np.ndarray:
+        """Unconstrained coordinates of (alpha, β, θ)."""
+        j = self.n_thresholds
+        return np.concatenate([params[:1], np.log(np.diff(params[:j])), params[j:]])
+
+    def from_free(self, free: np.ndarray) -> np.ndarray:
+        """(alpha, β, θ) from unconstrained coordinates."""
+        j = self.n_thresholds
+        alpha = np.cumsum(np.concatenate([free[:1], np.exp(free[1:j])]))
+        return np.concatenate([alpha, free[j:]])
+
+    def free_deviance(self, free: np.ndarray) -> float:
+        """Laplace deviance in the unconstrained coordinates."""
+        return self.deviance(self.from_free(free))
+
+    def hessian_from_free(self, free: np.ndarray, hessian: np.ndarray) -> np.ndarray:
+        """The deviance's Hessian over (alpha, β, θ) from the one over the free coordinates,
+        H = J^-T H_free J^-1 with J = d params / d free (exact at a stationary point)."""
+        j = self.n_thresholds
+        J = np.eye(len(free))
+        steps = np.concatenate([[1.0], np.exp(free[1:j])])
+        J[:j, :j] = np.tril(np.ones((j, j))) * steps
+        J_inv = np.linalg.inv(J)
+        return np.asarray(J_inv.T @ hessian @ J_inv)
+
 
 def _drop_intercept(model: ModelData) -> None:
     """The thresholds play the intercept's part, so the fixed part has none (as in clm)."""
@@ -131,9 +159,13 @@ def clmm(formula: str, data: pd.DataFrame) -> MixedResults:
     j, p = problem.n_thresholds, model.X.shape[1]
     lower = np.concatenate([np.full(j + p, -np.inf), problem.structure.theta_lower()])
     with single_threaded_blas():
-        optimum = minimize_bounded(problem.deviance, problem.start(), lower)
+        optimum = minimize_bounded(problem.free_deviance, problem.to_free(problem.start()),
+                                   lower)
+        free = optimum.x
+        optimum.x = problem.from_free(free)
         mode = problem.mode(optimum.x)
-        H = numerical_hessian(problem.deviance, optimum.x)
+        H = (problem.hessian_from_free(free, optimum.hessian) if optimum.hessian is not None
+             else numerical_hessian(problem.deviance, optimum.x))
     cov = np.linalg.pinv(0.5 * H)[: j + p, : j + p]
     alpha, beta, theta = problem.split(optimum.x)
     names = [f"{a}|{b}" for a, b in zip(model.categories[:-1], model.categories[1:], strict=True)]

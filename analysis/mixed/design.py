@@ -8,6 +8,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from formulaic import Formula, model_matrix
+from formulaic.errors import FormulaicError
 
 from analysis.mixed.formula import ParsedFormula, RandomSpec, parse_formula
 
@@ -60,6 +61,29 @@ class ModelData:
         return len(self.y)
 
 
+def _syntax_error(part: str, error: Exception) -> ValueError:
+    """A plain one-line message for formulaic's parser errors (which carry colour codes and
+    an annotated copy of the formula on further lines)."""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return ValueError(f"formula syntax error in {part!r}: {first}")
+
+
+def _formula(part: str) -> Formula:
+    """formulaic's parse of one part of the formula; ValueError on a syntax error."""
+    try:
+        return Formula(part)
+    except FormulaicError as error:
+        raise _syntax_error(part, error) from error
+
+
+def _model_matrix(part: str, data: pd.DataFrame) -> pd.DataFrame:
+    """Model matrix of one part of the formula; ValueError on a syntax error."""
+    try:
+        return model_matrix(part, data)
+    except FormulaicError as error:
+        raise _syntax_error(part, error) from error
+
+
 def _eval_column(expr: str, data: pd.DataFrame) -> pd.Series:
     """Evaluate a response expression: a column name or arithmetic such as ``size - k``."""
     if expr in data.columns:
@@ -73,9 +97,9 @@ def _eval_column(expr: str, data: pd.DataFrame) -> pd.Series:
 
 def _required_columns(parsed: ParsedFormula, data: pd.DataFrame) -> list[str]:
     """All data columns the right-hand side needs; ValueError names any that are missing."""
-    needed: set[str] = set(Formula(parsed.fixed).required_variables)
+    needed: set[str] = set(_formula(parsed.fixed).required_variables)
     for spec in parsed.random:
-        needed |= set(Formula(spec.expr).required_variables)
+        needed |= set(_formula(spec.expr).required_variables)
         needed |= set(spec.group)
     missing = sorted(needed - set(data.columns))
     if missing:
@@ -125,7 +149,7 @@ def _random_term(spec: RandomSpec, data: pd.DataFrame) -> RandomTerm:
     codes, levels = pd.factorize(keys, sort=True)
     if len(levels) < 2:
         raise ValueError(f"grouping factor {spec.group_name!r} has fewer than 2 levels")
-    matrix = model_matrix(spec.expr, data)
+    matrix = _model_matrix(spec.expr, data)
     if matrix.shape[1] == 0:
         raise ValueError(f"random-effect term ({spec.expr} | {spec.group_name}) has no columns")
     return RandomTerm(
@@ -179,7 +203,7 @@ def build_model_data(formula: str, data: pd.DataFrame, family: Family) -> ModelD
     if parsed.cbind is not None and family != "binomial":
         raise ValueError("cbind(successes, failures) is only for family='binomial'")
     frame, responses = _drop_missing(parsed, data)
-    X_frame = model_matrix(parsed.fixed, frame)
+    X_frame = _model_matrix(parsed.fixed, frame)
     X, names, warnings = _full_rank(np.asarray(X_frame, dtype=float),
                                     [str(c) for c in X_frame.columns])
     terms = [_random_term(spec, frame) for spec in parsed.random]

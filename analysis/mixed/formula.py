@@ -126,6 +126,18 @@ def _parse_response(lhs: str) -> tuple[str, tuple[str, str] | None]:
     return lhs.strip(), (args[0], args[1])
 
 
+def _fixed_term(term: str, formula: str) -> str:
+    """One ``+``-separated fixed-effect term, refused when it is empty or holds a bar."""
+    term = term.strip()
+    if not term:
+        raise ValueError(f"formula {formula!r} has an empty term: a '+' with nothing before "
+                         "or after it")
+    if "|" in term:
+        raise ValueError(f"'|' in {term!r} is outside a random-effect term; write random "
+                         "effects in parentheses, e.g. (1 + condition | participant)")
+    return term
+
+
 def parse_formula(formula: str) -> ParsedFormula:
     """Split an lme4-style formula; raise ValueError when it has no random-effect term."""
     if not isinstance(formula, str) or "~" not in formula:
@@ -140,8 +152,8 @@ def parse_formula(formula: str) -> ParsedFormula:
         inner = _strip_outer_parens(term)
         if inner is not None and len(split_top_level(inner, "|")) > 1:
             random.extend(_random_specs(inner))
-        elif term.strip():
-            fixed_terms.append(term.strip())
+        else:
+            fixed_terms.append(_fixed_term(term, formula))
     if not random:
         raise ValueError(
             f"formula {formula!r} has no random-effect term such as (1 | participant)"

@@ -15,7 +15,7 @@ from analysis.mixed.results import MixedResults, build_results
 from analysis.mixed.structure import RandomStructure
 from analysis.mixed.threads import single_threaded_blas
 
-__all__ = ["LinearMixedProblem", "lmer"]
+__all__ = ["LinearMixedProblem", "fit_model_data", "lmer"]
 
 LARGE_Q = 2000  # random-effect columns above which an evaluation is costly
 
@@ -80,23 +80,43 @@ def _fixed_covariance(solution: PlsSolution, sigma: float) -> np.ndarray:
     return sigma**2 * (RX_inv @ RX_inv.T)
 
 
+def _check_response(model: ModelData) -> None:
+    """Refuse a response with no variation: every variance would be zero and every t
+    statistic infinite."""
+    if np.ptp(model.y) == 0:
+        raise ValueError(f"the response is constant (every value is {model.y[0]:g}): "
+                         "there is no variation to model")
+
+
 def lmer(formula: str, data: pd.DataFrame, *, reml: bool = True) -> MixedResults:
     """Fit a linear mixed model like lme4's ``lmer`` (REML by default, ML with reml=False)."""
     model = build_model_data(formula, data, "gaussian")
+    _check_response(model)
     for term in model.terms:
         if term.n_levels >= model.nobs:
             raise ValueError(f"grouping factor {term.group!r} has as many levels as rows; "
                              "its variance cannot be told apart from the residual variance")
+    return fit_model_data(model, formula, reml=reml)
+
+
+def fit_model_data(model: ModelData, formula: str, *, reml: bool,
+                   theta_start: np.ndarray | None = None) -> MixedResults:
+    """Fit already-built model arrays (refits for likelihood-ratio tests, profiles and the
+    parametric bootstrap reuse the parsed design); ``theta_start`` defaults to lme4's."""
     problem = LinearMixedProblem(model, reml=reml)
     structure = problem.structure
+    start = structure.theta_start() if theta_start is None else theta_start
     # Large models: forward differences need fewer costly evaluations, and their sharper
     # likelihood still gives θ to ~1e-5; small ones converge in fewer steps with central ones.
     gradient = "2-point" if structure.q > LARGE_Q else "3-point"
     with single_threaded_blas():
-        optimum = minimize_bounded(problem.deviance, structure.theta_start(),
-                                   structure.theta_lower(), gradient=gradient)
+        optimum = minimize_bounded(problem.deviance, start, structure.theta_lower(),
+                                   gradient=gradient)
         best = problem.evaluate(optimum.x)
     sigma = problem.sigma(best)
+    if sigma <= 1e-10 * float(np.std(model.y)):
+        raise ValueError("the fixed and random effects reproduce the response exactly "
+                         "(residual SD 0): there is nothing left to estimate a variance from")
     b = structure.lambda_apply(optimum.x, best.solution.u)
     return build_results(
         family="gaussian",

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.stats
+import scipy.special
 
+from analysis.mixed.convergence import SINGULAR_MESSAGE, is_singular, warn_convergence
 from analysis.mixed.design import ModelData
 from analysis.mixed.optimize import Optimum
 from analysis.mixed.structure import RandomStructure
 
 __all__ = ["MixedResults", "build_results", "random_effects_table"]
-
-SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance on the diagonal of each factor
 
 
 @dataclass
@@ -29,19 +28,41 @@ class MixedResults:
     method: str  # "REML", "ML" or "Laplace"
     params: pd.Series
     cov_fixed: pd.DataFrame
-    random_effects: pd.DataFrame
+    var_corr: pd.DataFrame  # SDs and correlations, like as.data.frame(VarCorr(fit))
     residual_sd: float | None
-    loglik: float
+    llf: float  # log-likelihood (REML criterion for REML fits), like statsmodels
     converged: bool
     warnings: list[str]
     nobs: int
     ngroups: dict[str, int]
     n_params: int
     theta: np.ndarray
-    ranef: dict[str, pd.DataFrame]
+    random_effects: dict[str, pd.DataFrame]  # conditional modes per grouping factor
     thresholds: pd.Series | None = None
     threshold_bse: pd.Series | None = None
     n_evaluations: int = 0
+    singular: bool = False
+
+    @property
+    def cov_re(self) -> dict[str, pd.DataFrame]:
+        """Covariance matrix of each grouping factor's random effects (from ``var_corr``;
+        terms of one factor written separately, as with ``||``, are uncorrelated)."""
+        out: dict[str, pd.DataFrame] = {}
+        for group, rows in self.var_corr[self.var_corr["group"] != "Residual"].groupby(
+                "group", sort=False):
+            sds = rows[rows["term2"].isna()]
+            names = [str(name) for name in sds["term"]]
+            sd = sds["sd_or_cor"].to_numpy(dtype=float)
+            cov = np.diag(sd**2)
+            for row in rows[rows["term2"].notna()].itertuples(index=False):
+                i, j = names.index(str(row.term)), names.index(str(row.term2))
+                cov[i, j] = cov[j, i] = row.sd_or_cor * sd[i] * sd[j]
+            out[str(group)] = pd.DataFrame(cov, index=names, columns=names)
+        return out
+
+    # The fitted arrays, kept so inference (analysis.mixed.inference) can re-evaluate the
+    # likelihood away from the optimum and refit (ML refits, profiles, bootstrap).
+    model_data: ModelData | None = field(default=None, repr=False, compare=False)
 
     @property
     def bse(self) -> pd.Series:
@@ -61,13 +82,69 @@ class MixedResults:
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided Wald p-values from the normal distribution."""
-        return pd.Series(2 * scipy.stats.norm.sf(np.abs(self.tvalues)), index=self.params.index)
+        return pd.Series(2 * scipy.special.ndtr(-np.abs(self.tvalues)), index=self.params.index)
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald confidence intervals for the fixed effects (columns ``lower``, ``upper``)."""
-        z = scipy.stats.norm.ppf(1 - alpha / 2)
-        return pd.DataFrame({"lower": self.params - z * self.bse,
-                             "upper": self.params + z * self.bse})
+    def conf_int(self, alpha: float = 0.05, *, method: str = "wald", n_boot: int = 500,
+                 random_state: int | np.random.Generator | None = None) -> pd.DataFrame:
+        """Confidence intervals for the fixed effects (columns ``lower``, ``upper``).
+
+        Parameters
+        ----------
+        alpha : float
+            1 - coverage (0.05 gives 95% intervals).
+        method : {"wald", "profile", "boot"}
+            "wald" (default): estimate ± z·SE. "profile": likelihood-profile intervals like
+            lme4's ``confint(fit, method="profile")`` (linear mixed models; ML profiles).
+            "boot": parametric-bootstrap percentile intervals like
+            ``confint(fit, method="boot")`` (linear and binomial mixed models).
+        n_boot : int
+            Number of bootstrap simulations (``method="boot"`` only).
+        random_state : int or numpy.random.Generator, optional
+            Seed of the bootstrap.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per fixed effect, columns ``lower`` and ``upper``.
+
+        Examples
+        --------
+        >>> fit = lmer("Reaction ~ Days + (Days | Subject)", sleepstudy)  # doctest: +SKIP
+        >>> fit.conf_int(method="profile")  # doctest: +SKIP
+        """
+        if method == "wald":
+            z = float(scipy.special.ndtri(1 - alpha / 2))
+            return pd.DataFrame({"lower": self.params - z * self.bse,
+                                 "upper": self.params + z * self.bse})
+        from analysis.mixed.inference import confint
+
+        table = confint(self, method=method, level=1 - alpha, n_boot=n_boot,
+                        random_state=random_state)
+        return table.loc[list(self.params.index)]
+
+    def fixed_effects_table(self, ddf: str = "satterthwaite") -> pd.DataFrame:
+        """Fixed-effect estimates with t tests on approximate denominator degrees of freedom.
+
+        Parameters
+        ----------
+        ddf : {"satterthwaite", "kenward-roger", "wald"}
+            Satterthwaite (as lmerTest's default), Kenward-Roger (as pbkrtest / lmerTest's
+            ``ddf="Kenward-Roger"``: adjusted SEs too) or "wald" (normal reference, df = inf;
+            the only choice for GLMMs and CLMMs).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``estimate, se, df, statistic, p_value, lower, upper`` (95% intervals).
+
+        Examples
+        --------
+        >>> fit = lmer("Reaction ~ Days + (Days | Subject)", sleepstudy)  # doctest: +SKIP
+        >>> fit.fixed_effects_table(ddf="kenward-roger")  # doctest: +SKIP
+        """
+        from analysis.mixed.inference import fixed_effects_table
+
+        return fixed_effects_table(self, ddf=ddf)
 
     def cov_params(self) -> pd.DataFrame:
         """Covariance matrix of the fixed effects."""
@@ -76,16 +153,16 @@ class MixedResults:
     @property
     def aic(self) -> float:
         """Akaike information criterion."""
-        return -2 * self.loglik + 2 * self.n_params
+        return -2 * self.llf + 2 * self.n_params
 
     @property
     def bic(self) -> float:
         """Bayesian information criterion."""
-        return -2 * self.loglik + np.log(self.nobs) * self.n_params
+        return -2 * self.llf + np.log(self.nobs) * self.n_params
 
     def __repr__(self) -> str:
         return (f"<MixedResults {self.family} {self.method}: {self.formula!r}, "
-                f"nobs={self.nobs}, loglik={self.loglik:.4f}, converged={self.converged}>")
+                f"nobs={self.nobs}, llf={self.llf:.4f}, converged={self.converged}>")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (the shape the ``analysis fit --json`` command prints)."""
@@ -94,10 +171,11 @@ class MixedResults:
             "method": self.method,
             "fixed": {name: {"estimate": float(self.params[name]), "se": float(self.bse[name])}
                       for name in self.params.index},
-            "random": [_json_row(row) for row in self.random_effects.to_dict("records")],
+            "random": [_json_row(row) for row in self.var_corr.to_dict("records")],
             "residual_sd": self.residual_sd,
-            "loglik": self.loglik,
+            "loglik": self.llf,
             "converged": self.converged,
+            "singular": self.singular,
             "warnings": list(self.warnings),
             "nobs": self.nobs,
             "ngroups": dict(self.ngroups),
@@ -146,15 +224,6 @@ def _tidy_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
-def _singular_warning(structure: RandomStructure, theta: np.ndarray) -> list[str]:
-    """lme4's isSingular(): a factor with a (near-)zero diagonal element."""
-    lower = structure.theta_lower()
-    if np.any(theta[lower == 0] < SINGULAR_TOL):
-        return ["singular fit: a random-effect variance is (near) zero or a correlation is "
-                "+/-1; consider simplifying the random-effects structure"]
-    return []
-
-
 def _conditional_modes(model: ModelData, structure: RandomStructure,
                        b: np.ndarray) -> dict[str, pd.DataFrame]:
     """Conditional modes of the random effects, one data frame per grouping factor."""
@@ -179,16 +248,21 @@ def build_results(*, family: str, formula: str, model: ModelData, structure: Ran
     if residual_sd is not None:
         rows.append({"group": "Residual", "term": None, "term2": None, "sd_or_cor": residual_sd})
     table = _tidy_table(rows)
-    notes = list(model.warnings) + _singular_warning(structure, theta) + list(warnings or [])
+    singular = is_singular(theta, structure.theta_lower())
+    alarms = [SINGULAR_MESSAGE] if singular else []
     if not optimum.converged:
-        notes.append(f"optimizer did not converge: {optimum.message}")
+        alarms.append(f"optimizer did not converge: {optimum.message}")
+    # build_results is called by lmer/glmer/clmm: the warning points at their caller.
+    warn_convergence(alarms, stacklevel=3)
+    notes = list(model.warnings) + alarms + list(warnings or [])
     return MixedResults(
         family=family, formula=formula, method=method,
         params=pd.Series(beta, index=names, dtype=float),
         cov_fixed=pd.DataFrame(cov_fixed, index=names, columns=names),
-        random_effects=table, residual_sd=residual_sd, loglik=float(loglik),
+        var_corr=table, residual_sd=residual_sd, llf=float(loglik),
         converged=optimum.converged, warnings=notes, nobs=model.nobs,
         ngroups={t.group: t.n_levels for t in model.terms}, n_params=n_params,
-        theta=np.asarray(theta), ranef=_conditional_modes(model, structure, random_modes),
-        thresholds=thresholds, n_evaluations=optimum.n_evaluations,
+        theta=np.asarray(theta), random_effects=_conditional_modes(model, structure, random_modes),
+        thresholds=thresholds, n_evaluations=optimum.n_evaluations, singular=singular,
+        model_data=model,
     )

@@ -231,12 +231,21 @@ class RandomStructure:
         row_pairs = self.crossproducts.row_pairs
         if row_pairs is not None:
             # B'diag(k^2)B summed over pairs of entries within each row: no sparse product.
+            # Only its lower triangle is formed. With a diagonal Λ2 the sandwich keeps the
+            # triangles apart, and the lower Cholesky factorisation reads nothing else;
+            # blocks of Λ2 mix them, so then the upper triangle is filled in.
             gram = row_pairs.weighted_gram(ztwz.cross.data, K1[:, 0, 0] ** 2)
+            if self._rest_lambda(factors) is None:
+                gram += np.tril(gram, -1).T
             return C, self._sandwich_rest(ztwz.rest - gram, factors)
         return C, self._sandwich_rest(ztwz.rest, factors) - (C.T @ C).toarray()
 
     def _sandwich_rest(self, M: np.ndarray, factors: list[np.ndarray]) -> np.ndarray:
-        """Λ2' M Λ2 for a symmetric M over the rest's coordinates."""
+        """Λ2' M Λ2 for a symmetric M over the rest's coordinates (with a diagonal Λ2, for
+        M's lower triangle alone: each triangle maps to itself)."""
+        lam = self._rest_lambda(factors)
+        if lam is not None:
+            return (M * lam[:, None]) * lam
         return self._scale_rest(self._scale_rest(M, factors).T, factors)
 
     def _schur_cross(self, K1: np.ndarray, cross: sp.csr_matrix,

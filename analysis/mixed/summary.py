@@ -25,14 +25,27 @@ def _header(results: MixedResults) -> list[str]:
         f"{_TITLES.get(results.family, results.family)} fit by {results.method}",
         f"Formula: {results.formula}",
         f"No. observations: {results.nobs}    Groups: {groups}",
-        f"Log-likelihood: {results.loglik:.4f}    AIC: {results.aic:.2f}    "
-        f"BIC: {results.bic:.2f}    Converged: {results.converged}",
+        f"Log-likelihood: {results.llf:.4f}    AIC: {results.aic:.2f}    "
+        f"BIC: {results.bic:.2f}    Converged: {results.converged}    "
+        f"Singular: {results.singular}",
+        *_alarm(results),
     ]
+
+
+def _alarm(results: MixedResults) -> list[str]:
+    """A line nobody can miss when the estimates may not be the optimum or are singular."""
+    if not results.converged:
+        return ["*** NOT CONVERGED: these estimates may not be the maximum-likelihood "
+                "estimates; see the warnings below ***"]
+    if results.singular:
+        return ["*** SINGULAR FIT: a random-effect variance is (near) zero; see the warnings "
+                "below ***"]
+    return []
 
 
 def _random_block(results: MixedResults) -> list[str]:
     """Random-effect SDs and correlations."""
-    table = results.random_effects.copy()
+    table = results.var_corr.copy()
     table = table.fillna("").rename(columns={"sd_or_cor": "sd / cor"})
     return ["", "Random effects:", table.to_string(index=False)]
 

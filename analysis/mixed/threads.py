@@ -13,14 +13,24 @@ from collections.abc import Iterator
 
 __all__ = ["single_threaded_blas"]
 
+_depth = 0  # nesting level: inner blocks (refits in a bootstrap loop) skip the ~25 ms setup
+
 
 @contextlib.contextmanager
 def single_threaded_blas() -> Iterator[None]:
-    """Limit BLAS to one thread inside the block."""
+    """Limit BLAS to one thread inside the block (re-entrant: nested blocks cost nothing)."""
+    global _depth
+    if _depth:
+        yield
+        return
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # optional: only a speed-up
         yield
         return
     with threadpool_limits(limits=1, user_api="blas"):
-        yield
+        _depth += 1
+        try:
+            yield
+        finally:
+            _depth -= 1

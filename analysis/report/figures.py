@@ -1,16 +1,42 @@
-"""Figures of the study report: one per question, estimates by condition with 95% intervals."""
+"""Figures of the study report, in one journal style: estimates by condition with 95%
+intervals, colours from the Okabe-Ito palette (distinguishable with every common colour-vision
+deficiency, Okabe & Ito 2008) plus a marker shape per condition so they survive greyscale."""
 
 from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from cycler import cycler
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+# Okabe-Ito, without yellow (too pale on white for points and whiskers).
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+JOURNAL_STYLE: dict[str, Any] = {
+    "font.family": "DejaVu Sans", "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9,
+    "xtick.labelsize": 8.5, "ytick.labelsize": 8.5, "legend.fontsize": 8,
+    "legend.frameon": False, "axes.spines.top": False, "axes.spines.right": False,
+    "axes.linewidth": 0.8, "xtick.major.width": 0.8, "ytick.major.width": 0.8,
+    "lines.linewidth": 1.2, "errorbar.capsize": 3, "axes.prop_cycle":
+    cycler(color=list(OKABE_ITO)), "svg.fonttype": "none", "savefig.bbox": "tight",
+    "figure.dpi": 100,
+}
+
+
+@contextmanager
+def journal_style() -> Iterator[None]:
+    """Every report figure is drawn inside this, so none depends on the caller's rcParams."""
+    with mpl.rc_context(JOURNAL_STYLE):  # type: ignore[arg-type]
+        yield
 
 # The questions a paper asks, and the metrics that answer each.
 QUESTIONS: dict[str, tuple[str, ...]] = {
@@ -60,7 +86,6 @@ def plot_metrics(
     ax.set_ylabel("estimate (95% CI)")
     ax.set_title(title)
     ax.legend(title="condition", fontsize="small")
-    ax.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     return figure
 
@@ -68,9 +93,10 @@ def plot_metrics(
 def question_figures(summary: pd.DataFrame) -> dict[str, Figure]:
     """One figure per question in :data:`QUESTIONS` that the summary has metrics for."""
     figures = {}
-    for question, metrics in QUESTIONS.items():
-        if summary["metric"].isin(metrics).any():
-            figures[question] = plot_metrics(summary, metrics, title=question)
+    with journal_style():
+        for question, metrics in QUESTIONS.items():
+            if summary["metric"].isin(metrics).any():
+                figures[question] = plot_metrics(summary, metrics, title=question)
     return figures
 
 

@@ -289,3 +289,13 @@ def load_source(name: str, *, random_state: int, features: Sequence[str] | None)
     if name not in LOADERS:
         raise ValueError(f"unknown scenario {name!r}; choose from {sorted(LOADERS)}")
     return LOADERS[name](random_state=random_state, features=features)
+
+
+_TABLE_COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
+    "adult": specs.ADULT, "compas": specs.COMPAS, "german_credit": specs.GERMAN_CREDIT,
+    "house_prices": specs.HOUSE_PRICES}
+
+
+def scenario_columns(name: str) -> list[str]:
+    """The feature (column) names of a table scenario, known without loading its data."""
+    return [spec.feature.name for spec in _TABLE_COLUMNS.get(name, ())]

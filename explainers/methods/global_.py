@@ -2,8 +2,10 @@
 
 * ``distilled_tree``: a small decision tree fitted to the model's own predictions on the
   background sample; fidelity = agreement with the model on held-out rows.
-* ``mean_abs_shap``: mean |SHAP value| per feature for the predicted class over a sample
-  (exact interventional TreeSHAP for tree ensembles, KernelSHAP with ``l1_reg=False`` otherwise).
+* ``mean_abs_shap``: mean |SHAP value| per feature for the predicted class over a sample:
+  exact interventional TreeSHAP in the trees' own output space (log-odds for binary boosting,
+  probability for forests) where ``tree_shap`` applies, else KernelSHAP (``l1_reg=False``) of
+  the probability. ``content["output_space"]`` says which.
 * ``counterfactual_summary``: over the rows that share the explained row's prediction, how
   often each feature must change to flip it and by how much (in the spirit of AReS, Rawal &
   Lakkaraju 2020).
@@ -29,6 +31,7 @@ from explainers.kinds_b import (
     make_explanation,
 )
 from explainers.methods.counterfactuals import find_counterfactual, predicted_index
+from explainers.methods.shap_methods import TreeSpace, native_space, tree_shap_values
 from explainers.recourse import CostName, action_space, total_cost
 from explainers.recourse_milp import linear_model_of
 from explainers.registry import register
@@ -188,41 +191,27 @@ def explain_mean_abs_shap(
 ) -> Explanation:
     """Mean |SHAP| per feature for the predicted class over ``n_rows`` background rows.
 
-    ``n_rows`` defaults to 100 for tree models (exact TreeSHAP takes milliseconds) and 25 for
-    others (KernelSHAP, ``nsamples`` model evaluations per row). The ``n_background`` rows that
-    stand for "feature absent" are drawn first, then the rows summarised, both from the seed.
+    Tree models that ``tree_shap`` explains exactly get exact TreeSHAP values in the space their
+    trees add up in (log-odds for binary boosting: shap's own probability output for boosting
+    is an approximate rescaling); other models KernelSHAP values of the probability.
+    ``content["output_space"]`` names the unit. ``n_rows`` defaults to 100 for tree models
+    (exact TreeSHAP takes milliseconds) and 25 for others (KernelSHAP, ``nsamples`` model
+    evaluations per row). The ``n_background`` rows that stand for "feature absent" are drawn
+    first, then the rows summarised, both from the seed.
     """
-    import shap  # heavy (numba); only this method needs it
-
-    _row, proba, X = _start(model, x, dataset)
+    row, proba, X = _start(model, x, dataset)
     target = int(np.argmax(proba))
     rng = np.random.default_rng(random_state)
     background = X[rng.choice(len(X), size=min(n_background, len(X)), replace=False)]
-    explainer: Any
-    try:
-        explainer = shap.TreeExplainer(
-            model,
-            data=background,
-            model_output="probability",
-            feature_perturbation="interventional",
-        )
-        used: Literal["tree", "kernel"] = "tree"
-    except Exception:  # shap raises bare Exceptions for models it cannot treat as trees
-
-        def predict_target(rows: np.ndarray) -> np.ndarray:
-            return np.asarray(model.predict_proba(rows))[:, target]
-
-        explainer = shap.KernelExplainer(predict_target, background)
-        used = "kernel"
+    space = _tree_space(model, row, background, target, float(proba[target]))
+    used: Literal["tree", "kernel"] = "kernel" if space is None else "tree"
     rows = n_rows if n_rows is not None else (100 if used == "tree" else 25)
     sample = X[rng.choice(len(X), size=min(rows, len(X)), replace=False)]
-    if used == "tree":
-        values = np.asarray(explainer.shap_values(sample))
+    if space is not None:
+        values = np.asarray(tree_shap_values(model, sample, background)[0])
     else:
-        with seeded_global_numpy(0 if random_state is None else random_state):
-            values = np.asarray(
-                explainer.shap_values(sample, nsamples=nsamples, l1_reg=False, silent=True)
-            )
+        space = "probability"  # what KernelSHAP explains here
+        values = _kernel_values(model, sample, background, target, nsamples, random_state)
     if values.ndim == 3:  # (rows, features, classes)
         values = values[:, :, target]
     importance = np.abs(values).mean(axis=0)
@@ -237,6 +226,7 @@ def explain_mean_abs_shap(
         "summary": "importance",
         "importances": importances,
         "shap_explainer": used,
+        "output_space": space,
         "group_size": len(sample),
     }
     return _finish(
@@ -249,6 +239,34 @@ def explain_mean_abs_shap(
         random_state,
         {"n_rows": float(len(sample))},
     )
+
+
+def _tree_space(
+    model: Any, row: np.ndarray, background: np.ndarray, target: int, probability: float
+) -> TreeSpace | None:
+    """The space exact TreeSHAP values of this model add up in, or None if it has none."""
+    try:
+        values, expected = tree_shap_values(model, row[None, :], background)
+        return native_space(values, expected, target, probability)
+    except Exception:  # shap raises bare Exceptions for models it cannot treat as trees
+        return None
+
+
+def _kernel_values(
+    model: Any, sample: np.ndarray, background: np.ndarray, target: int, nsamples: int,
+    random_state: int | None,
+) -> np.ndarray:
+    """KernelSHAP (l1_reg=False) values of the target class's probability, one row per sample."""
+    import shap  # heavy (numba); only this method needs it
+
+    def predict_target(rows: np.ndarray) -> np.ndarray:
+        return np.asarray(model.predict_proba(rows))[:, target]
+
+    explainer = shap.KernelExplainer(predict_target, background)
+    with seeded_global_numpy(0 if random_state is None else random_state):
+        return np.asarray(
+            explainer.shap_values(sample, nsamples=nsamples, l1_reg=False, silent=True)
+        )
 
 
 @register("counterfactual_summary")

@@ -10,6 +10,7 @@ can show them with ``IPython.display.HTML``.
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import Any
 
 from explainers.base import Explanation
@@ -20,7 +21,13 @@ NEGATIVE_COLOUR = "#d55e00"
 NEUTRAL_COLOUR = "#6b6b6b"
 
 
-def render_html(explanation: Explanation, **options: Any) -> str:
+def render_html(explanation: Explanation, *, wording: str = "plain", **options: Any) -> str:
+    """The explanation's HTML fragment. ``wording`` ("plain" for participants, "technical" for
+    researchers) reaches the renderers whose text has two registers; the others have one."""
+    if wording not in ("plain", "technical"):
+        raise ValueError(f"wording must be plain or technical, not {wording!r}")
     module = importlib.import_module(f"explainers.render.{explanation.kind}")
+    if "wording" in inspect.signature(module.render).parameters:
+        options["wording"] = wording
     html: str = module.render(explanation, **options)
     return html

@@ -38,6 +38,9 @@ def sentences(content: dict[str, Any], *, population: str = "people") -> tuple[s
     precision = f"In {percent(content['precision'])} of similar cases the AI predicts the same."
     if content["coverage"] >= 1:
         coverage = f"The rule applies to all {population}."
+    elif content["coverage"] < 0.01:
+        # "0%" would say that nobody fits, which is false: this case itself does.
+        coverage = f"The rule applies to fewer than 1 in 100 {population}."
     else:
         coverage = f"The rule applies to {percent(content['coverage'])} of {population}."
     return precision, coverage
@@ -57,9 +60,19 @@ def render(explanation: Explanation, *, top_k: int = 8, population: str = "peopl
     else:
         premise, then = "Whatever the features,", "the AI predicts"
     precision, coverage = sentences(content, population=population)
+    rule = f"{premise} {then} <strong>{predicted}</strong>."
+    quality = f'<p class="xl-rule-quality">{escape(precision)} {escape(coverage)}</p>'
+    # Payloads stored before ``found`` existed were all shown as rules.
+    if not content.get("found", True):
+        return (
+            '<div class="xl-explanation xl-rule xl-rule-none">'
+            '<p class="xl-rule-text">No simple rule was found that reliably leads to the '
+            f"prediction <strong>{predicted}</strong>.</p>"
+            f'<p class="xl-help">The closest rule: {rule}</p>{quality}'
+            "</div>"
+        )
     return (
         '<div class="xl-explanation xl-rule">'
-        f'<p class="xl-rule-text">{premise} {then} <strong>{predicted}</strong>.</p>'
-        f'<p class="xl-rule-quality">{escape(precision)} {escape(coverage)}</p>'
+        f'<p class="xl-rule-text">{rule}</p>{quality}'
         "</div>"
     )

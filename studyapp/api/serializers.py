@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -140,6 +141,9 @@ class EventDetailField(serializers.DictField):
                 raise serializers.ValidationError(
                     f"{key}: at most {EVENT_DETAIL_TEXT} characters")
             return storable_text(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            # JSON has no infinity: 1e999 parses to inf, which no JSON column can store.
+            raise serializers.ValidationError(f"{key}: expected a finite number")
         if value is None or isinstance(value, bool | int | float):
             return value
         raise serializers.ValidationError(f"{key}: expected text, a number, true/false or null")

@@ -6,8 +6,6 @@ gets 404 for a study they cannot see, a viewer gets 404 for writes.
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django.http import HttpResponse
@@ -19,7 +17,6 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from studyapp import selectors
@@ -79,21 +76,19 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["get"])
     def participants(self, request: Request, slug: str) -> Response:
         """Participants (pseudonymised), as in participants.csv."""
-        rows = _csv_rows(exports.study_export_files(study=self._study(slug))["participants.csv"])
-        return self._page(rows, ParticipantSerializer)
+        study = self._study(slug)
+        page = self.paginate_queryset(exports.exported_participants(study))
+        rows = exports.participant_rows_for(study, list(page or []))
+        return self.get_paginated_response(ParticipantSerializer(rows, many=True).data)
 
     @extend_schema(responses=TrialRowSerializer(many=True))
     @action(detail=True, methods=["get"])
     def trials(self, request: Request, slug: str) -> Response:
         """Trial rows, as in trials.csv."""
-        rows = _csv_rows(exports.study_export_files(study=self._study(slug))["trials.csv"])
-        return self._page(rows, TrialRowSerializer)
-
-    def _page(self, rows: list[dict[str, Any]], serializer: type[Serializer]) -> Response:
-        """One page of rows in the paginated envelope the schema documents ({count, next,
-        previous, results}); a bare list would contradict it."""
-        page = self.paginate_queryset(rows)
-        return self.get_paginated_response(serializer(page, many=True).data)
+        study = self._study(slug)
+        page = self.paginate_queryset(exports.exported_trials(study))
+        rows = exports.trial_rows_for(study, list(page or []))
+        return self.get_paginated_response(TrialRowSerializer(rows, many=True).data)
 
     @extend_schema(responses={(200, "application/zip"): OpenApiResponse(
         description="trials.csv, participants.csv, events.csv, datapackage.json, study.yaml")})
@@ -105,19 +100,6 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                                 content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="{study.slug}-export.zip"'
         return response
-
-
-def _csv_rows(text: str) -> list[dict[str, Any]]:
-    rows = []
-    for row in csv.DictReader(io.StringIO(text)):
-        rows.append({k: _typed(v) for k, v in row.items()})
-    return rows
-
-
-def _typed(value: str) -> Any:
-    if value == "":
-        return None
-    return {"true": True, "false": False}.get(value, value)
 
 
 class ParticipantSessionAuthentication(SessionAuthentication):
@@ -134,7 +116,7 @@ class EventView(APIView):
     authentication_classes = [ParticipantSessionAuthentication]
     permission_classes = [AllowAny]
 
-    @extend_schema(request=EventSerializer, responses={201: None, 404: None})
+    @extend_schema(request=EventSerializer, responses={201: None, 404: None, 409: None, 429: None})
     def post(self, request: Request) -> Response:
         payload = EventSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -144,7 +126,10 @@ class EventView(APIView):
             study, request.session.get(f"participant:{study.slug}"))
         if not participant:
             raise NotFound("No participant session for this study")
-        flow.event_record(participant=participant, kind=data["kind"], page=data["page"],
-                          trial_index=data.get("trial_index"), client_ms=data.get("client_ms"),
-                          detail=data["detail"])
+        try:
+            flow.event_record(participant=participant, kind=data["kind"], page=data["page"],
+                              trial_index=data.get("trial_index"),
+                              client_ms=data.get("client_ms"), detail=data["detail"])
+        except ServiceError as exc:
+            return Response({"detail": str(exc)}, status=exc.status_code)
         return Response(status=status.HTTP_201_CREATED)

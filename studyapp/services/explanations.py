@@ -27,19 +27,30 @@ def explanation_params(condition: Condition, target: int | None = None) -> dict[
     return params
 
 
-def explanation_store(*, item: Item, params: dict[str, Any],
+def explanation_key(condition: Condition, target: int | None = None) -> str:
+    """The key of the stored explanation a condition shows: its method's parameters, plus the
+    wording and the model explained when these are not the defaults (two conditions with the
+    same method but another wording or model must not share a row; default keys stay as they
+    were)."""
+    params: dict[str, Any] = explanation_params(condition, target)
+    view = {name: value for name, value, default in (
+        ("wording", condition.explanation_wording, Condition.PLAIN),
+        ("model", condition.model_variant, "")) if value != default}
+    return params_key({**params, "_shown": view} if view else params)
+
+
+def explanation_store(*, item: Item, key: str, wording: str,
                       result: ExplanationResult) -> Explanation:
     """Store an explanation once; a concurrent or retried preparation gets the existing row.
 
     (The preparation checks for an existing row before computing; the unique constraint
     settles the race between two workers that both computed it.)
     """
-    key = params_key(params)
     try:
         with transaction.atomic():
             return Explanation.objects.create(
                 item=item, method=result.method, params_key=key, kind=result.kind,
                 fingerprint=result.fingerprint, payload=result.to_dict(),
-                metrics=result.metrics, html=render_html(result))
+                metrics=result.metrics, html=render_html(result, wording=wording))
     except IntegrityError:  # a concurrent retry stored it first
         return Explanation.objects.get(item=item, method=result.method, params_key=key)

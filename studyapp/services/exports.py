@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from analysis.questionnaires import score
@@ -107,17 +107,53 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _trial_rows(study: Study, ids: dict[int, str]) -> Iterator[Row]:
+def exported_participants(study: Study) -> QuerySet[Participant]:
+    """Participants in the export (previews never are), in export order."""
+    return (Participant.objects.filter(study=study, is_preview=False)
+            .select_related("condition").order_by("id"))
+
+
+def exported_trials(study: Study) -> QuerySet[Trial]:
+    """Trials in the export: every one shown or answered, in export order."""
     shown_or_answered = Q(shown_at__isnull=False) | Q(responses__isnull=False)
-    trials = (Trial.objects.filter(shown_or_answered, participant__study=study,
-                                   participant__is_preview=False).distinct()
-              .select_related("participant__condition", "item", "condition", "explanation")
-              .order_by("participant_id", "index"))
-    responses: dict[int, dict[str, Response]] = defaultdict(dict)
-    for response in Response.objects.filter(trial__participant__study=study,
-                                            trial__participant__is_preview=False):
-        responses[response.trial_id][response.step] = response
-    for trial in trials.iterator(chunk_size=2000):
+    return (Trial.objects.filter(shown_or_answered, participant__study=study,
+                                 participant__is_preview=False).distinct()
+            .select_related("participant__condition", "item", "condition", "explanation")
+            .order_by("participant_id", "index"))
+
+
+def participant_rows_for(study: Study, participants: list[Participant]) -> list[Row]:
+    """participants.csv's rows of just these participants (one API page): the rest of the
+    export, events above all, is not built for them."""
+    rows, _ = _participant_rows(study, participants, _export_ids(study, participants))
+    return rows
+
+
+def trial_rows_for(study: Study, trials: list[Trial]) -> list[Row]:
+    """trials.csv's rows of just these trials (one API page)."""
+    participants = {t.participant_id: t.participant for t in trials}
+    ids = _export_ids(study, list(participants.values()))
+    responses = _responses_by_trial(Response.objects.filter(trial__in=trials))
+    return [_trial_row(study, trial, responses.get(trial.pk, {}), ids) for trial in trials]
+
+
+def _export_ids(study: Study, participants: list[Participant]) -> dict[int, str]:
+    raw = study.raw_ids_in_export
+    return {p.pk: (p.external_id if raw else participant_pseudonym(study, p.external_id))
+            for p in participants}
+
+
+def _responses_by_trial(responses: QuerySet[Response]) -> dict[int, dict[str, Response]]:
+    by_trial: dict[int, dict[str, Response]] = defaultdict(dict)
+    for response in responses:
+        by_trial[response.trial_id][response.step] = response
+    return by_trial
+
+
+def _trial_rows(study: Study, ids: dict[int, str]) -> Iterator[Row]:
+    responses = _responses_by_trial(Response.objects.filter(
+        trial__participant__study=study, trial__participant__is_preview=False))
+    for trial in exported_trials(study).iterator(chunk_size=2000):
         yield _trial_row(study, trial, responses.get(trial.pk, {}), ids)
 
 

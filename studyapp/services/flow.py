@@ -8,6 +8,7 @@ committed before the next page is rendered.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -19,6 +20,7 @@ from experiments.designs import Step
 from studyapp import selectors
 from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, Trial
 from studyapp.services.errors import ParticipantError, StaleSubmission
+from studyapp.services.event_limits import event_check
 from studyapp.services.questionnaires import questionnaire_answers_validate, questionnaire_items
 from studyapp.services.reports import analysis_runs_discard
 
@@ -27,6 +29,7 @@ Status = Participant.Status
 MAX_RT_MS = 6 * 60 * 60 * 1000  # anything longer is a client clock problem
 SEEN = "seen"  # the answer of a step that only asks to continue (learning pages)
 TOUCH_INTERVAL = timedelta(seconds=30)
+_PLAIN_NUMBER = re.compile(r"-?(?=[0-9.])[0-9]{0,15}(\.[0-9]{1,6})?")
 
 
 @dataclass(frozen=True)
@@ -229,10 +232,11 @@ def number_range(study: Any) -> tuple[float, float]:
 
 def number_answer(study: Any, text: str) -> str:
     """A numeric answer in canonical form ("183000", "2.5"), or ParticipantError."""
-    try:
-        value = float(text.replace(",", "").strip())
-    except ValueError:
-        raise ParticipantError("Please enter a number.") from None
+    cleaned = text.replace(",", "").strip()
+    # float() also reads "1_000", "1e5", "nan" and other scripts' digits; people type none.
+    if not _PLAIN_NUMBER.fullmatch(cleaned):
+        raise ParticipantError("Please enter a number.")
+    value = float(cleaned)
     low, high = number_range(study)
     if not low <= value <= high:  # also refuses nan and infinities
         raise ParticipantError(f"Please enter a number between {low:,.0f} and {high:,.0f}.")
@@ -333,7 +337,9 @@ def trial_mark_shown(*, trial: Trial) -> None:
 def event_record(*, participant: Participant, kind: str, page: str = "",
                  trial_index: int | None = None, client_ms: int | None = None,
                  detail: dict[str, Any] | None = None) -> Event:
-    """A client-side event (explanation shown, tab hidden, ...) from the participant's page."""
+    """A client-side event (explanation shown, tab hidden, ...) from the participant's page,
+    within the participant's limits (``event_limits``)."""
+    event_check(participant=participant, trial_index=trial_index)
     return Event.objects.create(participant=participant, kind=kind, page=page,
                                 trial_index=trial_index, client_ms=client_ms,
                                 detail=detail or {})

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -23,26 +24,56 @@ class GalleryEntry:
     method: str
     kind: str
     fingerprint: str
-    html: str
+    html: str  # the participants' plain wording
     metrics: dict[str, float]
+    technical_html: str = ""  # the researcher's technical wording, when it differs
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class GalleryControl:
+    """A control a spec can run, shown as explanations of the same input side by side."""
+
+    name: str
+    title: str
+    note: str
+    views: list[GalleryEntry]
 
 
 def gallery_dir() -> Path:
     return Path(settings.VAR_DIR) / "gallery"
 
 
-def gallery_build(*, methods: list[str] | None = None, random_state: int = 0) -> dict[str, str]:
-    """Compute one explanation per method (method -> case used, or the error)."""
-    return build_gallery(gallery_dir(), methods=methods, random_state=random_state)
+def gallery_build(*, methods: list[str] | None = None, random_state: int = 0,
+                  controls: bool | None = None) -> dict[str, str]:
+    """Compute one explanation per method (method -> case used, or the error), and with a
+    full build the control pairs."""
+    return build_gallery(gallery_dir(), methods=methods, random_state=random_state,
+                         controls=controls)
 
 
 def gallery_entries() -> list[GalleryEntry]:
     """What the last build produced, rendered for display (empty before the first build)."""
-    entries = []
-    for path in sorted(gallery_dir().glob("*.json")):
-        explanation = Explanation.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        entries.append(GalleryEntry(method=explanation.method, kind=explanation.kind,
-                                    fingerprint=explanation.fingerprint,
-                                    html=render_html(explanation),
-                                    metrics=explanation.metrics))
-    return entries
+    return [_entry(json.loads(path.read_text(encoding="utf-8")))
+            for path in sorted(gallery_dir().glob("*.json"))]
+
+
+def gallery_controls() -> list[GalleryControl]:
+    """The control pairs of the last full build (scaffolding attack, randomised model)."""
+    controls = []
+    for path in sorted((gallery_dir() / "controls").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        controls.append(GalleryControl(
+            name=data["name"], title=data["title"], note=data["note"],
+            views=[_entry(view["explanation"], label=view["label"]) for view in data["views"]]))
+    return controls
+
+
+def _entry(payload: dict[str, Any], *, label: str = "") -> GalleryEntry:
+    explanation = Explanation.from_dict(payload)
+    plain = render_html(explanation)
+    technical = render_html(explanation, wording="technical")
+    return GalleryEntry(method=explanation.method, kind=explanation.kind,
+                        fingerprint=explanation.fingerprint, html=plain,
+                        metrics=explanation.metrics,
+                        technical_html="" if technical == plain else technical, label=label)

@@ -21,7 +21,7 @@ from experiments.randomisation import (
     insert_attention_checks,
 )
 from studyapp.models import Condition, Explanation, Item, Participant, Study, Trial
-from studyapp.services.explanations import params_key
+from studyapp.services.explanations import explanation_key
 from studyapp.services.pools import condition_feature_variant
 
 
@@ -153,5 +153,5 @@ def _explanations_by_item(condition: Condition, item_ids: list[int]) -> dict[int
         return {}
     rows = Explanation.objects.filter(
         item_id__in=item_ids, method=condition.explanation_method,
-        params_key=params_key(condition.explanation_params))
+        params_key=explanation_key(condition))
     return {row.item_id: row for row in rows}

@@ -24,7 +24,7 @@ from experiments.designs import CLEAN_MODEL, LABEL_RIGHT, LABEL_WRONG
 from experiments.perturb import one_feature_edit
 from experiments.randomisation import balanced_items
 from experiments.sampling import candidate_classes
-from studyapp.models import Item, Study
+from studyapp.models import Condition, Item, Study
 
 ATTENTION_INSTRUCTION = ("Attention check: to show that you are reading carefully, please "
                          "answer “{label}” on this page, whatever the profile says.")
@@ -74,6 +74,8 @@ def scenarios_load(study: Study) -> Scenarios:
     from experiments.scenarios import load_scenario
 
     s = study.spec["scenario"]
+    if "scaffolding" in s:
+        return scaffolding_scenarios(study)
     if "bugs" in s:
         variants: list[str | None] = [None, *s["bugs"]]
         return {bug or CLEAN_MODEL: load_scenario(s["name"], model=s["model"], bug=bug,
@@ -95,6 +97,28 @@ def scenarios_load(study: Study) -> Scenarios:
         scenarios[name] = load_scenario(s["name"], model=s["model"], bug=s["bug"],
                                         random_state=s["seed"], features=columns)
     return scenarios
+
+
+def scaffolding_scenarios(study: Study) -> Scenarios:
+    """Slack et al.'s attack: the biased AI ("", whose predictions every participant sees)
+    and its scaffolded twin (explained in the conditions with model_variant: scaffolded)."""
+    from experiments.scenarios.attacks import SCAFFOLDED, load_scaffolded
+
+    s = study.spec["scenario"]
+    biased, scaffolded = load_scaffolded(s["name"], model=s["model"], random_state=s["seed"],
+                                         **s["scaffolding"])
+    return {"": biased, SCAFFOLDED: scaffolded}
+
+
+def explained_only(study: Study) -> set[str]:
+    """Scenario variants that only explain (the scaffolded twin), never supply items."""
+    return {c["model_variant"] for c in study.spec["conditions"] if c.get("model_variant")}
+
+
+def explained_scenario(condition: Condition, item: Item, scenarios: Scenarios) -> Any:
+    """The scenario whose model a condition's explanation of ``item`` explains: the condition's
+    model variant (the scaffolded twin), else the model that made the item's prediction."""
+    return scenarios[condition.model_variant or item.model_variant]
 
 
 def item_input(study: Study, item: Item, scenarios: Scenarios) -> Any:
@@ -132,10 +156,16 @@ def class_names(scenario: Any) -> list[str]:
 def classification_pool(study: Study, scenarios: Scenarios, rng: np.random.Generator) -> None:
     """Items balanced on AI correct x predicted class (an equal share from each model
     variant in a debugging study)."""
-    share = study.spec["trials"]["pool_size"] // len(scenarios)
-    for variant, scenario in scenarios.items():
+    twins = explained_only(study)
+    shown = {name: scenario for name, scenario in scenarios.items() if name not in twins}
+    share = study.spec["trials"]["pool_size"] // len(shown)
+    for variant, scenario in shown.items():
         proba = _test_proba(scenario)
-        for index in _balanced_rows(study, scenario, share, rng, proba):
+        # An explained twin must predict what participants are shown, or its explanation
+        # would be of another class: only the rows where every twin agrees are items.
+        differ = [int(i) for name in twins for i in
+                  np.flatnonzero(scenarios[name].test_predictions != proba.argmax(axis=1))]
+        for index in _balanced_rows(study, scenario, share, rng, proba, exclude=differ):
             item = _classified_item_create(study, scenario, index, proba[index], variant=variant)
             if study.task == "counterfactual_simulation":
                 _edit_create(item, scenario, rng)
@@ -148,13 +178,13 @@ def _test_proba(scenario: Any, rows: Any = None) -> np.ndarray:
 
 
 def _balanced_rows(study: Study, scenario: Any, size: int, rng: np.random.Generator,
-                   proba: np.ndarray) -> list[int]:
+                   proba: np.ndarray, exclude: Sequence[int] = ()) -> list[int]:
     predicted = proba.argmax(axis=1)
     correct = predicted == np.asarray(scenario.y_test)
     balance = study.spec["trials"]["balance"]
     chosen = balanced_items(correct if "ai_correct" in balance else np.ones_like(correct),
                             predicted if "predicted_class" in balance
-                            else np.zeros_like(predicted), size, rng=rng)
+                            else np.zeros_like(predicted), size, rng=rng, exclude=exclude)
     return [int(i) for i in chosen]
 
 

@@ -18,7 +18,7 @@ from explainers.base import Explanation as ExplanationResult
 from explainers.quality import ALL_CHECKS, DEFAULT_CHECKS, score_explanation
 from studyapp.models import Condition, Item, Study
 from studyapp.services import pools
-from studyapp.services.explanations import explanation_params, explanation_store, params_key
+from studyapp.services.explanations import explanation_key, explanation_params, explanation_store
 
 logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
@@ -70,15 +70,14 @@ def _items_shown(study: Study, condition: Condition, items: list[Item]) -> list[
 
 def _explain_item(study: Study, scenarios: pools.Scenarios, condition: Condition, item: Item,
                   target: int | None) -> None:
-    params = explanation_params(condition, target)
-    if item.explanations.filter(method=condition.explanation_method,
-                                params_key=params_key(params)).exists():
+    key = explanation_key(condition, target)
+    if item.explanations.filter(method=condition.explanation_method, params_key=key).exists():
         return  # computed by an earlier (interrupted or retried) run
     result = explanation_compute(
-        condition.explanation_method, scenarios[item.model_variant],
-        pools.item_input(study, item, scenarios), params=params,
+        condition.explanation_method, pools.explained_scenario(condition, item, scenarios),
+        pools.item_input(study, item, scenarios), params=explanation_params(condition, target),
         seed=study.spec["scenario"]["seed"], quality=_quality_level(study, condition))
-    explanation_store(item=item, params=params, result=result)
+    explanation_store(item=item, key=key, wording=condition.explanation_wording, result=result)
 
 
 def _quality_level(study: Study, condition: Condition) -> str:

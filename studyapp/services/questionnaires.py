@@ -6,6 +6,7 @@ that the items shown and the scoring in the analysis cannot disagree.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from studyapp.models import Study
 from studyapp.services.errors import ParticipantError
 
 MAX_FREE_TEXT = 5000
+# What our pages send for a scale point or a count: ASCII digits only.
+ASCII_INTEGER = re.compile(r"[0-9]{1,9}")
 # Spec names -> scale definitions (item texts, reverse keying, range) from the analysis package.
 SCALES: dict[str, Questionnaire] = {
     "jian_trust": JIAN_TRUST,
@@ -108,10 +111,9 @@ def _validate_value(question: QuestionItem, raw: str) -> str:
         if "\x00" in raw:  # only a forged request sends NUL; PostgreSQL text cannot hold it
             raise ParticipantError("Your answer contains a character that cannot be saved.")
         return raw
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ParticipantError("Please choose one of the points on each scale.") from None
+    if not ASCII_INTEGER.fullmatch(raw):  # int() would also read "٣" (Arabic-Indic 3)
+        raise ParticipantError("Please choose one of the points on each scale.")
+    value = int(raw)
     if not question.low <= value <= question.high:
         raise ParticipantError("Please choose one of the points on each scale.")
     return str(value)

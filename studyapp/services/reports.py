@@ -17,12 +17,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from analysis.report import ReportOptions, build_html_report, build_notebook, build_r_script
+from analysis.report.environment import write_environment
 from experiments.designs import READY_FROM
 from studyapp.models import AnalysisRun, Participant, Study
 from studyapp.services.exports import study_export
 
 Progress = Callable[[str, int, int], None]
-REPORT_FILES = ("analysis.ipynb", "analysis.R", "report.html")
+REPORT_FILES = ("analysis.ipynb", "analysis.R", "report.html", "requirements.txt")
 
 
 def report_options(study: Study) -> ReportOptions:
@@ -43,8 +44,10 @@ def report_options(study: Study) -> ReportOptions:
 def study_reports_write(*, study: Study, out_dir: Path, progress: Progress | None = None,
                         execute_notebook: bool = True, raw_ids: bool | None = None
                         ) -> list[Path]:
-    """Export the study into ``out_dir`` and build the three reports beside the CSVs."""
+    """Export the study into ``out_dir`` and build the three reports beside the CSVs, with the
+    analysis wheel and pinned ``requirements.txt`` that let the notebook run elsewhere."""
     steps = [("export", lambda: study_export(study=study, out_dir=out_dir, raw_ids=raw_ids)),
+             ("environment", lambda: write_environment(out_dir)),
              ("notebook", lambda: [build_notebook(out_dir, out_dir / "analysis.ipynb",
                                                   execute=execute_notebook,
                                                   options=report_options(study))]),

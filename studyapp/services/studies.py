@@ -106,7 +106,9 @@ def _sync_conditions(study: Study, spec: dict[str, Any]) -> None:
         Condition.objects.update_or_create(study=study, name=name, defaults={
             "label": entry["label"], "position": position, "show_ai": entry["show_ai"],
             "explanation_method": explanation.get("method", ""),
-            "explanation_params": explanation.get("params", {}), "cap": entry["cap"]})
+            "explanation_params": explanation.get("params", {}),
+            "explanation_wording": explanation.get("wording", Condition.PLAIN),
+            "model_variant": entry.get("model_variant", ""), "cap": entry["cap"]})
 
 
 def study_set_status(*, study: Study, status: str) -> Study:

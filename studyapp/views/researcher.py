@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -87,8 +88,9 @@ def condition_toggle(request: HttpRequest, slug: str, name: str) -> HttpResponse
 @login_required
 @require_POST
 def study_preview(request: HttpRequest, slug: str, name: str) -> HttpResponse:
-    """Walk through the study as a participant in one condition (flagged, not exported)."""
-    study = selectors.study_for_user(request.user, slug)
+    """Walk through the study as a participant in one condition (flagged, not exported).
+    It creates a participant record, so it takes editing rights like every other write."""
+    study = selectors.study_for_user(request.user, slug, edit=True)
     condition = get_object_or_404(Condition, study=study, name=name)
     if study.preparation != study.Preparation.DONE:
         messages.error(request, "Prepare the study before previewing it.")
@@ -101,8 +103,9 @@ def study_preview(request: HttpRequest, slug: str, name: str) -> HttpResponse:
 @login_required
 @require_POST
 def analysis_start(request: HttpRequest, slug: str) -> HttpResponse:
-    """Queue a build of the export plus notebook, R script and HTML report."""
-    study = selectors.study_for_user(request.user, slug)
+    """Queue a build of the export plus notebook, R script and HTML report (a write: the
+    run is stored with the study, so viewers cannot start one)."""
+    study = selectors.study_for_user(request.user, slug, edit=True)
     run = reports.analysis_run_create(study=study, user=request.user)
     tasks.build_analysis.delay(run.pk)
     messages.info(request, "The analysis is being built; progress shows below.")
@@ -144,7 +147,11 @@ def study_export(request: HttpRequest, slug: str) -> HttpResponse:
 def explanation_gallery(request: HttpRequest) -> HttpResponse:
     """Every explanation method rendered as participants see it; POST rebuilds it."""
     if request.method == "POST":
+        # One gallery serves the whole site: rebuilding it is the site administrator's call.
+        if not request.user.is_superuser:
+            raise PermissionDenied("Only a site administrator can rebuild the gallery.")
         tasks.build_gallery.delay()
         messages.info(request, "The gallery is being rebuilt (about half a minute).")
         return HttpResponseRedirect(reverse("researcher-gallery"))
-    return render(request, "researcher/gallery.html", {"entries": gallery.gallery_entries()})
+    return render(request, "researcher/gallery.html", {"entries": gallery.gallery_entries(),
+                                                       "controls": gallery.gallery_controls()})

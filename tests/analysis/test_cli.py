@@ -90,3 +90,79 @@ def test_it_runs_as_a_module() -> None:
                          cwd=Path(__file__).parents[2])
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["converged"] is True
+
+
+def _fit_bad(tmp_path: Path, formula: str, *extra: str,
+             rows: dict[str, list[object]] | None = None) -> tuple[int, str, str]:
+    """Run ``fit`` in a child process (a traceback would show there) on a small crossed set."""
+    import pandas as pd
+
+    n_p, n_i = 20, 10
+    participant = [f"p{k // n_i}" for k in range(n_p * n_i)]
+    condition = ["ai" if k // n_i % 2 == 0 else "control" for k in range(n_p * n_i)]
+    frame = pd.DataFrame({"participant": participant, "item": [f"i{k % n_i}" for k in
+                                                               range(n_p * n_i)],
+                          "condition": condition, "score": [(k * 7919) % 101 / 10.0
+                                                            for k in range(n_p * n_i)]})
+    for name, values in (rows or {}).items():
+        frame[name] = values
+    csv = tmp_path / "trials.csv"
+    frame.to_csv(csv, index=False)
+    run = subprocess.run([sys.executable, "-m", "analysis", "fit", "--data", str(csv),
+                          "--formula", formula, *extra], capture_output=True, text=True,
+                         check=False, cwd=Path(__file__).parents[2])
+    return run.returncode, run.stdout, run.stderr
+
+
+@pytest.mark.parametrize(("formula", "named"), [
+    ("score ~ condition * + (1 | participant)", "syntax error in 'condition *'"),
+    ("score ~ condition | participant", "outside a random-effect term"),
+    ("score ~ condition + (1 | participant) +", "empty term"),
+])
+def test_a_malformed_formula_gets_a_plain_message_and_exit_2(tmp_path: Path, formula: str,
+                                                             named: str) -> None:
+    code, out, err = _fit_bad(tmp_path, formula)
+    assert code == 2 and out == ""
+    assert named in err and "Traceback" not in err
+
+
+def test_a_constant_response_is_refused_instead_of_fitted(tmp_path: Path) -> None:
+    code, out, err = _fit_bad(tmp_path, "rt ~ condition + (1 | participant)", "--json",
+                              rows={"rt": [3.0] * 200})
+    assert code == 2 and out == ""
+    assert "response is constant" in err and "Traceback" not in err
+
+
+def test_complete_separation_is_named_as_such(tmp_path: Path) -> None:
+    # Every "ai" answer is correct and every "control" answer wrong: the MLE of the
+    # condition effect is infinite (closed-form reasoning, no fit can succeed).
+    correct = [1 if k // 10 % 2 == 0 else 0 for k in range(200)]
+    code, out, err = _fit_bad(tmp_path, "correct ~ condition + (1 | participant)",
+                              "--family", "binomial", rows={"correct": correct})
+    assert code == 2 and out == ""
+    assert "complete separation" in err and "condition[T.control]" in err
+    assert "positive definite" not in err and "Traceback" not in err
+
+
+def test_a_singular_fit_prints_a_plain_warning_line(tmp_path: Path) -> None:
+    # Scores unrelated to participant or item: lme4 estimates both SDs as 0 (isSingular TRUE).
+    code, out, err = _fit_bad(tmp_path, "score ~ condition + (1 | participant) + (1 | item)",
+                              "--json")
+    assert code == 0
+    assert json.loads(out)["singular"] is True
+    assert err.startswith("warning: singular fit")
+
+
+def test_fit_imports_only_what_a_fit_needs() -> None:
+    # Start-up is most of what a researcher waits for on a small model: scipy.stats alone
+    # took 0.3 s. Oracle: the interpreter's own import log (-X importtime).
+    run = subprocess.run([sys.executable, "-X", "importtime", "-m", "analysis", "fit",
+                          "--data", str(FIXTURES / "penicillin.csv"), "--formula",
+                          "diameter ~ (1 | plate)", "--json"],
+                         capture_output=True, text=True, check=True, cwd=Path(__file__).parents[2])
+    imported = {line.split("|")[-1].strip() for line in run.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "analysis.mixed.lmm" in imported
+    unneeded = {"scipy.stats", "statsmodels.api", "statsmodels.regression", "matplotlib",
+                "sklearn", "analysis.power", "analysis.report"}
+    assert not unneeded & imported

@@ -11,16 +11,23 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.exclusions import apply_exclusions
 from analysis.io import load_export
+from analysis.reliance import complementarity
 from analysis.report import ReportOptions, build_html_report, build_notebook, build_r_script
+from analysis.report.design import study_design
+from analysis.report.flow import consort_flow
+from analysis.report.pipeline import analyse_export, by_ai_correctness, fit_accuracy_models
+from analysis.report.tables import fit_problems, fixed_effects_table, interval_text
 from analysis.schema import PARTICIPANT_COLUMNS, TRIAL_COLUMNS
-from analysis.summary import summarise_study
+from analysis.summary import summarise_study, trial_outcomes
 
 FOLLOW_WRONG_ADVICE = {"prediction": 0.7, "explanation": 0.2}
 FOLLOW_RIGHT_ADVICE = 0.9
@@ -140,10 +147,10 @@ def test_the_html_report_is_self_contained(synthetic_export: Path, tmp_path: Pat
                              options=ReportOptions(n_boot=200, fit_models=False))
     page = path.read_text("utf-8")
     assert page.startswith("<!DOCTYPE html>")
-    assert "data:image/png;base64," in page
+    assert page.count('<figure class="result"') >= 3 and "<svg" in page
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
     assert "<script" not in page
-    assert "over_reliance" in page and "synthetic-study" in page
+    assert "over reliance" in page and "synthetic-study" in page
 
 
 def test_the_r_script_fits_the_glmm_with_lme4(synthetic_export: Path, tmp_path: Path) -> None:
@@ -246,3 +253,252 @@ def test_the_r_script_agrees_on_two_step_reliance_calibration_and_trust(tmp_path
 
     alpha = cronbach_alpha(item_responses(kept.participants, JIAN_TRUST).dropna())
     assert trust["cronbach_alpha"].iloc[0] == pytest.approx(alpha, rel=1e-9)
+
+
+# --- The report as a results section (issue 12) ---------------------------------------------
+
+STUDY_YAML = """title: A synthetic study
+task: {design: decision}
+conditions:
+  - {name: prediction, label: No AI, show_ai: false}
+  - {name: explanation, label: AI + SHAP, explanation: {method: tree_shap}}
+"""
+
+
+@pytest.fixture(scope="module")
+def declared_export(synthetic_export: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic export with a study.yaml that declares ``prediction`` a no-AI condition
+    (the platform's trials still carry the AI's prediction there, as a real export does)."""
+    directory = tmp_path_factory.mktemp("declared")
+    shutil.copytree(synthetic_export, directory, dirs_exist_ok=True)
+    (directory / "study.yaml").write_text(STUDY_YAML)
+    return directory
+
+
+def _quick(**changes: object) -> ReportOptions:
+    return ReportOptions(**{"n_boot": 200, "fit_models": False, **changes})  # type: ignore[arg-type]
+
+
+def test_the_settings_are_a_readable_list_not_a_repr(synthetic_export: Path,
+                                                     tmp_path: Path) -> None:
+    page = build_html_report(synthetic_export, tmp_path / "r.html",
+                             options=_quick()).read_text("utf-8")
+    assert "ReportOptions(" not in page
+    assert '<dl class="options">' in page and "<dt>speeder_fraction</dt>" in page
+    assert "excluded as speeders" in page
+
+
+def test_reliance_is_not_reported_for_a_condition_that_saw_no_ai(declared_export: Path,
+                                                                  tmp_path: Path) -> None:
+    analysis = analyse_export(declared_export, _quick())
+    rows = analysis.summary.set_index(["metric", "condition"]).index
+    for metric in ("agreement", "over_reliance", "under_reliance"):
+        assert (metric, "prediction") not in rows
+        assert (metric, "explanation") in rows
+    assert "prediction" not in set(analysis.contrasts["condition"])
+    reliance = analysis.by_ai_correctness.query("measure == 'reliance'")
+    assert set(reliance["condition"]) == {"explanation"}
+    page = build_html_report(declared_export, tmp_path / "r.html",
+                             options=_quick()).read_text("utf-8")
+    assert "n/a: no AI shown" in page and "Results: A synthetic study" in page
+
+
+def test_one_participant_gets_no_bootstrap_interval_of_width_zero() -> None:
+    # Oracle: resampling one participant returns that participant every time, so the old
+    # interval was [x, x]; a single participant carries no information about spread.
+    trials = pd.DataFrame({
+        "participant": ["a", "a", "h1", "h1", "h2", "h2"],
+        "condition": ["team", "team", "alone", "alone", "alone", "alone"],
+        "trial_kind": "main", "item_id": ["i1", "i2"] * 3, "truth": "A",
+        "final_response": ["A", "B", "A", "A", "B", "A"], "initial_response": "",
+        "ai_prediction": "A", "ai_correct": True, "task": "decision", "phase": "main",
+    })
+    table = complementarity(trials, human_alone="alone", n_boot=50, seed=1)
+    team = table.set_index("metric").loc["team_accuracy"]
+    assert team["n"] == 1 and team["estimate"] == 0.5
+    assert np.isnan(team["ci_low"]) and np.isnan(team["ci_high"])
+
+
+def test_an_interval_reads_n_too_small_below_the_minimum_and_all_equal_at_width_zero(
+) -> None:
+    assert "n too small" in interval_text({"estimate": 0.5, "ci_low": 0.5, "ci_high": 0.5,
+                                           "n": 1})
+    assert "no CI: all equal" in interval_text({"estimate": 0.5, "ci_low": 0.5, "ci_high": 0.5,
+                                            "n": 8})
+    assert interval_text({"estimate": 0.6, "ci_low": 0.25, "ci_high": 0.95, "n": 5},
+                         percent=True) == "60% [25%, 95%]"
+
+
+def test_the_t_interval_by_ai_correctness_matches_a_hand_worked_case() -> None:
+    # Hand-worked: proportions 2/4, 3/4, 4/4, 1/4, 2/4 -> mean 0.6, sd = sqrt(0.325 / 4) =
+    # 0.2850439, se = 0.1274755, t(0.975, 4) = 2.776445 (table), half-width 0.3539287.
+    correct = {"p1": [1, 1, 0, 0], "p2": [1, 1, 1, 0], "p3": [1, 1, 1, 1], "p4": [1, 0, 0, 0],
+               "p5": [0, 1, 0, 1]}
+    outcomes = pd.DataFrame([
+        {"participant": p, "item": f"i{k}", "condition": "ai", "task": "decision",
+         "phase": "main", "correct": float(v), "ai_correct": 1.0, "agreed": float(v)}
+        for p, values in correct.items() for k, v in enumerate(values)])
+    design = SimpleNamespace(saw_ai=lambda condition: True)
+    table = by_ai_correctness(outcomes, design, min_participants=5)  # type: ignore[arg-type]
+    row = table.query("measure == 'accuracy'").iloc[0]
+    assert row["n"] == 5 and row["estimate"] == pytest.approx(0.6)
+    assert row["ci_low"] == pytest.approx(0.6 - 0.3539287, abs=1e-6)
+    assert row["ci_high"] == pytest.approx(0.6 + 0.3539287, abs=1e-6)
+    four = by_ai_correctness(outcomes[outcomes["participant"] != "p5"], design,  # type: ignore[arg-type]
+                             min_participants=5)
+    assert four["ci_low"].isna().all()
+
+
+def test_no_model_is_fitted_to_two_participants_and_the_report_says_why(
+        tmp_path: Path) -> None:
+    # The tiny export keeps two participants per condition; the old report fitted a GLMM to
+    # them and printed "Converged: True".
+    options = ReportOptions(n_boot=100, include_bots=False, speeder_fraction=None)
+    analysis = analyse_export(Path(__file__).parent / "data" / "tiny", options)
+    assert analysis.models == {}
+    assert any("too few participants" in note for note in analysis.notes)
+    page = build_html_report(Path(__file__).parent / "data" / "tiny", tmp_path / "r.html",
+                             options=options).read_text("utf-8")
+    assert 'class="warnings"' in page and "Too few participants for inference" in page
+
+
+def _fake_fit(**changes: object) -> SimpleNamespace:
+    fit = {"family": "binomial", "converged": True, "warnings": [],
+           "params": pd.Series({"Intercept": 0.2, "condition[T.b]": 0.9}),
+           "bse": pd.Series({"Intercept": 0.1, "condition[T.b]": 0.3}),
+           "var_corr": pd.DataFrame({"group": ["participant", "item"],
+                                           "term": ["Intercept", "Intercept"],
+                                           "term2": [None, None], "sd_or_cor": [0.8, 0.4]})}
+    fit.update(changes)
+    return SimpleNamespace(**fit)
+
+
+def test_a_fit_that_claims_convergence_is_still_flagged_when_singular_or_separated() -> None:
+    assert fit_problems(_fake_fit()) == []
+    separated = _fake_fit(var_corr=pd.DataFrame({
+        "group": ["participant", "item"], "term": ["Intercept", "Intercept"],
+        "term2": [None, None], "sd_or_cor": [0.0, 40.7]}))
+    problems = " ".join(fit_problems(separated))
+    assert "singular" in problems and "40.7" in problems
+    assert "did not converge" in " ".join(fit_problems(_fake_fit(converged=False)))
+    assert "singular" in " ".join(fit_problems(_fake_fit(singular=True)))
+
+
+def test_the_model_table_gives_wald_intervals_and_odds_ratios() -> None:
+    # Oracle: closed form, estimate +/- 1.959964 SE, OR = exp(.), p = 2 * (1 - Phi(|z|)).
+    table = fixed_effects_table(_fake_fit()).set_index("term")
+    row = table.loc["condition[T.b]"]
+    assert row["ci_low"] == pytest.approx(0.9 - 1.959964 * 0.3, abs=1e-6)
+    assert row["odds_ratio"] == pytest.approx(np.exp(0.9))
+    assert row["or_high"] == pytest.approx(np.exp(0.9 + 1.959964 * 0.3), abs=1e-6)
+    assert row["p_value"] == pytest.approx(0.0026998, abs=1e-6)  # z = 3
+    assert row["test"] == "Wald z"
+
+
+def test_the_consort_counts_add_up_per_condition(synthetic_export: Path) -> None:
+    export = load_export(synthetic_export)
+    kept = apply_exclusions(export.trials, export.participants)
+    flows = {f.condition: f for f in consort_flow(export.participants, kept,
+                                                  ["prediction", "explanation"])}
+    # P040 (a bot) and P041 (returned early) are the two extra participants.
+    assert flows["prediction"].excluded == {"scripted bot": 1}
+    assert flows["explanation"].not_finished == {"returned": 1}
+    for flow in flows.values():
+        assert flow.assigned == (sum(flow.not_finished.values()) + sum(flow.excluded.values())
+                                 + flow.analysed)
+    assert sum(f.analysed for f in flows.values()) == len(kept.participants) == 40
+
+
+def test_figures_are_saved_as_svg_and_png_with_their_numbers_in_words(declared_export: Path,
+                                                                      tmp_path: Path) -> None:
+    page = build_html_report(declared_export, tmp_path / "report.html",
+                             options=_quick()).read_text("utf-8")
+    for name in ("accuracy", "reliance", "score-jian"):
+        assert (tmp_path / f"figure-{name}.svg").read_text().lstrip().startswith("<?xml")
+        assert (tmp_path / f"figure-{name}.png").read_bytes()[:4] == b"\x89PNG"
+    assert '<svg class="consort"' in page
+    analysis = analyse_export(declared_export, _quick())
+    row = analysis.by_ai_correctness.query(
+        "measure == 'accuracy' and condition == 'explanation' and ai_correct == False").iloc[0]
+    words = (f"AI + SHAP, AI wrong: {100 * row['estimate']:.0f}% "
+             f"[{100 * row['ci_low']:.0f}%, {100 * row['ci_high']:.0f}%]")
+    assert words in page  # the figure's text alternative carries the plotted numbers
+    assert "#0072b2" in page.lower()  # Okabe-Ito blue, the first condition's colour
+
+
+def test_each_condition_is_compared_with_the_control_in_words(declared_export: Path) -> None:
+    from analysis.report.html import render_html
+
+    options = _quick()
+    analysis = analyse_export(declared_export, options)
+    page = render_html(analysis, options)
+    assert "declares no pre-registered comparisons" in page
+    row = analysis.contrasts.query("metric == 'accuracy'").iloc[0]
+    assert row["condition"] == "explanation" and row["reference"] == "prediction"
+    assert f"{100 * row['difference']:.1f} percentage points higher in AI + SHAP" in page
+
+
+def test_the_models_contrast_each_condition_with_the_control(synthetic_export: Path) -> None:
+    export = load_export(synthetic_export)
+    kept = apply_exclusions(export.trials, export.participants)
+    # "explanation" sorts first; the control is "prediction".
+    models, notes = fit_accuracy_models(trial_outcomes(kept.trials), random_slopes=False,
+                                        reference="prediction")
+    assert not notes
+    assert "condition[T.explanation]" in models["decision: condition"].params.index
+    design = study_design(export, reference="prediction")
+    assert design.control == "prediction"
+
+
+def test_linear_models_take_satterthwaite_tests_from_the_inference_module(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # analysis.mixed.inference's table (indexed by term, columns estimate, se, df, statistic,
+    # p_value, lower, upper) becomes the report's, named as such.
+    from analysis.report import tables
+
+    calls = []
+
+    def fake_table(fit: object, ddf: str = "satterthwaite") -> pd.DataFrame:
+        calls.append(ddf)
+        return pd.DataFrame({"estimate": [1.5], "se": [0.5], "df": [17.3], "statistic": [3.0],
+                             "p_value": [0.008], "lower": [0.45], "upper": [2.55]},
+                            index=pd.Index(["condition[T.b]"]))
+
+    monkeypatch.setattr(tables, "satterthwaite_table", fake_table)
+    table = fixed_effects_table(_fake_fit(family="gaussian"))
+    assert calls == ["satterthwaite"]
+    row = table.set_index("term").loc["condition[T.b]"]
+    assert (row["df"], row["ci_low"], row["test"]) == (17.3, 0.45, "Satterthwaite t")
+    assert "odds_ratio" not in table.columns
+    assert fixed_effects_table(_fake_fit())["test"].iloc[0] == "Wald z"  # logistic: Wald
+
+
+def test_report_options_refuse_an_unknown_interval_or_a_minimum_below_two() -> None:
+    with pytest.raises(ValueError, match="interval must be"):
+        ReportOptions(interval="wald")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="min_participants must be at least 2"):
+        ReportOptions(min_participants=1)
+
+
+@pytest.mark.r
+@pytest.mark.slow
+def test_the_r_script_contrasts_with_the_same_control_as_the_report(synthetic_export: Path,
+                                                                   tmp_path: Path) -> None:
+    """Oracle: lme4's glmer in R on the same export; both contrast with ``prediction``
+    (which does not sort first, so neither may fall back to the first level)."""
+    script = build_r_script(synthetic_export, tmp_path / "analysis.R",
+                            options=ReportOptions(random_slopes=False,
+                                                  reference_condition="prediction"))
+    run = subprocess.run([_rscript_with_lme4(), str(script)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    match = re.search(r"^conditionexplanation\s+(-?[\d.]+)", run.stdout, re.MULTILINE)
+    assert match is not None, run.stdout
+    export = load_export(synthetic_export)
+    kept = apply_exclusions(export.trials, export.participants)
+    models, _ = fit_accuracy_models(trial_outcomes(kept.trials), random_slopes=False,
+                                    reference="prediction")
+    python = models["decision: condition"].params["condition[T.explanation]"]
+    # R prints 4 decimals; lme4's default PIRLS tolerance moves its GLMM estimates by ~1e-3
+    # (analysis.mixed's docstring), and the sign and size are what the report relies on.
+    assert python == pytest.approx(float(match.group(1)), abs=2e-3)

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from tabular_cases import breast_cancer_gbm, people_data, people_gbm
 
+from experiments.scenarios import load_scenario
 from explainers import explain
+from explainers.render.rule import render
 
 OPS = {">": np.greater, ">=": np.greater_equal, "<=": np.less_equal, "==": np.equal}
 
@@ -98,3 +100,29 @@ def test_anchors_work_on_a_numeric_medical_data_set():
     assert e.content["precision"] >= 0.93
     assert 0.0 < e.content["coverage"] <= 1.0
     assert e.content["predicted_class_name"] in ("malignant", "benign")
+
+
+def test_a_german_credit_anchor_matches_real_applicants_or_says_none_was_found():
+    # Oracle: the rule's own conditions applied to the training rows. Item 0 used to get a
+    # rule with precision 0.958 on synthetic samples that no applicant satisfied (coverage 0).
+    s = load_scenario("german_credit")
+    for i in range(4):
+        e = explain("anchors", s.model, s.X_test[i], dataset=s.dataset, random_state=0)
+        matched = rule_mask(s.dataset.X, e.content["conditions"], s.dataset)
+        assert matched.any()
+        assert e.content["coverage"] == pytest.approx(matched.mean(), abs=1e-12)
+        assert e.content["found"] == (e.metrics["anchors_meets_threshold"] == 1.0)
+
+
+def test_when_no_rule_is_found_the_explanation_and_its_rendering_say_so(people_anchors):
+    # A threshold no rule can prove: every candidate's precision is below 1 with confidence.
+    c, _ = people_anchors
+    e = explain("anchors", c.model, c.X_test[0], dataset=c.dataset, random_state=0,
+                threshold=0.9999, max_samples=20_000)
+    assert e.content["found"] is False
+    assert e.metrics["anchors_meets_threshold"] == 0.0
+    assert rule_mask(c.dataset.X, e.content["conditions"], c.dataset).any()
+    html = render(e)
+    assert "No simple rule was found" in html
+    assert "The closest rule" in html
+    assert "Whatever the features" not in html

@@ -24,6 +24,8 @@ from typing import Any
 
 import requests
 
+from deploy.stack import nginx_front
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -223,17 +225,24 @@ class PrivateRedis(_Managed):
 
 
 class Gunicorn(_Managed):
-    """``gunicorn studyapp.wsgi`` with sync workers, as deployed, on a free port."""
+    """``gunicorn studyapp.wsgi`` with sync workers on a free port, behind the deployment's
+    nginx (deploy/nginx.conf) as deployed: ``url`` is nginx's, where participants arrive."""
 
     def __init__(self, env: dict[str, str], directory: Path, *, workers: int = 3) -> None:
-        self.env = env
+        self.env = {**env, "TRUSTED_PROXIES": "1"}  # nginx writes X-Forwarded-For
         self.directory = directory
         self.workers = workers
         self.port = free_port()
+        self.front_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self._front = contextlib.ExitStack()
 
     @property
     def url(self) -> str:
+        return f"http://127.0.0.1:{self.front_port}"
+
+    @property
+    def direct_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
@@ -257,12 +266,15 @@ class Gunicorn(_Managed):
         wait_until(self._serving, timeout=180, what="gunicorn to serve /healthz")
         wait_until(lambda: len(self.worker_pids()) == self.workers, timeout=60,
                    what="every gunicorn worker")
+        self.directory.chmod(0o755)  # nginx's workers (www-data) keep their buffers here
+        self._front.enter_context(nginx_front(self.directory, port=self.front_port,
+                                              gunicorn_port=self.port))
 
     def _serving(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
             raise RuntimeError(f"gunicorn exited: see {self.directory / 'gunicorn.log'}")
         try:
-            return requests.get(f"{self.url}/healthz", timeout=5).status_code == 200
+            return requests.get(f"{self.direct_url}/healthz", timeout=5).status_code == 200
         except requests.RequestException:
             return False
 
@@ -274,6 +286,7 @@ class Gunicorn(_Managed):
         os.kill(pid, signal.SIGKILL)
 
     def close(self) -> None:
+        self._front.close()
         _stop(self.process, how=signal.SIGINT, grace=3)  # quick: the run is over
 
 

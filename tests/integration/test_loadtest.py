@@ -1,13 +1,15 @@
 """The launch-day load test in a reduced form: 30 participants at once complete the demo study
-through gunicorn on PostgreSQL (the harness of ``benchmarks/loadtest.py``), and no answer is
-lost or doubled, no request fails. Correctness only: nothing here asserts on time."""
+through nginx and gunicorn on PostgreSQL (the harness of ``benchmarks/loadtest.py``), and no
+answer is lost or doubled, no request fails. Correctness only: nothing here asserts on time."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from django.db import connection
 
 from benchmarks.loadserver import gunicorn, server_env
@@ -19,7 +21,8 @@ from studyapp.services import preparation, studies
 from tests.faultkit.procs import free_port
 
 pytestmark = pytest.mark.integration
-DEMO = Path(__file__).resolve().parents[2] / "examples" / "studies" / "demo.yaml"
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "examples" / "studies" / "demo.yaml"
 PARTICIPANTS = 30
 
 
@@ -37,9 +40,14 @@ def demo_study(transactional_db: None, owner: Any) -> Study:
     return study
 
 
-def test_thirty_participants_at_once_through_gunicorn_lose_no_answer(demo_study, tmp_path):
+def test_thirty_participants_at_once_through_nginx_and_gunicorn_lose_no_answer(demo_study):
     env = server_env(_test_database_url(), enrol_rate=10 * PARTICIPANTS)
-    with gunicorn(env, port=free_port(), workers=2, threads=4, log_dir=tmp_path) as server:
+    # Not a private temporary folder: nginx's workers (www-data) use its buffers.
+    log_dir = Path(tempfile.mkdtemp(prefix="loadtest-", dir=ROOT / "var"))
+    log_dir.chmod(0o755)
+    with gunicorn(env, port=free_port(), workers=2, threads=4, log_dir=log_dir) as server:
+        assert requests.get(f"{server.base_url}/healthz", timeout=5).headers["Server"] == \
+            "nginx"
         config = bot_config_for(demo_study, server.base_url, seed=11, think=(0.0, 0.2))
         run = load_run(config, PARTICIPANTS, ramp_seconds=3.0, processes=2)
         timed_by_server = server.server_seconds()

@@ -15,6 +15,7 @@ with HYPOTHESIS_PROFILE=fuzz and prints the figures collected in ``FIGURES``.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,8 @@ import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from django.urls import URLResolver, get_resolver
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.core.result import Ok
@@ -35,7 +38,15 @@ from tests.studyapp.helpers import Walker
 
 pytestmark = pytest.mark.django_db
 
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+def _served_schema() -> dict[str, Any]:
+    """The schema /api/schema/ serves to a signed-in researcher, built by the same generator
+    (the endpoint refuses anonymous callers, and there is no user before the tests run)."""
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(document))
+
+
+schema = schemathesis.openapi.from_dict(_served_schema())
+schema.app = application
 
 # Function-scoped fixtures (the study, its owner's token) are set up once per operation and
 # shared by its examples on purpose: every example runs against the same prepared study.

@@ -106,3 +106,25 @@ def test_each_explanation_is_stored_with_quality_metrics_and_provenance(study):
         assert {"numpy", "scikit-learn", "shap"} <= set(provenance["library_versions"])
         assert explanation.payload["target"] == explanation.item.ai_class_index
         assert 'role="img"' in explanation.html
+
+
+def test_the_readmes_command_works_after_make_demo_without_an_owner(tmp_path):
+    """`make demo` creates one researcher (not a superuser); the README's `load_study PATH`
+    has no --owner. It failed with "create a superuser first"; the one account owns it now."""
+    from studyapp.services.researchers import researcher_create
+
+    researcher = researcher_create(username="researcher", password="demo-password-1")
+    call_command("load_study", _write(tmp_path, small_spec()))
+    assert Study.objects.get(slug="small").owner == researcher
+
+
+def test_with_several_researchers_and_no_owner_it_asks_whose_study_it_is(owner, colleague,
+                                                                        tmp_path):
+    with pytest.raises(CommandError, match=r"several researcher accounts .*--owner"):
+        call_command("load_study", _write(tmp_path, small_spec()))
+    assert not Study.objects.exists()
+
+
+def test_with_no_account_at_all_it_says_how_to_make_one(db, tmp_path):
+    with pytest.raises(CommandError, match="make demo"):
+        call_command("load_study", _write(tmp_path, small_spec()))

@@ -47,8 +47,9 @@ def test_export_study_writes_an_executed_notebook_that_shows_the_planted_effect(
                                                                                  owner):
     call_command("export_study", bot_study.slug, "--out", str(tmp_path))
     for name in ["trials.csv", "participants.csv", "analysis.ipynb", "analysis.R",
-                 "report.html"]:
+                 "report.html", "requirements.txt"]:
         assert (tmp_path / name).stat().st_size > 0, name
+    assert len(list(tmp_path.glob("explainlab-*-py3-none-any.whl"))) == 1
     from analysis.io import load_export
     from analysis.metrics import accuracy
 
@@ -56,7 +57,8 @@ def test_export_study_writes_an_executed_notebook_that_shows_the_planted_effect(
     assert by_condition["ai_shap"] > by_condition["no_ai"]
     text = _notebook_text(tmp_path / "analysis.ipynb")
     assert "ai_shap" in text and "accuracy" in text.lower()
-    assert "<img" in (tmp_path / "report.html").read_text()
+    assert "<svg" in (tmp_path / "report.html").read_text()
+    assert (tmp_path / "figure-accuracy.svg").exists()  # the figures travel with the report
     _the_study_page_builds_the_analysis_as_a_task_with_progress(bot_study, owner)
 
 
@@ -67,7 +69,7 @@ def _the_study_page_builds_the_analysis_as_a_task_with_progress(bot_study, owner
     response = client.post(f"/r/{bot_study.slug}/analysis")
     assert response.status_code == 302
     run = AnalysisRun.objects.get()
-    assert run.state == "done" and run.steps_done == run.steps_total == 4
+    assert run.state == "done" and run.steps_done == run.steps_total == 5
     page = client.get(f"/r/{bot_study.slug}/")
     assert b"Notebook, R script and CSVs" in page.content
     report = client.get(f"/r/{bot_study.slug}/analysis/{run.pk}/report")

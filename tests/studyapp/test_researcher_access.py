@@ -121,8 +121,11 @@ def test_token_authentication_works_for_scripts(study, owner):
     assert response.status_code == 200 and response.json()["results"][0]["slug"] == study.slug
 
 
-def test_the_openapi_schema_is_served_and_lists_the_study_endpoints(db):
-    response = Client().get("/api/schema/", {"format": "json"})
+def test_the_openapi_schema_is_served_to_researchers_and_lists_the_study_endpoints(owner):
+    assert Client().get("/api/schema/", {"format": "json"}).status_code == 403
+    client = Client()
+    client.force_login(owner)
+    response = client.get("/api/schema/", {"format": "json"})
     assert response.status_code == 200
     paths = response.json()["paths"]
     assert "/api/studies/{slug}/export/" in paths and "/api/events/" in paths

@@ -178,7 +178,9 @@ GET_RULES: list[tuple[str, dict[str, set[int]]]] = [
                       "colleague": {200}, "outsider": HIDDEN}),
     (r"^/accounts/login/$", _everyone(200)),
     (r"^/accounts/logout/$", _everyone(405)),
-    (r"^/api/schema/$", _everyone(200)),
+    # The schema maps every endpoint: researchers only (it was open to anyone).
+    (r"^/api/schema/$", {"anonymous": API_REFUSED, "participant": API_REFUSED, "owner": {200},
+                         "colleague": {200}, "outsider": {200}}),
     (r"^/api/events/$", _everyone(405)),
     (r"^/api/studies/[\w-]+/(status|conditions/\w+)(/|\.json)$",
      {"anonymous": API_REFUSED, "participant": API_REFUSED, "owner": {405},
@@ -304,11 +306,14 @@ WRITES = [
     Write("post", "/r/{slug}/conditions/ai/open", {"open": "0"}, frozenset({"owner"}),
           PAGE_REFUSAL),
     Write("post", "/r/{slug}/prepare", {}, frozenset({"owner"}), PAGE_REFUSAL),
-    # Viewing rights suffice for a preview walk-through and for building the analysis.
-    Write("post", "/r/{slug}/preview/ai", {}, frozenset({"owner", "colleague"}),
-          {"anonymous": 302, "participant": 302, "outsider": 404}),
-    Write("post", "/r/{slug}/analysis", {}, frozenset({"owner", "colleague"}),
-          {"anonymous": 302, "participant": 302, "outsider": 404}),
+    # A preview creates a participant and an analysis run is stored with the study: both are
+    # writes, so a view-only colleague is refused like for any other (it was let through).
+    Write("post", "/r/{slug}/preview/ai", {}, frozenset({"owner"}), PAGE_REFUSAL),
+    Write("post", "/r/{slug}/analysis", {}, frozenset({"owner"}), PAGE_REFUSAL),
+    # One gallery serves the site: only a site administrator rebuilds it.
+    Write("post", "/r/gallery/", {}, frozenset({"admin"}),
+          {"anonymous": 302, "participant": 302, "owner": 403, "colleague": 403,
+           "outsider": 403}),
     Write("post", "/api/studies/{slug}/status/", {"status": "closed"}, frozenset({"owner"}),
           API_REFUSAL),
     Write("patch", "/api/studies/{slug}/conditions/ai/", {"is_open": False},
@@ -330,6 +335,8 @@ def test_each_write_goes_through_for_its_roles_only(world, monkeypatch, write, r
 
     monkeypatch.setattr(tasks.prepare_study, "delay", lambda *a, **k: None)
     monkeypatch.setattr(tasks.build_analysis, "delay", lambda *a, **k: None)
+    rebuilt: list[bool] = []
+    monkeypatch.setattr(tasks.build_gallery, "delay", lambda *a, **k: rebuilt.append(True))
     before = _state(world.study)
     path = write.path.format(slug=world.study.slug)
     kwargs: dict[str, Any] = {"content_type": "application/json"} if path.startswith(
@@ -341,6 +348,7 @@ def test_each_write_goes_through_for_its_roles_only(world, monkeypatch, write, r
     else:
         assert response.status_code == write.refused[role]
         assert _state(world.study) == before
+        assert rebuilt == []
 
 
 def test_a_viewer_cannot_change_delete_or_bulk_delete_in_the_admin(world):

@@ -129,7 +129,9 @@ client = Client(HTTP_HOST="study.example.org")
 secure = client.get("/accounts/login/", secure=True)
 plain = client.get("/accounts/login/")
 health = client.get("/healthz")
+forged = client.get("/accounts/login/", HTTP_X_FORWARDED_PROTO="https")
 print(json.dumps({
+    "forged_status": forged.status_code,
     "headers": dict(secure.headers), "plain_status": plain.status_code,
     "plain_location": plain.get("Location", ""), "health_status": health.status_code,
     "csrf_cookie": str(secure.cookies.get("csrftoken", "")),
@@ -164,6 +166,9 @@ def test_production_sends_secure_headers_and_secure_cookies(tmp_path):
     assert "secure" in seen["csrf_cookie"].lower()
     assert seen["plain_status"] == 301 and seen["plain_location"].startswith("https://")
     assert seen["health_status"] == 200  # the load balancer's plain-HTTP probe
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "camera=()" in headers["permissions-policy"]
     assert seen["settings"] == {
         "SESSION_COOKIE_SECURE": True, "SESSION_COOKIE_HTTPONLY": True,
         "CSRF_COOKIE_SECURE": True, "SECURE_HSTS_SECONDS": 31536000,
@@ -250,3 +255,18 @@ def test_behind_a_proxy_the_limit_counts_each_client_not_the_proxy(study, settin
     assert arrive("P1", "203.0.113.1") == 303
     assert arrive("P2", "203.0.113.2") == 303  # another client behind the same proxy
     assert arrive("P3", "198.51.100.9, 203.0.113.1") == 429  # spoofed left part ignored
+
+
+def test_a_forged_forwarded_proto_is_ignored_when_no_proxy_is_configured(tmp_path):
+    """With TRUSTED_PROXIES=0 nothing stands in front of gunicorn, so X-Forwarded-Proto was
+    written by the client: a plain-HTTP request claiming "https" must still be redirected.
+    Oracle: the redirect Django's SecurityMiddleware sends to insecure requests."""
+    result = _run(_PROBE, tmp_path, **PRODUCTION)
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["forged_status"] == 301
+
+
+def test_behind_a_configured_proxy_its_forwarded_proto_is_believed(tmp_path):
+    result = _run(_PROBE, tmp_path, **PRODUCTION, TRUSTED_PROXIES="1")
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["forged_status"] == 200

@@ -7,7 +7,11 @@ time; at each size the KL-LUCB bandit picks the ``beam_width`` candidates with t
 precision, sampling D(·|A): background rows whose anchored features are redrawn from
 background values that satisfy the rule (``epsilon`` is the bandit's tolerance).
 A rule is valid when the lower confidence bound of its precision is above ``threshold``; among
-valid rules the one with the largest coverage wins (Algorithm 2 of the paper).
+valid rules the one with the largest coverage wins (Algorithm 2 of the paper). A rule that no
+background row satisfies is never a candidate: D(·|A) redraws each feature on its own, so
+such a rule can look precise on combinations nobody has, and it explains nothing. When no
+valid rule is found, ``content["found"]`` is False and the most precise rule seen is shown
+as the closest one, flagged.
 
 The precision reported is re-estimated on fresh samples after the search (the bandit's own
 estimates are biased upwards by selection), and the coverage is the share of background rows
@@ -143,8 +147,9 @@ def beam_search(
     for _size in range(max_anchor_size):
         if sampler.samples_used >= max_samples:
             break  # budget spent: keep the best rule so far (flagged if none is valid)
+        # Coverage only shrinks as a rule grows, so an uncovered rule is dropped for good.
         candidates = [a for a in _extend(beam, sampler.predicates)
-                      if sampler.coverage(a) > best_coverage]
+                      if sampler.coverage(a) > max(best_coverage, 0.0)]
         if not candidates:
             break
         chosen = kl_lucb(sampler, candidates, top=min(beam_width, len(candidates)),
@@ -181,7 +186,9 @@ def explain_anchors(
     ``metrics``: ``anchors_precision`` (on fresh samples), ``anchors_coverage``,
     ``anchors_bandit_precision`` (the search's estimate), ``anchors_meets_threshold`` (1.0 when
     a rule was validated; 0.0 when none was and the most precise rule seen is shown) and
-    ``anchors_samples`` (model evaluations the search spent).
+    ``anchors_samples`` (model evaluations the search spent). ``content["found"]`` says the
+    same for renderers: False means no rule both reached the threshold and matched at least
+    one background row.
 
     ``max_anchor_size`` (default 5; None = every feature) keeps rules readable; the search
     also stops growing rules once ``max_samples`` model evaluations are spent.
@@ -203,7 +210,7 @@ def explain_anchors(
     precision = fresh.successes(result.anchor, fresh_samples) / fresh_samples
     coverage = sampler.coverage(result.anchor)
     content = rule_content([predicates[i] for i in result.anchor], dataset,
-                           precision=precision, coverage=coverage,
+                           precision=precision, coverage=coverage, found=result.valid,
                            predicted_class_name=prediction["class_name"])
     params = {"threshold": threshold, "delta": delta, "epsilon": epsilon,
               "beam_width": beam_width, "batch_size": batch_size,

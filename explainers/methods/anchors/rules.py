@@ -99,12 +99,31 @@ _WORDS = {">": "is more than", ">=": "is at least", "<=": "is at most", "==": "i
 
 def describe(predicate: Predicate, feature: Feature) -> str:
     """The predicate in words, with the feature's display value ("Education is Degree")."""
-    return f"{feature.display_name} {_WORDS[predicate.op]} {feature.display_value(predicate.value)}"
+    return f"{feature.display_name} {_words(predicate, feature)}"
+
+
+def _words(predicate: Predicate, feature: Feature) -> str:
+    """"is at most 45 years"; a bound at the feature's own limit reads as equality ("Capital
+    gains is 0 dollars", not "is at most 0 dollars", which suggests that less were possible)."""
+    op = "==" if _at_limit(predicate, feature) else predicate.op
+    return f"{_WORDS[op]} {feature.display_value(predicate.value)}"
+
+
+def _at_limit(predicate: Predicate, feature: Feature) -> bool:
+    """Whether a numeric bound sits at the least (<=) or greatest (>=) value the feature has."""
+    if feature.kind != "numeric":
+        return False
+    if predicate.op == "<=" and feature.lower is not None:
+        return predicate.value <= feature.lower
+    if predicate.op == ">=" and feature.upper is not None:
+        return predicate.value >= feature.upper
+    return False
 
 
 def _clause(feature: Feature, predicates: list[Predicate]) -> str:
     """All predicates on one feature as one clause: "Age is at least 38 and at most 45 years"."""
-    if len(predicates) == 2 and feature.kind == "numeric":
+    if (len(predicates) == 2 and feature.kind == "numeric"
+            and not any(_at_limit(p, feature) for p in predicates)):
         low, high = sorted(predicates, key=lambda p: p.op == "<=")
         unit = f" {feature.unit}" if feature.unit else ""
         low_text = feature.display_value(low.value).removesuffix(unit)
@@ -119,6 +138,7 @@ def rule_content(
     *,
     precision: float,
     coverage: float,
+    found: bool,
     predicted_class_name: str,
 ) -> dict[str, Any]:
     """The ``rule`` payload (see :class:`explainers.kinds.RuleContent`)."""
@@ -143,5 +163,6 @@ def rule_content(
         "rule_text": f"IF {premise} THEN the AI predicts {predicted_class_name}",
         "precision": precision,
         "coverage": coverage,
+        "found": found,
         "predicted_class_name": predicted_class_name,
     }

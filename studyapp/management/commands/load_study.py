@@ -18,8 +18,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("path", type=Path)
-        parser.add_argument("--owner", default="", help="researcher username (default: first "
-                            "superuser)")
+        parser.add_argument("--owner", default="", help="researcher username (default: the "
+                            "first superuser, else the only researcher account)")
         parser.add_argument("--prepare", action="store_true", help="also build items and "
                             "explanations now")
         parser.add_argument("--open", action="store_true", help="also open recruitment")
@@ -65,6 +65,17 @@ def _owner(username: str) -> User:
             raise CommandError(f"--owner: no user {username!r}")
         return user
     user = User.objects.filter(is_superuser=True).order_by("id").first()
-    if user is None:
-        raise CommandError("no owner: pass --owner USER or create a superuser first")
-    return user
+    if user is not None:
+        return user
+    # After `make demo` the one account is the demo's researcher: the README's command
+    # (no --owner) must work for a newcomer as written.
+    researchers = list(User.objects.filter(is_active=True).order_by("id")[:6])
+    if len(researchers) == 1:
+        return researchers[0]
+    if not researchers:
+        raise CommandError("no researcher account yet: run `make demo` once (it creates one) "
+                           "or `python manage.py createsuperuser`, or pass --owner USER")
+    names = ", ".join(u.username for u in researchers[:5]) + (", ..." if len(researchers) > 5
+                                                              else "")
+    raise CommandError(f"several researcher accounts ({names}): say whose study this is with "
+                       f"--owner USER")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -35,6 +36,7 @@ class Command(BaseCommand):
             raise CommandError(f"no study {options['slug']!r}")
         if not 0 <= options["dropout"] < 1:
             raise CommandError("--dropout must be in [0, 1)")
+        server_check(options["base_url"])
         config = bot_config(study, base_url=options["base_url"], behaviour=options["behaviour"],
                             seed=options["seed"], dropout=options["dropout"],
                             mischief=not options["no_mischief"])
@@ -46,6 +48,22 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(summary, indent=2))
         if summary["with_errors"] or summary["reconciliation_problems"]:
             raise CommandError("bots found problems (see above)")
+
+
+def server_check(base_url: str) -> None:
+    """Fail at once, saying what to do, when nothing answers at ``base_url``: the bots would
+    otherwise retry each request through what looks like an outage, for minutes."""
+    url = base_url.rstrip("/") + "/healthz"
+    try:
+        answer = requests.get(url, timeout=5)
+    except requests.RequestException as exc:
+        raise CommandError(
+            f"Nothing answers at {base_url} ({type(exc).__name__}). Start the server first, "
+            f"e.g. `python manage.py runserver` (or `make demo`) in another terminal, or point "
+            f"--base-url at a running one.") from None
+    if answer.status_code != 200:
+        raise CommandError(f"{url} answered {answer.status_code}, not 200: is this an "
+                           f"ExplainLab server?")
 
 
 def bot_config(study: Study, **options: Any) -> BotConfig:

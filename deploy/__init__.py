@@ -1,0 +1,1 @@
+"""The production stack: nginx, gunicorn, Celery worker and beat (see stack.py)."""
