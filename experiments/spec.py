@@ -15,13 +15,20 @@ import copy
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import yaml
 
 from experiments.designs import DESIGNS
-from experiments.scenarios.sources import MODALITIES, REGRESSION_SCENARIOS
+from experiments.scenarios.own import (
+    MODEL_SPECIFIC_METHODS,
+    SUPPLIED,
+    MaterialError,
+    check_material,
+)
+from experiments.scenarios.sources import LOADERS, MODALITIES, REGRESSION_SCENARIOS
 from experiments.spec_schema import SPEC_SCHEMA
 
 # SpecError is defined beside the YAML reader and imported from here as before.
@@ -36,13 +43,21 @@ def parse_spec(
     known_scenarios: Iterable[str] | None = None,
     known_methods: Iterable[str] | None = None,
     known_models: Mapping[str, Iterable[str]] | None = None,
+    material_dir: Path | None = None,
+    material_store: Path | None = None,
 ) -> dict[str, Any]:
-    """Parse, validate and normalise a YAML study specification."""
+    """Parse, validate and normalise a YAML study specification.
+
+    ``material_dir`` is the spec file's folder, against which a scenario of the researcher's own
+    data (``scenario.data``) is found and checked; ``material_store`` (if given) is where the
+    checked files are then copied, by content hash, for preparation to find again.
+    """
     if len(text.encode("utf-8", errors="replace")) > MAX_SPEC_BYTES:
         raise SpecError(f"spec: larger than {MAX_SPEC_BYTES // 1024} KiB")
     data = load_yaml(text)
     return validate_spec(data, known_scenarios=known_scenarios, known_methods=known_methods,
-                         known_models=known_models)
+                         known_models=known_models, material_dir=material_dir,
+                         material_store=material_store)
 
 
 def validate_spec(
@@ -51,6 +66,8 @@ def validate_spec(
     known_scenarios: Iterable[str] | None = None,
     known_methods: Iterable[str] | None = None,
     known_models: Mapping[str, Iterable[str]] | None = None,
+    material_dir: Path | None = None,
+    material_store: Path | None = None,
 ) -> dict[str, Any]:
     """Validate an already-parsed spec; returns a normalised deep copy."""
     if not isinstance(data, dict):
@@ -59,11 +76,14 @@ def validate_spec(
     spec = copy.deepcopy(data)
     _check_schema(spec)
     _fill_defaults(spec)
+    _check_own_material(spec, material_dir, material_store)
     for check in _SEMANTIC_CHECKS:
         check(spec)
-    if known_scenarios is not None:
+    if _own(spec):
+        pass  # checked against the data itself by _check_own_material
+    elif known_scenarios is not None:
         _check_one_of("scenario.name", spec["scenario"]["name"], known_scenarios)
-    if known_models is not None:
+    if known_models is not None and not _own(spec):
         # The model is a name the scenario trains from bundled data, never a file to load.
         _check_one_of("scenario.model", spec["scenario"]["model"],
                       known_models.get(spec["scenario"]["name"], ()))
@@ -128,7 +148,7 @@ def _check_one_of(field: str, value: str, allowed: Iterable[str]) -> None:
 
 def _fill_defaults(spec: dict[str, Any]) -> None:
     spec.setdefault("description", "")
-    spec["scenario"].setdefault("model", "gbm")
+    spec["scenario"].setdefault("model", SUPPLIED if "model_file" in spec["scenario"] else "gbm")
     spec["scenario"].setdefault("seed", 0)
     spec["scenario"].setdefault("bug", None)
     spec.setdefault("design", {"type": "between"})
@@ -222,7 +242,67 @@ def _no_check(spec: dict[str, Any]) -> None:
 
 
 def _regression(spec: dict[str, Any]) -> bool:
+    if _own(spec):
+        return bool(spec["scenario"].get("task") == "regression")
     return spec["scenario"]["name"] in REGRESSION_SCENARIOS
+
+
+def _modality(spec: dict[str, Any]) -> str | None:
+    return "tabular" if _own(spec) else MODALITIES.get(spec["scenario"]["name"])
+
+
+def _own(spec: dict[str, Any]) -> bool:
+    """Whether the scenario is the researcher's own data rather than a bundled one."""
+    return "data" in spec["scenario"]
+
+
+_OWN_KEYS = ("target", "codebook", "model_file", "task", "sha256")
+
+
+def _check_own_material(spec: dict[str, Any], base_dir: Path | None,
+                        store: Path | None) -> None:
+    """A scenario of the researcher's own data: check the files and record their hashes."""
+    s = spec["scenario"]
+    if not _own(spec):
+        stray = [k for k in _OWN_KEYS if k in s]
+        if stray:
+            raise SpecError(f"scenario.{stray[0]}: belongs to a scenario of your own data "
+                            "(give scenario.data, the file)")
+        return
+    if "target" not in s:
+        raise SpecError("scenario.target: a scenario of your own data names its target column "
+                        "(the label or number the model predicts)")
+    if s["name"] in LOADERS:
+        raise SpecError(f"scenario.name: {s['name']!r} is a bundled scenario; give your own "
+                        "data another name")
+    if "scaffolding" in s:
+        raise SpecError("scenario.scaffolding: the scaffolding attack is not available on your "
+                        "own data yet (it is built on the bundled tables)")
+    if "model_file" in s and s["model"] != SUPPLIED:
+        raise SpecError(f"scenario.model: with model_file the model is your own; leave out "
+                        f"model or write model: {SUPPLIED}")
+    if "model_file" in s and any("features" in c for c in spec["conditions"]):
+        raise SpecError("conditions: feature sets train a model per set; a model brought as "
+                        "a file takes all its columns")
+    for field, method in _condition_methods(spec) if "model_file" in s else ():
+        if method in MODEL_SPECIFIC_METHODS:
+            raise SpecError(f"{field}: {method!r} reads the model's internals; a model brought "
+                            "as a file gets model-agnostic methods (e.g. kernel_shap, lime, "
+                            "anchors, counterfactual_mad, nearest_examples)")
+    if base_dir is None:
+        if "sha256" not in s or "task" not in s:
+            raise SpecError("scenario.data: a spec with its own data is loaded from its file, "
+                            "so that the data beside it can be found and checked (python "
+                            "manage.py load_study PATH)")
+        return
+    try:
+        found = check_material(s, base_dir=base_dir, store=store)
+    except MaterialError as exc:
+        raise SpecError(f"scenario: {exc}") from None
+    if "sha256" in s and s["sha256"] != found["sha256"]:
+        raise SpecError("scenario.sha256: the files are not the ones this spec was pinned to "
+                        "(they changed since); remove sha256 to accept the new files")
+    s.update(found)
 
 
 def _check_numeric_task(spec: dict[str, Any]) -> None:
@@ -256,7 +336,7 @@ def _check_model_comparison(spec: dict[str, Any]) -> None:
     if len(bugs) != 1:
         raise SpecError("scenario.bugs: a model_comparison study compares the clean model with "
                         "exactly one planted bug")
-    if "spurious" in bugs and MODALITIES.get(spec["scenario"]["name"]) == "tabular":
+    if "spurious" in bugs and _modality(spec) == "tabular":
         raise SpecError("scenario.bugs: on tables the spurious bug adds a column the clean "
                         "model does not take; compare on digits or sentiment, or use "
                         "label_noise / randomised_weights")
@@ -293,7 +373,7 @@ def _check_features(spec: dict[str, Any]) -> None:
     for i, condition in enumerate(spec["conditions"]):
         if "features" not in condition:
             continue
-        if MODALITIES.get(spec["scenario"]["name"]) != "tabular":
+        if _modality(spec) != "tabular":
             raise SpecError(f"conditions[{i}].features: only table scenarios have named "
                             "features to choose")
         if spec["design"]["type"] != "between":

@@ -10,6 +10,7 @@ BUG_NAMES = ("spurious", "label_noise", "randomised_weights", "ood")
 _SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}
 _CODE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{4,64}$"}
 _TEXT = {"type": "string", "maxLength": 20000}
+_PATH = {"type": "string", "minLength": 1, "maxLength": 500}
 
 _EXPLANATION = {
     "type": "object",
@@ -107,6 +108,16 @@ SPEC_SCHEMA: dict[str, Any] = {
                 # Debugging studies: the planted bugs whose models appear beside the clean one.
                 "bugs": {"type": "array", "minItems": 1, "uniqueItems": True,
                          "items": {"enum": list(BUG_NAMES)}},
+                # A researcher's own table (experiments.scenarios.own): paths are relative to
+                # the spec file; `sha256` and `task` are filled in when the files are checked.
+                "data": _PATH,
+                "target": {"type": "string", "minLength": 1, "maxLength": 200},
+                "codebook": _PATH,
+                "model_file": _PATH,
+                "task": {"enum": ["classification", "regression"]},
+                "sha256": {"type": "object", "additionalProperties": False, "required": ["data"],
+                           "properties": {k: {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+                                          for k in ("data", "codebook", "model_file")}},
                 # A biased AI that decides by one feature, and the innocuous feature its
                 # scaffolded twin shows to LIME and SHAP (Slack et al. 2020); column names.
                 "scaffolding": {

@@ -61,8 +61,16 @@ class Feature:
             if 0 <= code < len(self.categories):
                 return self.categories[code]
             return str(code)
-        text = f"{round(float(value)):,}" if self.integer else f"{float(value):,.3g}"
+        text = f"{round(float(value)):,}" if self.integer else _three_digits(float(value))
         return f"{text} {self.unit}".strip()
+
+
+def _three_digits(value: float) -> str:
+    """About three significant digits, never in exponent notation: ``:.3g`` writes 1001.5 as
+    "1e+03", which a participant cannot read."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:,.3g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
 
 
 @dataclass(frozen=True)

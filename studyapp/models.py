@@ -229,8 +229,10 @@ class Participant(models.Model):
 
     class Meta:
         ordering = ["study", "id"]
-        constraints = [models.UniqueConstraint(fields=["study", "external_id"],
-                                               name="one_participant_per_id")]
+        # One participant per recruitment id and platform: the same string from two
+        # platforms is two people (ids are stored in their platform's canonical form).
+        constraints = [models.UniqueConstraint(fields=["study", "source", "external_id"],
+                                               name="one_participant_per_platform_id")]
         indexes = [models.Index(fields=["study", "condition", "status", "last_seen_at"])]
 
     def __str__(self) -> str:

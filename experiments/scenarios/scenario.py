@@ -22,7 +22,9 @@ from experiments.scenarios.bugs import (
     plant_ood,
     plant_spurious,
 )
+from experiments.scenarios.model_card import model_card
 from experiments.scenarios.models import fit_model
+from experiments.scenarios.own import SUPPLIED, Material, own_source, raw_categories
 from experiments.scenarios.sources import LOADERS, MODELS, Source, Task, load_source
 from explainers.base import Feature, TabularDataset
 from explainers.data import ImageDataset, TextDataset
@@ -58,6 +60,13 @@ class Scenario:
     key_features: tuple[str, ...] = ()
     target_label: str = ""
     target_unit: str = ""
+    # Where the data came from (own material: file name and content hashes, excluded columns).
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def model_card(self) -> dict[str, Any]:
+        """The model, its data and split, and its metrics on the test split (plain JSON)."""
+        return model_card(self, provenance=self.provenance)
 
     @property
     def features(self) -> tuple[Feature, ...]:
@@ -175,6 +184,7 @@ def load_scenario(
     random_state: int = 0,
     features: Sequence[str] | None = None,
     bug_share: float | None = None,
+    material: Material | None = None,
 ) -> Scenario:
     """Build (or fetch from this process's cache) a scenario with a fitted model.
 
@@ -184,16 +194,27 @@ def load_scenario(
     the bug's strength: the share of training labels flipped (``label_noise``, default 0.3) or of
     training rows where the artifact follows the label (``spurious``, default 0.9). The same
     arguments always give identical predictions.
+
+    ``material`` is a researcher's own table (:mod:`experiments.scenarios.own`); ``name`` is then
+    their name for it and ``model`` one of :data:`~experiments.scenarios.own.FAMILIES` or
+    ``"supplied"`` (their own fitted model file).
     """
     if bug is not None and bug not in BUGS:
         raise ValueError(f"unknown bug {bug!r}; choose from {list(BUGS)} or None")
     if bug_share is not None and bug not in ("spurious", "label_noise"):
         raise ValueError("bug_share applies to the spurious and label_noise bugs only")
     # The default is resolved here so that model=None and its name share one cache entry.
-    model_name = model or available_models(name)[0]
+    if material is not None:
+        model_name = model or (SUPPLIED if material.model_file else "gbm")
+        if (model_name == SUPPLIED) != (material.model_file is not None):
+            raise ValueError("model 'supplied' goes with a model file, and only with one")
+        if model_name == SUPPLIED and bug is not None:
+            raise ValueError("planted bugs retrain the model; a supplied model cannot have one")
+    else:
+        model_name = model or available_models(name)[0]
     chosen = None if features is None else tuple(features)
     share = None if bug_share is None else float(bug_share)
-    return _load_cached(name, model_name, bug, int(random_state), chosen, share)
+    return _load_cached(name, model_name, bug, int(random_state), chosen, share, material)
 
 
 @lru_cache(maxsize=32)
@@ -204,8 +225,16 @@ def _load_cached(
     random_state: int,
     features: tuple[str, ...] | None,
     bug_share: float | None = None,
+    material: Material | None = None,
 ) -> Scenario:
-    source = load_source(name, random_state=random_state, features=features)
+    provenance: dict[str, Any] = {}
+    if material is None:
+        source = load_source(name, random_state=random_state, features=features)
+    else:
+        source, plan = own_source(material, random_state=random_state, features=features)
+        provenance = {"data": material.data_label, "data_sha256": material.data.stem,
+                      "excluded_columns": list(plan.excluded),
+                      "test_share": float(len(source.y_test) / len(plan.y))}
     # One stream for the bug, independent of the split: the same seed plants the same bug.
     rng = np.random.Generator(np.random.PCG64([random_state, 0xB06]))
     details: dict[str, Any] = {}
@@ -217,7 +246,8 @@ def _load_cached(
         source, details = plant_ood(source, rng=rng)
     if bug == "randomised_weights":
         # Randomise a copy of the very model the clean scenario holds (cached, so not refitted).
-        clean = _load_cached(name, model_name, None, random_state, features).model
+        clean = _load_cached(name, model_name, None, random_state, features,
+                             material=material).model
         # Tables: splits are redrawn too (from the training rows), not only the leaf values.
         background = source.X_train if source.modality == "tabular" else None
         fitted = randomise_weights(clean, random_state=rng, background=background)
@@ -228,6 +258,13 @@ def _load_cached(
             "description": "The trained model's weights were replaced by random ones; "
             "it keeps its inputs and outputs but learned nothing.",
         }
+    elif model_name == SUPPLIED and material is not None and material.model_file is not None:
+        from experiments.scenarios.supplied import load_supplied
+
+        fitted = load_supplied(material.model_file, label=material.model_file.name,
+                               features=source.features, raw_categories=raw_categories(plan),
+                               class_values=plan.class_values, data_label=material.data_label)
+        provenance["model_file_sha256"] = material.model_file.stem
     else:
         fitted = fit_model(source, model_name, random_state=random_state)
     for array in (source.X_train, source.y_train, source.X_test, source.y_test):
@@ -251,4 +288,5 @@ def _load_cached(
         key_features=source.key_features,
         target_label=source.target_label,
         target_unit=source.target_unit,
+        provenance=provenance,
     )

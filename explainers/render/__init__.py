@@ -9,6 +9,7 @@ can show them with ``IPython.display.HTML``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import inspect
 from typing import Any
@@ -19,6 +20,18 @@ from explainers.base import Explanation
 POSITIVE_COLOUR = "#1f6fb4"
 NEGATIVE_COLOUR = "#d55e00"
 NEUTRAL_COLOUR = "#6b6b6b"
+
+
+def element_id(explanation: Explanation) -> str:
+    """An id for the SVG elements of one explanation (unique when two share a page).
+
+    Not the fingerprint: that names the explanation outside the study (it is exported, and
+    anyone re-running the public pipeline gets the same), and participants' pages must carry
+    nothing that identifies an item. A one-way hash of it names nothing the page's own
+    content does not already show.
+    """
+    digest = hashlib.sha256(f"svg-id:{explanation.fingerprint}".encode()).hexdigest()
+    return f"xl-{digest[:10]}"
 
 
 def render_html(explanation: Explanation, *, wording: str = "plain", **options: Any) -> str:

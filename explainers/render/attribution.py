@@ -27,7 +27,7 @@ from html import escape
 from typing import Any
 
 from explainers.base import Explanation
-from explainers.render import NEGATIVE_COLOUR, NEUTRAL_COLOUR, POSITIVE_COLOUR
+from explainers.render import NEGATIVE_COLOUR, NEUTRAL_COLOUR, POSITIVE_COLOUR, element_id
 from explainers.render.rule import percent
 
 WORDINGS = ("plain", "technical")
@@ -175,7 +175,7 @@ def render(explanation: Explanation, *, top_k: int = 8, wording: str = "plain") 
             feature["attribution"] = value
     rows = rows_to_show(features, top_k)
     number = signed_points if wording == "plain" else signed
-    uid = f"xl-{explanation.fingerprint[:10]}"
+    uid = element_id(explanation)
     span = max((abs(float(r["attribution"])) for r in rows), default=0.0)
     start, how = _sentences(explanation, wording)
     name = escape(explanation.prediction["class_name"])

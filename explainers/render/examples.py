@@ -20,7 +20,8 @@ def render(explanation: Explanation, *, max_examples: int = 10, max_features: in
     """A list of example cards; each names its role, its score, the label and the prediction."""
     content = explanation.content
     help_text = escape(str(content.get("score_help", "")))
-    cards = [_card(ex, content, max_features) for ex in content.get("examples", [])[:max_examples]]
+    cards = [_card(ex, n, content, max_features)
+             for n, ex in enumerate(content.get("examples", [])[:max_examples], start=1)]
     if not cards:
         return '<div class="xl-examples"><p>No examples to show.</p></div>'
     return (
@@ -29,7 +30,8 @@ def render(explanation: Explanation, *, max_examples: int = 10, max_features: in
     )
 
 
-def _card(example: dict[str, Any], content: dict[str, Any], max_features: int) -> str:
+def _card(example: dict[str, Any], number: int, content: dict[str, Any],
+          max_features: int) -> str:
     title = ROLE_TITLES.get(str(example.get("role", "")), "Example")
     label = example.get("label_name") or "unknown"
     predicted = str(example.get("prediction_name", ""))
@@ -52,7 +54,9 @@ def _card(example: dict[str, Any], content: dict[str, Any], max_features: int) -
     score_name = escape(str(content.get("score_name", "score")))
     return (
         f'<li class="xl-card xl-{escape(str(example.get("role", "example")))}">'
-        f"<h4>{escape(title)} <small>#{int(example.get('index', 0))}</small></h4>{body}"
+        # Numbered in the list, never by the training row (a dataset row id would let anyone
+        # with the public data look the case up).
+        f"<h4>{escape(title)} <small>#{number}</small></h4>{body}"
         # The label the training data records (in a label-noise scenario it may be wrong).
         f"<p>Recorded label: <strong>{escape(str(label))}</strong><br>"
         f"AI's prediction: <strong>{escape(predicted)}</strong>{verdict}<br>"

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from explainers.base import Explanation
-from explainers.render import NEGATIVE_COLOUR, POSITIVE_COLOUR
+from explainers.render import NEGATIVE_COLOUR, POSITIVE_COLOUR, element_id
 
 ROWS = ("top", "middle", "bottom")
 COLUMNS = ("left", "centre", "right")
@@ -115,7 +115,7 @@ def render(explanation: Explanation, *, cell: int = 24, strong: float = 0.5) -> 
         f"<desc>{escape(text)}</desc>{''.join(cells)}</svg>"
     )
     return (
-        f'<figure class="xl-saliency">{svg}{_legend(class_name, explanation.fingerprint)}'
+        f'<figure class="xl-saliency">{svg}{_legend(class_name, element_id(explanation))}'
         f'<figcaption class="xl-alt">{escape(text)}</figcaption></figure>'
     )
 
@@ -127,11 +127,11 @@ def _legend(class_name: str, key: str) -> str:
         'xmlns="http://www.w3.org/2000/svg"><title>Legend</title>'
         f"<desc>Orange with {MINUS} marks evidence against “{name}”; blue with + marks evidence "
         f"for it; stronger colour means stronger evidence.</desc>"
-        f'<defs><linearGradient id="xl-diverging-{key}">'
+        f'<defs><linearGradient id="{key}-diverging">'
         f'<stop offset="0" stop-color="{NEGATIVE_COLOUR}"/>'
         '<stop offset="0.5" stop-color="#ffffff"/>'
         f'<stop offset="1" stop-color="{POSITIVE_COLOUR}"/></linearGradient></defs>'
-        f'<rect x="20" y="4" width="200" height="12" fill="url(#xl-diverging-{key})" '
+        f'<rect x="20" y="4" width="200" height="12" fill="url(#{key}-diverging)" '
         'stroke="#999"/>'
         f'<text x="20" y="32" font-size="11">{MINUS} against</text>'
         '<text x="220" y="32" font-size="11" text-anchor="end">for +</text></svg>'

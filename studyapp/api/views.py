@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -93,11 +93,11 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @extend_schema(responses={(200, "application/zip"): OpenApiResponse(
         description="trials.csv, participants.csv, events.csv, datapackage.json, study.yaml")})
     @action(detail=True, methods=["get"])
-    def export(self, request: Request, slug: str) -> HttpResponse:
-        """The whole export as a zip archive."""
+    def export(self, request: Request, slug: str) -> StreamingHttpResponse:
+        """The whole export as a zip archive, streamed as it is built."""
         study = self._study(slug)
-        response = HttpResponse(exports.study_export_zip(study=study),
-                                content_type="application/zip")
+        response = StreamingHttpResponse(exports.study_export_stream(study=study),
+                                         content_type="application/zip")
         response["Content-Disposition"] = f'attachment; filename="{study.slug}-export.zip"'
         return response
 

@@ -5,7 +5,8 @@
 - ``planted``: answers correctly with a probability that depends on what it is shown
   (no AI / AI / AI + explanation), so a study run by these bots carries a known effect the
   analysis must recover. It knows the truth through an oracle (the runner reads the item's
-  label from the database) — a simulated person of known skill, not a browser feature.
+  label from the database, keyed by the opaque token the page carries in `data-item`) — a
+  simulated person of known skill, not a browser feature.
 """
 
 from __future__ import annotations

@@ -62,6 +62,9 @@ class BotConfig:
     two_tabs: bool = False
     late_bots: int = 0
     come_back_late: Callable[[str], None] | None = None
+    # The server-side secret that flags these participants as bots (``enrolment.bot_token``);
+    # without it the server takes them for people.
+    bot_token: str = ""
 
 
 @dataclass
@@ -81,9 +84,11 @@ class Bot:
     def __init__(self, config: BotConfig, number: int) -> None:
         self.config = config
         self.rng = np.random.default_rng([config.seed, number])
-        self.result = BotResult(external_id=f"BOT{config.seed:05d}X{number:06d}")
+        # A well-formed Prolific id (24 hex digits), distinct per run seed and bot number.
+        self.result = BotResult(external_id=f"b0{config.seed % 16**8:08x}{number:014x}")
         self.http = requests.Session()
-        self.http.headers.update({"X-Bot": "1", "User-Agent": "ExplainLab-bot/1"})
+        self.http.headers.update({"X-Bot-Token": config.bot_token,
+                                  "User-Agent": "ExplainLab-bot/1"})
         self.url = f"{config.base_url.rstrip('/')}/s/{config.slug}/"
         self.drop_after = (int(self.rng.integers(1, 20)) if self.rng.random() < config.dropout
                            else None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Callable, Mapping
@@ -10,6 +12,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,9 +21,21 @@ from studyapp.models import Condition, Event, Participant, Study
 from studyapp.services.errors import ParticipantError
 from studyapp.services.plans import study_block_orders, trial_plan_create
 
-# Prolific ids are 24 hex characters and MTurk ids upper-case alphanumerics; we accept any
-# short token of letters, digits, '_' and '-' so that test panels work, and refuse the rest.
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Each platform's ids in their one canonical form, so that one person has one participant.
+# Prolific ids are MongoDB ObjectIds, 24 hex digits (lower-cased here). MTurk's published
+# patterns (Requester API 2017-01-17, shapes CustomerId and EntityId): a worker id is
+# ^A[A-Z0-9]+$, an assignment or HIT id ^[A-Z0-9]+$, 1 to 64 characters (upper-cased here).
+# Other parameters the platforms add (STUDY_ID, SESSION_ID) are short tokens, kept as sent.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_FORMATS: dict[str, tuple[Callable[[str], str], re.Pattern[str]]] = {
+    "PROLIFIC_PID": (str.lower, re.compile(r"^[0-9a-f]{24}$")),
+    "workerId": (str.upper, re.compile(r"^A[A-Z0-9]{1,63}$")),
+    "assignmentId": (str.upper, re.compile(r"^[A-Z0-9]{1,64}$")),
+    "hitId": (str.upper, re.compile(r"^[A-Z0-9]{1,64}$")),
+}
+# The parameter that proves a returning browser was sent by the platform for this very
+# participant's session: knowing someone's id alone must not let anyone act as them.
+_SESSION_CHECK = {"prolific": "SESSION_ID", "mturk": "assignmentId"}
 _PROLIFIC_KEYS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
 _MTURK_KEYS = ("workerId", "assignmentId", "hitId")
 MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"
@@ -58,17 +73,39 @@ def _parse_ids(source: str, query: Mapping[str, str], keys: tuple[str, ...],
         if key == id_key and not value:
             raise ParticipantError(f"The study link is missing {id_key}. Please open the "
                                    f"study again from {source.title()}.")
-        if value and not _ID_PATTERN.match(value):
-            raise ParticipantError(f"The study link has an invalid {key}. Please open the "
-                                   f"study again from {source.title()}.")
         if value:
-            details[key] = value
+            details[key] = _canonical(key, value, source)
     return Recruitment(source=source, external_id=details[id_key], details=details)
+
+
+def _canonical(key: str, value: str, source: str) -> str:
+    """``value`` in its platform's canonical form, or ParticipantError for a malformed one."""
+    normalise, pattern = _FORMATS.get(key, (str, _TOKEN))
+    canonical = normalise(value)
+    if not pattern.match(canonical):
+        raise ParticipantError(f"The study link has an invalid {key}. Please open the "
+                               f"study again from {source.title()}.")
+    return canonical
 
 
 def direct_recruitment() -> Recruitment:
     """A generated id for a participant who came without a recruitment platform."""
     return Recruitment(source="direct", external_id=f"direct-{secrets.token_hex(10)}")
+
+
+def bot_token(study: Study) -> str:
+    """What a scripted bot sends (header ``X-Bot-Token``) to be flagged as a bot.
+
+    Derived from the server's SECRET_KEY and the study's own secret, so only code that runs
+    with the server's settings (``runbots``, the load and fault harnesses) can know it: a
+    participant cannot mark themselves as a bot and drop out of the analysis.
+    """
+    key = f"{settings.SECRET_KEY}:{study.pseudonym_salt}".encode()
+    return hmac.new(key, f"explainlab-bot:{study.slug}".encode(), hashlib.sha256).hexdigest()
+
+
+def is_bot_token(study: Study, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(str(token), bot_token(study))
 
 
 def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = False
@@ -79,12 +116,12 @@ def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = 
     simultaneous arrivals see each other's choices (PostgreSQL: SELECT ... FOR UPDATE; SQLite:
     the IMMEDIATE transaction holds the write lock).
     """
-    existing = _existing(study, recruitment.external_id)
+    existing = participant_existing(study, recruitment)
     if existing is not None:
         return existing, False
     with transaction.atomic():
         locked = Study.objects.select_for_update().get(pk=study.pk)
-        existing = _existing(locked, recruitment.external_id)
+        existing = participant_existing(locked, recruitment)
         if existing is not None:
             return existing, False
         if not locked.is_accepting:
@@ -96,6 +133,23 @@ def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = 
         participant = _create(locked, condition, seed, recruitment, is_bot=is_bot,
                               sequence=sequence)
     return participant, True
+
+
+def resume_allowed(*, participant: Participant, recruitment: Recruitment) -> bool:
+    """May a browser that does not hold this participant's session take it over?
+
+    Only when the platform's own session parameter matches the one stored at enrolment
+    (Prolific's SESSION_ID, MTurk's assignmentId). Otherwise the refusal is logged as an event
+    on the participant, so the researcher sees someone tried to act as them.
+    """
+    key = _SESSION_CHECK.get(participant.source)
+    stored = participant.recruitment.get(key, "") if key else ""
+    given = recruitment.details.get(key, "") if key else ""
+    if stored and hmac.compare_digest(stored, given):
+        return True
+    Event.objects.create(participant=participant, kind="resume_refused", page="entry",
+                         detail={"check": key or "none", "given": bool(given)})
+    return False
 
 
 def preview_participant_create(*, study: Study, condition: Condition) -> Participant:
@@ -113,8 +167,11 @@ def preview_participant_create(*, study: Study, condition: Condition) -> Partici
                        sequence=sequence)
 
 
-def _existing(study: Study, external_id: str) -> Participant | None:
-    return Participant.objects.filter(study=study, external_id=external_id).first()
+def participant_existing(study: Study, recruitment: Recruitment) -> Participant | None:
+    """The participant this platform's id already enrolled (platforms are kept apart: a
+    worker id equal to someone's Prolific id is another person)."""
+    return Participant.objects.filter(study=study, source=recruitment.source,
+                                      external_id=recruitment.external_id).first()
 
 
 def _assign(study: Study) -> tuple[Condition, int]:

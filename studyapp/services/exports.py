@@ -42,6 +42,16 @@ from studyapp.services.questionnaires import questionnaire_items, study_scales
 
 Row = dict[str, Any]
 
+# OWASP "CSV injection": a cell a spreadsheet would read as a formula (or DDE command).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+SPREADSHEET_SAFETY = (
+    "Text cells of the CSV files that start with =, +, -, @, a tab or a carriage return (what a "
+    "spreadsheet would run as a formula) are written with a leading apostrophe ('), as OWASP "
+    "advises against CSV injection; numbers are left as they are. The free-text answers exactly "
+    "as typed are in free_text.jsonl (JSON Lines, which spreadsheets do not execute).")
+FREE_TEXT_DESCRIPTION = ("Free-text answers exactly as typed: one JSON object per line with "
+                         "participant, column (of participants.csv) and value.")
+
 
 def participant_pseudonym(study: Study, external_id: str) -> str:
     """Keyed hash of a recruitment id: stable within a study, unlinkable across studies."""
@@ -50,51 +60,118 @@ def participant_pseudonym(study: Study, external_id: str) -> str:
 
 
 def study_export_files(*, study: Study, raw_ids: bool | None = None) -> dict[str, str]:
-    """File name -> text of every export file, built from one consistent read."""
-    raw = study.raw_ids_in_export if raw_ids is None else raw_ids
-    participants = list(Participant.objects.filter(study=study, is_preview=False)
-                        .select_related("condition").order_by("id"))
-    ids = {p.pk: (p.external_id if raw else participant_pseudonym(study, p.external_id))
-           for p in participants}
-    trial_rows = list(_trial_rows(study, ids))
-    participant_rows, extra_columns = _participant_rows(study, participants, ids)
-    files = {
-        "trials.csv": _csv(TRIAL_COLUMNS, trial_rows),
-        "participants.csv": _csv(PARTICIPANT_COLUMNS + tuple(extra_columns), participant_rows),
-        "events.csv": _csv(EVENT_COLUMNS, _event_rows(study, ids)),
-        "study.yaml": dump_spec(study.spec),
-    }
-    files["datapackage.json"] = _datapackage(study, extra_columns)
-    return files
+    """File name -> text of every export file (for tests, reconciliation and small studies;
+    downloads stream with ``study_export_stream``)."""
+    return {name: "".join(chunks) for name, chunks in _export_parts(study, raw_ids)}
 
 
 def study_export(*, study: Study, out_dir: Path, raw_ids: bool | None = None) -> list[Path]:
-    """Write the export files into ``out_dir`` (created if missing)."""
+    """Write the export files into ``out_dir`` (created if missing), row by row."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, text in study_export_files(study=study, raw_ids=raw_ids).items():
+    for name, chunks in _export_parts(study, raw_ids):
         path = out_dir / name
-        path.write_text(text, encoding="utf-8")
+        with path.open("w", encoding="utf-8") as out:
+            out.writelines(chunks)
         written.append(path)
     return written
 
 
 def study_export_zip(*, study: Study, raw_ids: bool | None = None) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in study_export_files(study=study, raw_ids=raw_ids).items():
-            archive.writestr(f"{study.slug}/{name}", text)
-    return buffer.getvalue()
+    return b"".join(study_export_stream(study=study, raw_ids=raw_ids))
 
 
-def _csv(columns: Iterable[Column], rows: Iterable[Row]) -> str:
+def study_export_stream(*, study: Study, raw_ids: bool | None = None) -> Iterator[bytes]:
+    """The export as a zip archive, produced while it is sent: the event log (the part that
+    grows with the study) goes from the database cursor into the archive a chunk at a time,
+    so memory stays flat however many events a study has."""
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, chunks in _export_parts(study, raw_ids):
+            with archive.open(f"{study.slug}/{name}", "w", force_zip64=True) as entry:
+                for chunk in chunks:
+                    entry.write(chunk.encode("utf-8"))
+                    if sink.size > STREAM_CHUNK_BYTES:
+                        yield sink.drain()
+            yield sink.drain()
+    yield sink.drain()  # the archive's central directory
+
+
+STREAM_CHUNK_BYTES = 256 * 1024
+
+
+class _Sink(io.RawIOBase):
+    """A write-only stream the zip writes into and the response reads out of. It cannot
+    seek, so zipfile writes sizes after each member (data descriptors) as it does for pipes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._chunks: list[bytes] = []
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._chunks.append(bytes(data))
+        self.size += len(data)
+        return len(data)
+
+    def drain(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks, self.size = [], 0
+        return data
+
+
+def _export_parts(study: Study, raw_ids: bool | None) -> Iterator[tuple[str, Iterable[str]]]:
+    """Every export file as (name, its text in chunks); the event log is read lazily."""
+    participants = list(exported_participants(study))
+    ids = _export_ids(study, participants, raw_ids)
+    participant_rows, extra_columns = _participant_rows(study, participants, ids)
+    yield "trials.csv", _csv_chunks(TRIAL_COLUMNS, _trial_rows(study, ids))
+    yield "participants.csv", _csv_chunks(PARTICIPANT_COLUMNS + tuple(extra_columns),
+                                          participant_rows)
+    yield "events.csv", _csv_chunks(EVENT_COLUMNS, _event_rows(study, ids))
+    yield "study.yaml", [dump_spec(study.spec)]
+    yield "free_text.jsonl", [_free_text_lines(participant_rows, extra_columns)]
+    yield "datapackage.json", [_datapackage(study, extra_columns)]
+
+
+def _csv_chunks(columns: Iterable[Column], rows: Iterable[Row]) -> Iterator[str]:
+    """CSV text of ``rows`` in pieces of about 64 KB, text cells made spreadsheet-safe."""
     names = [c.name for c in columns]
+    text = {c.name for c in columns if c.type == "string"}
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=names, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _cell(row.get(k)) for k in names})
-    return out.getvalue()
+        writer.writerow({k: spreadsheet_safe(_cell(row.get(k))) if k in text
+                         else _cell(row.get(k)) for k in names})
+        if out.tell() > 64 * 1024:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` as a CSV cell no spreadsheet runs: a leading apostrophe before a formula
+    start. A plain number ("-3", "+1.5") is data, not a formula, and stays as it is."""
+    if not text.startswith(FORMULA_STARTS):
+        return text
+    try:
+        float(text)
+    except ValueError:
+        return "'" + text
+    return text
+
+
+def _free_text_lines(rows: list[Row], extra_columns: list[Column]) -> str:
+    """Every free-text answer exactly as typed, one JSON object per line."""
+    text = [c.name for c in extra_columns if c.type == "string"]
+    return "".join(json.dumps({"participant": row["participant"], "column": name,
+                               "value": row[name]}, ensure_ascii=False) + "\n"
+                   for row in rows for name in text if row.get(name) not in (None, ""))
 
 
 def _cell(value: Any) -> str:
@@ -137,8 +214,9 @@ def trial_rows_for(study: Study, trials: list[Trial]) -> list[Row]:
     return [_trial_row(study, trial, responses.get(trial.pk, {}), ids) for trial in trials]
 
 
-def _export_ids(study: Study, participants: list[Participant]) -> dict[int, str]:
-    raw = study.raw_ids_in_export
+def _export_ids(study: Study, participants: list[Participant],
+                raw_ids: bool | None = None) -> dict[int, str]:
+    raw = study.raw_ids_in_export if raw_ids is None else raw_ids
     return {p.pk: (p.external_id if raw else participant_pseudonym(study, p.external_id))
             for p in participants}
 
@@ -304,12 +382,17 @@ def _attention_results(participants: list[Participant]) -> dict[int, bool | None
 
 
 def _event_rows(study: Study, ids: dict[int, str]) -> Iterator[Row]:
+    """The event log row by row, read in bounded chunks of plain values (no model objects):
+    the one part of the export that grows with the study."""
+    fields = ("participant_id", "trial_index", "kind", "page", "client_ms", "server_at",
+              "detail")
     events = (Event.objects.filter(participant__study=study, participant__is_preview=False)
-              .order_by("participant_id", "server_at", "id"))
-    for event in events.iterator(chunk_size=5000):
-        yield {"participant": ids[event.participant_id], "trial_index": event.trial_index,
-               "kind": event.kind, "page": event.page, "client_ms": event.client_ms,
-               "server_at": event.server_at, "detail": json.dumps(event.detail, sort_keys=True)}
+              .order_by("participant_id", "server_at", "id").values_list(*fields))
+    for pid, trial_index, kind, page, client_ms, server_at, detail in events.iterator(
+            chunk_size=2000):
+        yield {"participant": ids[pid], "trial_index": trial_index, "kind": kind,
+               "page": page, "client_ms": client_ms, "server_at": server_at,
+               "detail": json.dumps(detail, sort_keys=True)}
 
 
 def _schema(columns: Iterable[Column]) -> dict[str, Any]:
@@ -336,7 +419,12 @@ def _datapackage(study: Study, extra_columns: list[Column]) -> str:
         "profile": "tabular-data-package", "name": study.slug, "title": study.title,
         "created": _cell(timezone.now()),
         "explainlab": {"spec_hash": study.spec_hash, "task": study.task,
-                       "raw_ids": study.raw_ids_in_export},
+                       "raw_ids": study.raw_ids_in_export,
+                       "spreadsheet_safety": SPREADSHEET_SAFETY,
+                       # Not a CSV table, so outside the tabular resources.
+                       "free_text": {"path": "free_text.jsonl", "format": "jsonl",
+                                     "encoding": "utf-8",
+                                     "description": FREE_TEXT_DESCRIPTION}},
         "resources": [
             {"name": name, "path": f"{name}.csv", "profile": "tabular-data-resource",
              "format": "csv", "encoding": "utf-8", "description": description,

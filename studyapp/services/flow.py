@@ -124,28 +124,39 @@ def comprehension_submit(*, participant: Participant, answers: dict[str, str],
                          attempt: int | None = None) -> list[str]:
     """Score one attempt; returns the ids of wrongly answered questions (empty = passed).
 
-    ``attempt`` is the attempt number the page was rendered for. A POST for an attempt already
-    scored (a retried or double-submitted form, an old tab) that is wrong gets its verdict and
-    counts nothing: otherwise a participant whose first wrong attempt was re-sent by the browser
-    would be screened out after one try. A right one passes whatever page it came from.
+    The server counts attempts. ``attempt`` is the number of the attempt the page was
+    rendered for, and serves only to recognise a resent form: the very same wrong answers
+    sent again for the attempt just scored (a double click, a browser retry) get their
+    verdict and count nothing. Any other number (0, an earlier one, a made-up one) or any
+    other answers count as a new attempt, so the limit cannot be dodged from the client.
+    A right attempt passes whatever page it came from.
     """
     participant = _lock(participant)
     _expect_stage(participant, Stage.COMPREHENSION)
     questions = participant.study.spec["comprehension"]["questions"]
-    wrong = [q["id"] for q in questions if answers.get(q["id"]) != q["answer"]]
-    if wrong and attempt is not None and attempt <= participant.comprehension_attempts:
+    given = {q["id"]: str(answers.get(q["id"], ""))[:200] for q in questions}
+    wrong = [q["id"] for q in questions if given[q["id"]] != q["answer"]]
+    if wrong and _resent(participant, attempt, given):
         _event(participant, "duplicate_comprehension", "comprehension", attempt=attempt)
         return wrong
     participant.comprehension_attempts += 1
     participant.save(update_fields=["comprehension_attempts"])
     _event(participant, "comprehension", "comprehension",
-           attempt=participant.comprehension_attempts,
-           wrong=wrong)
+           attempt=participant.comprehension_attempts, wrong=wrong, answers=given)
     if not wrong:
         _start_trials(participant)
     elif participant.comprehension_attempts >= participant.study.comprehension_max_attempts:
         _screen_out(participant, reason="failed_comprehension")
     return wrong
+
+
+def _resent(participant: Participant, attempt: int | None, given: dict[str, str]) -> bool:
+    """Is this the last scored attempt's form again (same number, same answers)?"""
+    if attempt is None or attempt < 1 or attempt != participant.comprehension_attempts:
+        return False
+    last = (Event.objects.filter(participant=participant, kind="comprehension")
+            .order_by("-id").values_list("detail", flat=True).first())
+    return last is not None and last.get("answers") == given
 
 
 def _start_trials(participant: Participant) -> None:

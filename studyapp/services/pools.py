@@ -72,15 +72,21 @@ def scenarios_load(study: Study) -> Scenarios:
     model comparison the clean model and one per planted bug; for feature-set designs one
     per distinct feature set."""
     from experiments.scenarios import load_scenario
+    from experiments.scenarios.own import material_from_spec
+    from studyapp.services.studies import material_store
 
     s = study.spec["scenario"]
+    # The researcher's own data (None for a bundled scenario), found again by content hash.
+    material = material_from_spec(s, material_store()) if "data" in s else None
     if "scaffolding" in s:
         return scaffolding_scenarios(study)
     if "bugs" in s:
         variants: list[str | None] = [None, *s["bugs"]]
         return {bug or CLEAN_MODEL: load_scenario(s["name"], model=s["model"], bug=bug,
-                                                  random_state=s["seed"]) for bug in variants}
-    base = load_scenario(s["name"], model=s["model"], bug=s["bug"], random_state=s["seed"])
+                                                  random_state=s["seed"], material=material)
+                for bug in variants}
+    base = load_scenario(s["name"], model=s["model"], bug=s["bug"], random_state=s["seed"],
+                         material=material)
     scenarios: Scenarios = {}
     for condition in study.spec["conditions"]:
         chosen = condition.get("features")
@@ -95,7 +101,8 @@ def scenarios_load(study: Study) -> Scenarios:
             raise ValueError(f"scenario {s['name']!r} names no key features; list the "
                              f"features of condition {condition['name']!r} instead")
         scenarios[name] = load_scenario(s["name"], model=s["model"], bug=s["bug"],
-                                        random_state=s["seed"], features=columns)
+                                        random_state=s["seed"], features=columns,
+                                        material=material)
     return scenarios
 
 

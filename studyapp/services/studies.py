@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
@@ -15,13 +17,15 @@ from studyapp.services.errors import StudyConfigError
 _POOL_SECTIONS = ("scenario", "trials")
 
 
-def study_load_spec(*, text: str, owner: User) -> tuple[Study, bool]:
+def study_load_spec(*, text: str, owner: User,
+                    base_dir: Path | None = None) -> tuple[Study, bool]:
     """Create or update the study a YAML spec describes; returns ``(study, created)``.
 
     All or nothing: a bad spec raises StudyConfigError naming the field, and the database is
-    left untouched.
+    left untouched. ``base_dir`` is the spec file's folder: a scenario of the researcher's own
+    data is found there, checked, and copied (by content hash) into :func:`material_store`.
     """
-    spec = spec_parse(text)
+    spec = spec_parse(text, base_dir=base_dir)
     with transaction.atomic():
         study = Study.objects.select_for_update().filter(slug=spec["slug"]).first()
         if study is None:
@@ -30,13 +34,20 @@ def study_load_spec(*, text: str, owner: User) -> tuple[Study, bool]:
         return study, False
 
 
-def spec_parse(text: str) -> dict[str, Any]:
+def spec_parse(text: str, *, base_dir: Path | None = None) -> dict[str, Any]:
     """Validate a YAML spec against the schema and what this installation offers."""
     try:
         return parse_spec(text, known_scenarios=_known_scenarios(),
-                          known_methods=_known_methods(), known_models=_known_models())
+                          known_methods=_known_methods(), known_models=_known_models(),
+                          material_dir=base_dir,
+                          material_store=material_store() if base_dir else None)
     except SpecError as exc:
         raise StudyConfigError(str(exc)) from None
+
+
+def material_store() -> Path:
+    """Where researchers' own data, codebooks and models are kept, named by content hash."""
+    return Path(settings.VAR_DIR) / "material"
 
 
 def _known_scenarios() -> list[str]:

@@ -2,9 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def public_id(context: template.Context, row: Any) -> str:
+    """An item's or explanation's opaque token for the page's study (studyapp.tokens). The
+    researchers' gallery shows explanations that are no database rows: their fingerprint."""
+    from django.db.models import Model
+
+    from studyapp.tokens import public_id as token
+
+    if isinstance(row, Model):
+        return token(context.get("study"), row)
+    return str(getattr(row, "fingerprint", ""))
 
 
 @register.filter

@@ -74,15 +74,32 @@ def _enter(request: HttpRequest, study: Study) -> HttpResponse:
 
 def _enrol(request: HttpRequest, study: Study,
            recruitment: enrolment.Recruitment) -> HttpResponse:
-    existing = study.participants.filter(external_id=recruitment.external_id).exists()
-    if not existing and not enrolment_allowed(request):
+    existing = enrolment.participant_existing(study, recruitment)
+    if existing is not None and not _resumable(request, study, existing, recruitment):
+        return _error_page(request, study, RESUME_REFUSED, status=403)
+    if existing is None and not enrolment_allowed(request):
         return _error_page(request, study, "Too many sign-ups from your network right now. "
                            "Please wait a minute and open the link again.", status=429)
     participant, _ = enrolment.participant_enrol(
-        study=study, recruitment=recruitment, is_bot=request.headers.get("X-Bot") == "1")
+        study=study, recruitment=recruitment,
+        is_bot=enrolment.is_bot_token(study, request.headers.get("X-Bot-Token")))
     request.session.cycle_key()
     request.session[_session_key(study.slug)] = participant.pk
     return _here(study)
+
+
+RESUME_REFUSED = ("This study is already in progress for your ID in another session. Please "
+                  "continue in the browser where you started, or open the study again from "
+                  "the link your recruitment platform gives you (it carries your session).")
+
+
+def _resumable(request: HttpRequest, study: Study, participant: Participant,
+               recruitment: enrolment.Recruitment) -> bool:
+    """The browser that holds the participant resumes; another one must pass the platform's
+    session check."""
+    if request.session.get(_session_key(study.slug)) == participant.pk:
+        return True
+    return enrolment.resume_allowed(participant=participant, recruitment=recruitment)
 
 
 def _landing(request: HttpRequest, study: Study) -> HttpResponse:

@@ -7,7 +7,13 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -134,10 +140,10 @@ def analysis_report(request: HttpRequest, slug: str, run_id: int) -> HttpRespons
 
 @login_required
 @require_GET
-def study_export(request: HttpRequest, slug: str) -> HttpResponse:
+def study_export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     study = selectors.study_for_user(request.user, slug)
-    payload = exports.study_export_zip(study=study)
-    response = HttpResponse(payload, content_type="application/zip")
+    response = StreamingHttpResponse(exports.study_export_stream(study=study),
+                                     content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-export.zip"'
     return response
 

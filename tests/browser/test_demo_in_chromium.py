@@ -3,6 +3,7 @@ screenshot under var/screenshots/ (look at them), on a desktop and on a phone-si
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from studyapp.models import Participant, Response
 from studyapp.services import preparation, studies
 from tests.browser.test_every_page import Inspector
 from tests.factories import demo_spec, to_yaml
+from tests.studyapp.helpers import prolific_id
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -54,7 +56,7 @@ def _only_condition(study: Any, name: str) -> None:
 
 
 def _walk(page: Any, study: Any, *, prefix: str, pid: str) -> None:
-    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={pid}&STUDY_ID=demo&SESSION_ID=s1")
+    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={prolific_id(pid)}&STUDY_ID=demo&SESSION_ID=s1")
     _shot(page, f"{prefix}1-consent")
     page.get_by_role("button", name="I agree to take part").click()
     _shot(page, f"{prefix}2-instructions")
@@ -110,7 +112,8 @@ def test_the_study_reads_on_a_phone_and_works_by_keyboard(browser, live_server, 
                                                                       "height": 844},
                                   is_mobile=True, has_touch=True)
     page = context.new_page()
-    page.goto(f"/s/{demo.slug}/?PROLIFIC_PID=PHONE1&STUDY_ID=demo&SESSION_ID=s1")
+    pid = prolific_id("PHONE1")
+    page.goto(f"/s/{demo.slug}/?PROLIFIC_PID={pid}&STUDY_ID=demo&SESSION_ID=s1")
     page.keyboard.press("Tab")  # the skip link first
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")  # "I agree" by keyboard alone
@@ -174,5 +177,60 @@ def test_the_explanation_gallery_renders_every_method(browser, live_server, tran
     context.close()
 
 
-# Every example spec, every condition, every page type at two sizes with axe-core: see
-# test_every_page.py.
+_STUDIES = Path(__file__).resolve().parents[2] / "examples" / "studies"
+EXAMPLES = sorted([*_STUDIES.glob("*.yaml"), *_STUDIES.glob("own_material/*.yaml")])
+
+
+@pytest.mark.parametrize("path", [p for p in EXAMPLES if p.stem != "demo"],
+                         ids=[p.stem for p in EXAMPLES if p.stem != "demo"])
+def test_each_example_study_is_completed_in_chromium(browser, live_server, transactional_db,
+                                                     owner, settings, path, tmp_path):
+    """One participant per example design, with a screenshot of every kind of page it shows."""
+    settings.ENROL_RATE_PER_MINUTE = 0
+    settings.VAR_DIR = tmp_path  # own material (own_material/) is stored there by hash
+    study, _ = studies.study_load_spec(text=path.read_text(encoding="utf-8"), owner=owner,
+                                       base_dir=path.parent)
+    preparation.study_prepare(study=study)
+    studies.study_set_status(study=study, status="open")
+    explained = [c for c in study.conditions.all() if c.explanation_method]
+    keep = explained[0] if explained else study.conditions.first()
+    study.conditions.exclude(pk=keep.pk).update(is_open=False)
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1100,
+                                                                      "height": 900})
+    page = context.new_page()
+    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={prolific_id(path.stem)}&STUDY_ID=x&SESSION_ID=y")
+    page.get_by_role("button", name="I agree to take part").click()
+    page.get_by_role("button", name="I have read the instructions").click()
+    for question in study.spec["comprehension"]["questions"]:
+        page.get_by_label(question["answer"], exact=True).check()
+    page.get_by_role("button", name="Check my answers").click()
+    shots: set[str] = set()
+    for _ in range(200):
+        section = page.locator("section.trial")
+        if not section.count():
+            break
+        name = f"{section.get_attribute('data-phase')}-{section.get_attribute('data-step')}"
+        if page.locator("p.instruction").count():
+            name = "attention"
+        if name not in shots:
+            _shot(page, f"example-{path.stem}-{name}")
+            shots.add(name)
+        answers = page.locator("input[name=answer][type=radio]")
+        if answers.count():
+            answers.first.check()
+        number = page.locator("input[name=answer][type=number]")
+        if number.count():  # a numeric estimate; an attention check names its number
+            asked = re.findall(r"\d[\d,]*", page.locator("p.instruction").inner_text()
+                               if page.locator("p.instruction").count() else "")
+            number.fill(asked[0].replace(",", "") if asked else "150000")
+        if page.locator("input[name=confidence]").count():
+            page.locator("input[name=confidence]").first.check()
+        page.locator("form.answer-form button[type=submit]").click()
+    for group in page.locator("fieldset.likert").all():
+        group.locator("input[type=radio]").first.check()
+    if page.locator("form textarea").count():
+        page.locator("form textarea").first.fill("Fine.")
+    page.get_by_role("button", name="Finish").click()
+    assert page.locator("#completion-code").inner_text() == study.completion_code
+    context.close()
+    assert Participant.objects.get().status == "completed"

@@ -19,12 +19,14 @@ import pytest
 
 from studyapp.models import Participant
 from studyapp.services import preparation, studies
+from tests.studyapp.helpers import prolific_id
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "tests" / "browser" / "vendor" / "axe.min.js"
 SCREENSHOTS = ROOT / "var" / "screenshots" / "pages"
-EXAMPLES = sorted((ROOT / "examples" / "studies").glob("*.yaml"))
+_STUDIES = ROOT / "examples" / "studies"
+EXAMPLES = sorted([*_STUDIES.glob("*.yaml"), *_STUDIES.glob("own_material/*.yaml")])
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
@@ -101,8 +103,9 @@ def _load_axe(page: Any) -> None:
         page.evaluate(AXE.read_text(encoding="utf-8"))
 
 
-def _study(owner: Any, text: str) -> Any:
-    study, _ = studies.study_load_spec(text=text, owner=owner)
+def _study(owner: Any, path: Path) -> Any:
+    study, _ = studies.study_load_spec(text=path.read_text(encoding="utf-8"), owner=owner,
+                                       base_dir=path.parent)
     preparation.study_prepare(study=study)
     studies.study_set_status(study=study, status="open")
     return study
@@ -153,9 +156,10 @@ def _answer(page: Any) -> None:
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_every_page_of_an_example_study_passes_axe_at_desktop_and_phone_sizes(
-        browser, live_server, transactional_db, owner, settings, path):
+        browser, live_server, transactional_db, owner, settings, path, tmp_path):
     settings.ENROL_RATE_PER_MINUTE = 0
-    study = _study(owner, path.read_text(encoding="utf-8"))
+    settings.VAR_DIR = tmp_path  # own material (own_material/) is stored there by hash
+    study = _study(owner, path)
     inspect = Inspector(path.stem)
     context = browser.new_context(base_url=live_server.url, viewport=SIZES["desktop"])
     for n, condition in enumerate(study.conditions.order_by("pk")):
@@ -164,7 +168,7 @@ def test_every_page_of_an_example_study_passes_axe_at_desktop_and_phone_sizes(
             study.conditions.filter(pk=condition.pk).update(is_open=True)
         context.clear_cookies()
         inspect.condition = condition.name
-        _walk(context.new_page(), study, f"AXE{n:04d}{path.stem[:12]}", inspect)
+        _walk(context.new_page(), study, prolific_id(f"axe-{path.stem}-{n}"), inspect)
     context.close()
     assert Participant.objects.filter(status="completed").count() == study.conditions.count()
     assert not inspect.problems, "\n".join(inspect.problems)
@@ -177,18 +181,18 @@ def test_the_pages_around_the_path_and_the_researchers_pages_pass_axe_at_both_si
     from django.test import Client
 
     settings.ENROL_RATE_PER_MINUTE = 0
-    study = _study(owner, (ROOT / "examples" / "studies" / "demo.yaml").read_text("utf-8"))
+    study = _study(owner, _STUDIES / "demo.yaml")
     inspect = Inspector("around")
     context = browser.new_context(base_url=live_server.url, viewport=SIZES["desktop"])
     page = context.new_page()
     page.goto(f"/s/{study.slug}/")
     inspect.look(page, "landing")
-    page.goto(f"/s/{study.slug}/?PROLIFIC_PID=AROUND1&STUDY_ID=x&SESSION_ID=y")
+    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={prolific_id('AROUND1')}&STUDY_ID=x&SESSION_ID=y")
     page.goto(f"/s/{study.slug}/withdraw")
     inspect.look(page, "withdraw")
     page.get_by_role("button", name="Withdraw and delete my answers").click()
     inspect.look(page, "withdrawn")
-    page.goto(f"/s/{study.slug}/?PROLIFIC_PID=AROUND2&STUDY_ID=x&SESSION_ID=y")
+    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={prolific_id('AROUND2')}&STUDY_ID=x&SESSION_ID=y")
     page.get_by_role("button", name="I agree to take part").click()
     page.get_by_role("button", name="I have read the instructions").click()
     for _ in range(study.comprehension_max_attempts):  # wrong every time: screened out
@@ -198,7 +202,7 @@ def test_the_pages_around_the_path_and_the_researchers_pages_pass_axe_at_both_si
         inspect.look(page, "comprehension-" + page.locator("h1").inner_text())
         page.get_by_role("button", name="Check my answers").click()
     inspect.look(page, "screened-out")
-    page.goto("/s/no-such-study/?PROLIFIC_PID=X&STUDY_ID=x&SESSION_ID=y")
+    page.goto(f"/s/no-such-study/?PROLIFIC_PID={prolific_id('X')}&STUDY_ID=x&SESSION_ID=y")
     inspect.look(page, "error")
     page.goto("/accounts/login/")
     inspect.look(page, "login")

@@ -91,3 +91,6 @@ def test_every_example_spec_is_valid():
     for path in sorted(Path("examples/studies").glob("*.yaml")):
         parse_spec(path.read_text(encoding="utf-8"))
         assert yaml.safe_load(path.read_text(encoding="utf-8"))["slug"]
+    for path in sorted(Path("examples/studies/own_material").glob("*.yaml")):
+        parse_spec(path.read_text(encoding="utf-8"), material_dir=path.parent)
+        assert yaml.safe_load(path.read_text(encoding="utf-8"))["slug"]

@@ -146,10 +146,26 @@ def test_a_spec_cannot_name_a_model_file_only_a_model_the_scenario_trains(model)
     assert message.startswith("scenario.model: unknown") and "gbm, logistic, mlp" in message
 
 
-@pytest.mark.parametrize("field", ["model_path", "pickle", "weights", "model_file"])
+@pytest.mark.parametrize("field", ["model_path", "pickle", "weights"])
 def test_the_schema_has_no_field_through_which_a_file_could_be_named(field):
     message = _refused(_spec_text(scenario={"name": "adult", field: "/tmp/evil.pkl"}))
     assert message.startswith("scenario: Additional properties are not allowed")
+
+
+@pytest.mark.parametrize("field", ["model_file", "data", "codebook"])
+def test_files_are_named_only_by_a_spec_loaded_from_its_folder(field):
+    """A researcher's own files (issue 13) are opened only when the spec is read from a file
+    (`load_study PATH`), never from pasted text, and a model only as skops or ONNX
+    (tests/experiments/test_own_material.py)."""
+    scenario = {"name": "mine", "data": "mine.csv", "target": "y", field: "/tmp/evil.pkl"}
+    message = _refused(_spec_text(scenario=scenario))
+    # (the spec's tree_shap condition is refused first for a model file: it reads internals)
+    assert message.startswith("conditions[2].explanation.method: 'tree_shap' reads"
+                              if field == "model_file" else
+                              "scenario.data: a spec with its own data is loaded from its file")
+    bundled = _refused(_spec_text(scenario={"name": "adult", field: "/tmp/evil.pkl"}))
+    # data turns the scenario into one's own, whose target is then missing
+    assert bundled.startswith("scenario.target:" if field == "data" else f"scenario.{field}:")
 
 
 def test_an_unknown_planted_bug_is_refused():

@@ -43,7 +43,7 @@ def _arrive_together(url: str, pids: list[str], workers: int) -> list[int]:
 
 def test_300_simultaneous_arrivals_end_balanced_within_one(live_server, live_study):
     url = f"{live_server.url}/s/{live_study.slug}/"
-    statuses = _arrive_together(url, [f"ARRIVAL{n:04d}" for n in range(300)], workers=48)
+    statuses = _arrive_together(url, [f"{n:024x}" for n in range(300)], workers=48)
     assert Counter(statuses) == {200: 300}
     counts = Counter(Participant.objects.values_list("condition__name", flat=True))
     assert sum(counts.values()) == 300
@@ -53,15 +53,16 @@ def test_300_simultaneous_arrivals_end_balanced_within_one(live_server, live_stu
 def test_the_same_pid_arriving_twenty_times_at_once_is_one_participant(live_server,
                                                                        live_study):
     url = f"{live_server.url}/s/{live_study.slug}/"
-    statuses = _arrive_together(url, ["SAMEPERSON"] * 20, workers=20)
+    statuses = _arrive_together(url, ["5a3e00000000000000000001"] * 20, workers=20)
     assert set(statuses) == {200}
-    assert Participant.objects.filter(external_id="SAMEPERSON").count() == 1
+    assert Participant.objects.filter(external_id="5a3e00000000000000000001").count() == 1
 
 
 def test_two_tabs_racing_the_same_answer_store_it_once(live_server, live_study):
     session = requests.Session()
     url = f"{live_server.url}/s/{live_study.slug}/"
-    session.get(url, params={"PROLIFIC_PID": "RACER", "STUDY_ID": "S", "SESSION_ID": "X"})
+    session.get(url, params={"PROLIFIC_PID": "4ace00000000000000000001", "STUDY_ID": "S",
+                             "SESSION_ID": "X"})
     token = session.cookies["csrftoken"]
     for action, extra in [("consent", {"agree": "yes"}), ("instructions", {}),
                           ("comprehension", {q["id"]: q["answer"] for q in
@@ -80,8 +81,9 @@ def test_two_tabs_racing_the_same_answer_store_it_once(live_server, live_study):
     with ThreadPoolExecutor(max_workers=10) as pool:
         statuses = list(pool.map(post, range(10)))
     assert set(statuses) == {200}  # every tab lands on the next page
-    assert Response.objects.filter(trial__participant__external_id="RACER").count() == 1
-    assert Participant.objects.get(external_id="RACER").trial_pointer == 1
+    racer = Participant.objects.get(external_id="4ace00000000000000000001")
+    assert Response.objects.filter(trial__participant=racer).count() == 1
+    assert racer.trial_pointer == 1
 
 
 def test_200_bots_with_20_percent_dropout_reconcile_exactly_and_balance(live_server,

@@ -19,14 +19,18 @@ from studyapp.services.exports import participant_pseudonym, study_export_files
 from studyapp.services.reports import study_reports_write
 
 pytestmark = pytest.mark.integration
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "studies").glob("*.yaml"))
+_STUDIES = Path(__file__).resolve().parents[2] / "examples" / "studies"
+# own_material/: specs on researchers' own files, which sit in folders beside each spec.
+EXAMPLES = sorted([*_STUDIES.glob("*.yaml"), *_STUDIES.glob("own_material/*.yaml")])
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_an_example_study_is_completed_by_50_bots(path, live_server, transactional_db, owner,
                                                    settings, tmp_path):
     settings.ENROL_RATE_PER_MINUTE = 0
-    study, _ = studies.study_load_spec(text=path.read_text(encoding="utf-8"), owner=owner)
+    settings.VAR_DIR = tmp_path / "var"  # where own material is stored by content hash
+    study, _ = studies.study_load_spec(text=path.read_text(encoding="utf-8"), owner=owner,
+                                       base_dir=path.parent)
     preparation.study_prepare(study=study)
     studies.study_set_status(study=study, status="open")
     config = bot_config(study, base_url=live_server.url, behaviour="planted", seed=3,

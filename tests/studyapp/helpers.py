@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from typing import Any
 
 from django.test import Client
 
 from studyapp.models import Participant, Study
+
+
+def prolific_id(name: str) -> str:
+    """``name`` if it is a well-formed Prolific id, else a stable one made from it (so tests
+    can name their participants "LEAVER" or "P1")."""
+    if re.fullmatch(r"[0-9a-f]{24}", name):
+        return name
+    return hashlib.sha256(name.encode()).hexdigest()[:24]
 
 
 class Walker:
@@ -15,7 +25,7 @@ class Walker:
     def __init__(self, study: Study, pid: str = "5f0c0ffee0000000000000a1",
                  client: Client | None = None) -> None:
         self.study = study
-        self.pid = pid
+        self.pid = prolific_id(pid)
         self.client = client or Client()
         self.url = f"/s/{study.slug}/"
 

@@ -28,7 +28,7 @@ from tests.conftest import make_study
 from tests.faultkit.procs import free_port
 from tests.faultkit.report import exported_answers, recovery_seconds, told_answers
 
-ARRIVAL = {"PROLIFIC_PID": "OUTAGE1", "STUDY_ID": "S", "SESSION_ID": "X"}
+ARRIVAL = {"PROLIFIC_PID": "0a7a6e000000000000000001", "STUDY_ID": "S", "SESSION_ID": "X"}
 
 
 def _down(*args: object, **kwargs: object) -> None:
@@ -104,7 +104,7 @@ def test_participants_can_enrol_while_the_rate_limit_cache_is_down(client, study
                                    "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
     response = client.get(f"/s/{study.slug}/", ARRIVAL)
     assert response.status_code == 303
-    assert Participant.objects.filter(external_id="OUTAGE1").exists()
+    assert Participant.objects.filter(external_id=ARRIVAL["PROLIFIC_PID"]).exists()
 
 
 class _Flaky(requests.Session):

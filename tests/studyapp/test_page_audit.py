@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import yaml
 from django.test import Client
 
 from experiments.designs import Step, design
@@ -28,7 +27,8 @@ from tests.studyapp.helpers import Walker
 from tests.studyapp.page_tree import Element, parse_tree
 
 pytestmark = pytest.mark.django_db
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "studies").glob("*.yaml"))
+_STUDIES = Path(__file__).resolve().parents[2] / "examples" / "studies"
+EXAMPLES = sorted([*_STUDIES.glob("*.yaml"), *_STUDIES.glob("own_material/*.yaml")])
 # Block designs have no example spec yet; the audit walks them from the test factory's spec.
 BLOCK_DESIGNS = {
     "within_subjects": small_spec(slug="within", design={"type": "within"},
@@ -52,11 +52,10 @@ class Seen:
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_every_page_shows_and_asks_what_its_design_declares(owner, name):
+def test_every_page_shows_and_asks_what_its_design_declares(owner, settings, tmp_path, name):
+    settings.VAR_DIR = tmp_path  # own material (own_material/) is stored there by hash
     source = SPECS[name]
-    spec = yaml.safe_load(source.read_text(encoding="utf-8")) if isinstance(source, Path) \
-        else source
-    study = make_study(owner, spec)
+    study = _example(owner, source) if isinstance(source, Path) else make_study(owner, source)
     covered: set[tuple[str, str, str, str]] = set()
     for n, condition in enumerate(study.conditions.order_by("pk")):
         if study.spec["design"]["type"] == "between":  # everyone in this condition
@@ -69,6 +68,17 @@ def test_every_page_shows_and_asks_what_its_design_declares(owner, name):
                 for step in _declared_steps(study, phase.name, c.show_ai,
                                             c.explanation_method, attention=False)}
     assert declared <= {(c, p, s) for c, p, k, s in covered if k == Trial.Kind.MAIN}
+
+
+def _example(owner: object, path: Path) -> Study:
+    """An example spec as loaded from its file (own material is found beside it)."""
+    from studyapp.services import preparation, studies
+
+    study, _ = studies.study_load_spec(text=path.read_text(encoding="utf-8"), owner=owner,
+                                       base_dir=path.parent)
+    preparation.study_prepare(study=study)
+    studies.study_set_status(study=study, status="open")
+    return study
 
 
 # ----- the walk --------------------------------------------------------------------------

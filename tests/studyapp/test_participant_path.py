@@ -317,19 +317,19 @@ def test_participants_who_never_saw_the_ai_are_not_asked_to_rate_it(study):
 def test_withdrawal_deletes_every_record_of_the_participant(study, owner):
     from studyapp.models import Event, Response
 
-    walker = Walker(study, pid="LEAVER")
+    walker = Walker(study, pid="5f0c0ffee00000000000aaaa")
     walker.to_trials()
     walker.answer_current()
-    stayer = Walker(study, pid="STAYER")
+    stayer = Walker(study, pid="5f0c0ffee00000000000bbbb")
     stayer.to_trials()
     client = Client()
     client.force_login(owner)
     client.post("/admin/studyapp/participant/", {
         "action": "withdraw", "_selected_action": [walker.participant.pk]})
-    assert not Participant.objects.filter(external_id="LEAVER").exists()
-    assert not Trial.objects.filter(participant__external_id="LEAVER").exists()
+    assert not Participant.objects.filter(external_id=walker.pid).exists()
+    assert not Trial.objects.filter(participant__external_id=walker.pid).exists()
     assert not Response.objects.exists() and Event.objects.filter(
-        participant__external_id="STAYER").exists()
+        participant__external_id=stayer.pid).exists()
 
 
 def test_the_periodic_sweep_times_out_participants_past_their_deadline(study):
@@ -338,7 +338,7 @@ def test_the_periodic_sweep_times_out_participants_past_their_deadline(study):
     late, on_time = Walker(study, pid="LATE"), Walker(study, pid="ONTIME")
     late.to_trials()
     on_time.to_trials()
-    Participant.objects.filter(external_id="LATE").update(
+    Participant.objects.filter(external_id=late.pid).update(
         deadline_at=timezone.now() - timedelta(minutes=1))
     assert tasks.release_stale_participants.delay().get() == 1
     assert late.participant.status == "timed_out"

@@ -37,7 +37,7 @@ from tests.studyapp.helpers import Walker
 pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "participant", "owner", "colleague", "outsider")
-VICTIM = "5f0c0ffee00000000000v1c7"  # the other participant, whose data is the canary
+VICTIM = "5f0c0ffee00000000000a1c7"  # the other participant, whose data is the canary
 CANARY_ITEM = "canary-display-value-4711"
 
 
@@ -121,7 +121,7 @@ def world(study, owner, colleague, outsider, settings, tmp_path) -> World:
     victim.client.post("/api/events/", {"study": study.slug, "kind": "page_hidden"},
                        content_type="application/json")
     _plant_canary_item(victim.participant)
-    participant = Walker(study, pid="5f0c0ffee0000000000000p1")
+    participant = Walker(study, pid="5f0c0ffee0000000000000e1")
     participant.to_trials()
     run = _finished_analysis_run(study, tmp_path)
     clients = {"anonymous": Client(), "participant": participant.client}

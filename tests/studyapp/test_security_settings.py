@@ -21,7 +21,7 @@ import pytest
 from django.test import Client
 
 from studyapp.models import Item, Participant
-from tests.studyapp.helpers import Walker
+from tests.studyapp.helpers import Walker, prolific_id
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {"DEBUG": "0", "SECRET_KEY": "p" * 30 + "-production-secret-0123456789abcdef",
@@ -250,7 +250,7 @@ def test_behind_a_proxy_the_limit_counts_each_client_not_the_proxy(study, settin
 
     def arrive(pid: str, forwarded: str) -> int:
         return Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded).get(
-            f"/s/{study.slug}/", {"PROLIFIC_PID": pid}).status_code
+            f"/s/{study.slug}/", {"PROLIFIC_PID": prolific_id(pid)}).status_code
 
     assert arrive("P1", "203.0.113.1") == 303
     assert arrive("P2", "203.0.113.2") == 303  # another client behind the same proxy

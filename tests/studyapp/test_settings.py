@@ -50,8 +50,11 @@ def test_new_enrolments_are_rate_limited_per_address_but_resuming_is_not(study, 
     cache.clear()
     settings.ENROL_RATE_PER_MINUTE = 3
     client = Client()
-    statuses = [client.get(f"/s/{study.slug}/", {"PROLIFIC_PID": f"RATE{n}"}).status_code
-                for n in range(5)]
+    def arrive(n: int) -> int:
+        link = {"PROLIFIC_PID": f"{n:024x}", "SESSION_ID": "s"}
+        return client.get(f"/s/{study.slug}/", link).status_code
+
+    statuses = [arrive(n) for n in range(5)]
     assert statuses == [303, 303, 303, 429, 429]
     assert Participant.objects.count() == 3
-    assert client.get(f"/s/{study.slug}/", {"PROLIFIC_PID": "RATE0"}).status_code == 303
+    assert arrive(0) == 303

@@ -18,7 +18,7 @@ from studyapp.models import AnalysisRun, Event, Participant, QuestionnaireAnswer
 from studyapp.services import enrolment
 from studyapp.services.errors import ParticipantError
 from studyapp.services.exports import participant_pseudonym, study_export_files
-from tests.studyapp.helpers import Walker
+from tests.studyapp.helpers import Walker, prolific_id
 
 pytestmark = pytest.mark.django_db
 
@@ -99,8 +99,8 @@ def test_withdrawing_deletes_every_record_and_shows_the_screen_out_code(study):
     raw = study_export_files(study=study, raw_ids=True)
     assert all(pseudonym not in text for text in files.values())
     assert all(LEAVER not in text for text in raw.values())
-    assert "STAYER1" in raw["participants.csv"]  # the others are untouched
-    assert Response.objects.filter(trial__participant__external_id="STAYER1").exists()
+    assert stayer.pid in raw["participants.csv"]  # the others are untouched
+    assert Response.objects.filter(trial__participant__external_id=stayer.pid).exists()
 
 
 def test_after_withdrawing_the_study_page_starts_afresh(study):
@@ -119,12 +119,12 @@ def test_withdrawal_frees_the_slot_for_the_next_arrival(study):
     for walker in walkers:
         walker.enter()
     with pytest.raises(ParticipantError, match="full"):
-        enrolment.participant_enrol(study=study,
-                                    recruitment=enrolment.Recruitment("prolific", "LATE1"))
+        enrolment.participant_enrol(
+            study=study, recruitment=enrolment.Recruitment("prolific", prolific_id("LATE1")))
     freed = walkers[1].participant.condition.name
     walkers[1].client.post(_withdraw_url(study))
     newcomer, _ = enrolment.participant_enrol(
-        study=study, recruitment=enrolment.Recruitment("prolific", "LATE2"))
+        study=study, recruitment=enrolment.Recruitment("prolific", prolific_id("LATE2")))
     assert newcomer.condition.name == freed
 
 

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         text = _read_spec(path)
         owner = _owner(options["owner"])
         try:
-            study, created = studies.study_load_spec(text=text, owner=owner)
+            study, created = studies.study_load_spec(text=text, owner=owner,
+                                                     base_dir=path.resolve().parent)
             if options["prepare"] or options["open"]:
                 preparation.study_prepare(study=study, progress=self._progress)
             if options["open"]:

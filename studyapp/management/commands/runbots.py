@@ -13,7 +13,8 @@ from studyapp.bots.behaviours import make_behaviour
 from studyapp.bots.reconcile import reconcile
 from studyapp.bots.runner import BotConfig, run_bots, summarise
 from studyapp.models import Item, Study
-from studyapp.services import exports
+from studyapp.services import enrolment, exports
+from studyapp.tokens import public_id
 
 
 class Command(BaseCommand):
@@ -69,11 +70,12 @@ def server_check(base_url: str) -> None:
 def bot_config(study: Study, **options: Any) -> BotConfig:
     """A bot configuration that knows the study's comprehension answers and, per item, the
     answer its design scores as right (what a perfectly skilled participant would give)."""
-    targets = {item.key: _right_answer(study.task, item) for item in study.items.all()}
+    targets = {public_id(study, item): _right_answer(study.task, item)
+               for item in study.items.all()}
     behaviour = make_behaviour(options.pop("behaviour"), oracle=targets.get)
     answers = {q["id"]: q["answer"] for q in study.spec["comprehension"]["questions"]}
     return BotConfig(slug=study.slug, behaviour=behaviour, comprehension_answers=answers,
-                     **options)
+                     bot_token=enrolment.bot_token(study), **options)
 
 
 def _right_answer(task: str, item: Item) -> str:

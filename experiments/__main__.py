@@ -1,0 +1,76 @@
+"""Command line for a researcher's own material (no Django needed).
+
+    python -m experiments codebook loans.csv --target approved [--out loans.codebook.yaml]
+        The codebook as inferred from the data, for the researcher to check and edit.
+    python -m experiments check study.yaml
+        Check a spec and its own material, train the model and print its model card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from experiments.scenarios.own import MaterialError, draft_codebook
+from experiments.spec import SpecError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m experiments")
+    commands = parser.add_subparsers(dest="command", required=True)
+    codebook = commands.add_parser("codebook", help="draft a codebook from a CSV or Parquet")
+    codebook.add_argument("data", type=Path)
+    codebook.add_argument("--target", required=True, help="the column the model predicts")
+    codebook.add_argument("--out", type=Path, help="write here (refuses to overwrite)")
+    check = commands.add_parser("check", help="check a spec's material and print the model card")
+    check.add_argument("spec", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "codebook":
+            return _codebook(args.data, args.target, args.out)
+        return _check(args.spec)
+    except (MaterialError, SpecError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _codebook(data: Path, target: str, out: Path | None) -> int:
+    text = draft_codebook(data, target)
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    if out.exists():
+        print(f"error: {out} exists; choose another --out", file=sys.stderr)
+        return 2
+    out.write_text(text, encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _check(path: Path) -> int:
+    from experiments.scenarios import load_scenario
+    from experiments.scenarios.own import Material, material_files
+    from experiments.spec import parse_spec
+
+    if not path.is_file():
+        raise SpecError(f"{path}: no such file")
+    spec = parse_spec(path.read_text(encoding="utf-8"), material_dir=path.resolve().parent)
+    s = spec["scenario"]
+    if "data" not in s:
+        print(f"{path}: valid (bundled scenario {s['name']!r})")
+        return 0
+    files = material_files(s, path.resolve().parent)
+    material = Material(name=s["name"], data=files["data"], target=s["target"],
+                        codebook=files.get("codebook"), model_file=files.get("model_file"),
+                        data_label=s["data"], codebook_label=s.get("codebook", ""))
+    scenario = load_scenario(s["name"], model=s["model"], random_state=s["seed"],
+                             material=material)
+    print(json.dumps(scenario.model_card, indent=2))
+    print("one item as a participant sees it:", json.dumps(scenario.item(0), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
