@@ -13,6 +13,9 @@ from typing import Literal
 
 QuestionKind = Literal["choice", "likert", "continue", "number"]
 ItemSet = Literal["main", "learning", "test"]
+# What a page can show besides the item; pages mark each with ``data-panel="<name>"`` so that
+# a test can check every page against its step (tests/studyapp/test_page_audit.py).
+Panel = Literal["ai", "explanation", "candidates", "edit"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,18 @@ class Step:
     question: Question
     shows_ai: bool
     shows_explanation: bool
+    # The trial's labelled alternatives side by side: HIVE's candidate classes, Ribeiro's two
+    # models (each with its prediction if ``shows_ai``, its explanation if explained).
+    shows_candidates: bool = False
+    shows_edit: bool = False  # the one-feature change of a counterfactual item
+
+    @property
+    def panels(self) -> frozenset[Panel]:
+        """Everything on screen besides the item, by the names pages mark it with."""
+        shown: dict[Panel, bool] = {"ai": self.shows_ai, "explanation": self.shows_explanation,
+                                    "candidates": self.shows_candidates,
+                                    "edit": self.shows_edit}
+        return frozenset(name for name, on in shown.items() if on)
 
 
 @dataclass(frozen=True)
@@ -176,13 +191,14 @@ def _counterfactual_simulation(design: Design, phase: Phase, show_ai: bool, expl
     if not show_ai:  # an attention check: answer the instruction like a decision
         return _decision(design, phase, False, False, question)
     prompt = "What will the AI predict for the changed case?"
-    simulate = Step("final", Question("choice", prompt, asks_confidence=True), True, explained)
+    simulate = Step("final", Question("choice", prompt, asks_confidence=True), True, explained,
+                    shows_edit=True)
     if not explained:
         return (simulate,)
     # Post phase (Hase & Bansal): after predicting, rate how helpful the explanation was.
     helpful = Question("likert", "How helpful was the explanation for predicting the AI?",
                        scale_labels=HELPFULNESS_SCALE)
-    return (simulate, Step("rating", helpful, True, True))
+    return (simulate, Step("rating", helpful, True, True, shows_edit=True))
 
 
 def _debugging(design: Design, phase: Phase, show_ai: bool, explained: bool,
@@ -202,7 +218,7 @@ def _distinction(design: Design, phase: Phase, show_ai: bool, explained: bool,
     # HIVE (Kim et al. 2022): k candidate classes, each with the explanation of why the model
     # would choose it; the AI's own choice is not revealed.
     pick = Question("choice", question, asks_confidence=True, from_panels=True)
-    return (Step("final", pick, False, explained),)
+    return (Step("final", pick, False, explained, shows_candidates=True),)
 
 
 def _simulate_then_decide(design: Design, phase: Phase, show_ai: bool, explained: bool,
@@ -226,7 +242,8 @@ def _model_comparison(design: Design, phase: Phase, show_ai: bool, explained: bo
                     from_panels=True, asks_confidence=True)
     reason = Question("choice", "What is the main reason for your choice?",
                       options=COMPARISON_REASONS)
-    return (Step("final", pick, True, explained), Step("reason", reason, True, explained))
+    return (Step("final", pick, True, explained, shows_candidates=True),
+            Step("reason", reason, True, explained, shows_candidates=True))
 
 
 def _mislabelled(design: Design, phase: Phase, show_ai: bool, explained: bool,

@@ -72,8 +72,8 @@ def _trial(participant: Participant) -> dict[str, Any]:
     step = selectors.next_step(trial, steps) or steps[-1]
     study = participant.study
     question = step.question
-    panels = selectors.trial_panels(trial) if trial.item.panels and \
-        trial.kind == Trial.Kind.MAIN else []
+    # What is on screen comes from the step's declaration (experiments.designs), not the item.
+    panels = selectors.trial_panels(trial) if step.shows_candidates else []
     return {
         "trial": trial,
         "item": trial.item,
@@ -84,6 +84,7 @@ def _trial(participant: Participant) -> dict[str, Any]:
         "initial_answer": _initial_answer(trial) if steps[0].name == "initial"
         and step.name == "final" else None,
         "show_ai": step.shows_ai,
+        "show_edit": step.shows_edit and bool(trial.item.edit),
         "explanation": trial.explanation if step.shows_explanation else None,
         "ai_prediction_text": _ai_output(study, trial.item.ai_prediction),
         "panels": [{**p, "explanation": p["explanation"] if step.shows_explanation else None,

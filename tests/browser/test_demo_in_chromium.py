@@ -12,6 +12,7 @@ import pytest
 
 from studyapp.models import Participant, Response
 from studyapp.services import preparation, studies
+from tests.browser.test_every_page import Inspector
 from tests.factories import demo_spec, to_yaml
 from tests.studyapp.helpers import prolific_id
 
@@ -170,6 +171,9 @@ def test_the_explanation_gallery_renders_every_method(browser, live_server, tran
     page.goto("/r/gallery/")
     assert page.locator("section.gallery-entry").count() == len(available_methods())
     _shot(page, "researcher-gallery")
+    inspect = Inspector("researcher")  # axe (WCAG 2.2 AA) and no sideways scroll, both sizes
+    inspect.look(page, "gallery")
+    assert not inspect.problems, "\n".join(inspect.problems)
     context.close()
 
 
