@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from analysis.questionnaires import Questionnaire
 from experiments.designs import Step, design
 from studyapp.models import Participant, Study, Trial
 from studyapp.services.questionnaires import SCALES
@@ -270,8 +271,7 @@ def _audit_questionnaire(study: Study, page: Element, seen: Seen) -> dict[str, s
         assert re.sub(r"^\d+\.\s*", "", legend.text) == item.render("the AI")
         points = [i.attrs["value"] for i in group.find_all("input", type="radio")]
         assert points == [str(n) for n in range(scale.scale_min, scale.scale_max + 1)]
-        _check_anchors(scale.anchors, [a.text for a in group.find_all(class_="scale-anchor")
-                                       if a.text], scale.name)
+        _check_anchors(scale, group)
         answers[group.find_all("input", type="radio")[0].attrs["name"]] = points[0]
     free = [e for e in study.spec["questionnaires"] if not isinstance(e, str)]
     boxes = page.find_all("textarea")
@@ -284,14 +284,14 @@ def _audit_questionnaire(study: Study, page: Element, seen: Seen) -> dict[str, s
     return answers
 
 
-def _check_anchors(declared: tuple[str, ...], shown: list[str], scale: str) -> None:
-    """The ends of a scale carry its first and last published anchors; any anchor shown in
-    between is one of the published ones, in order."""
-    if not declared:
-        assert not shown, scale
-        return
-    assert shown and shown[0] == declared[0] and shown[-1] == declared[-1], (scale, shown)
-    assert [a for a in declared if a in shown] == shown, (scale, shown)
+def _check_anchors(scale: Questionnaire, group: Element) -> None:
+    """Each point carries exactly the scale's published words at that point (none where the
+    original shows only the number)."""
+    shown = {}
+    for point in group.find_all("label", class_="scale-point"):
+        words = point.find_all(class_="point-words")
+        shown[point.attrs["data-point"]] = words[0].text if words else ""
+    assert shown == {str(p): scale.label_at(p) for p in scale.points}, (scale.name, shown)
 
 
 def test_the_audit_fails_a_page_that_shows_an_explanation_its_step_does_not_declare(owner):
