@@ -31,7 +31,8 @@ from studyapp.tokens import public_id
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "studies").glob("*.yaml"))
 # What participants' pages may say in data-* attributes (none names an item outside the study).
-ALLOWED_DATA = {"data-trial", "data-step", "data-item", "data-phase", "data-panel",
+ALLOWED_DATA = {"data-point", "data-questionnaire", "data-trial", "data-step", "data-item",
+                "data-phase", "data-panel",
                 "data-explanation", "data-method", "data-timed", "data-once", "data-page"}
 TOKEN = re.compile(r"^t[0-9a-f]{20}$")
 
