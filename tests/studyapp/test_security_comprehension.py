@@ -62,5 +62,6 @@ def test_the_same_form_resent_still_counts_once(study):
     walker = _at_comprehension(study)
     for _ in range(3):
         walker.post("comprehension", attempt="1", **WRONG[0])
-    assert walker.participant.stage == "comprehension"
+    # Not screened out: back at the instructions to read them again, one attempt counted.
+    assert walker.participant.stage == "instructions"
     assert walker.participant.comprehension_attempts == 1
