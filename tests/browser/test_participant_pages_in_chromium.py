@@ -26,13 +26,14 @@ from tests.browser.test_demo_in_chromium import (  # noqa: F401  (fixtures)
     browser,
     demo,
 )
+from tests.studyapp.helpers import prolific_id
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 
 
 def _to_trials(page: Any, study: Any, pid: str) -> None:
-    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={pid}&STUDY_ID=demo&SESSION_ID=s1")
+    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={prolific_id(pid)}&STUDY_ID=demo&SESSION_ID=s1")
     page.get_by_role("button", name="I agree to take part").click()
     page.get_by_role("button", name="I have read the instructions").click()
     for question in study.spec["comprehension"]["questions"]:
@@ -129,7 +130,7 @@ def test_switching_to_another_tab_and_back_is_logged_with_page_and_trial(
     # The running Playwright (one per thread) attaches to our Chromium, then lets go.
     connected = browser.browser_type.connect_over_cdp(f"http://127.0.0.1:{chromium_port}")
     page = connected.contexts[0].pages[0]
-    page.goto(f"{live_server.url}/s/{demo.slug}/?PROLIFIC_PID=TABS1&STUDY_ID=d&SESSION_ID=s")
+    page.goto(f"{live_server.url}/s/{demo.slug}/?PROLIFIC_PID={prolific_id('TABS1')}&STUDY_ID=d&SESSION_ID=s")
     page.get_by_role("button", name="I agree to take part").click()
     page.get_by_role("button", name="I have read the instructions").click()
     for question in demo.spec["comprehension"]["questions"]:
