@@ -195,12 +195,16 @@ def test_the_pages_around_the_path_and_the_researchers_pages_pass_axe_at_both_si
     page.goto(f"/s/{study.slug}/?PROLIFIC_PID={prolific_id('AROUND2')}&STUDY_ID=x&SESSION_ID=y")
     page.get_by_role("button", name="I agree to take part").click()
     page.get_by_role("button", name="I have read the instructions").click()
-    for _ in range(study.comprehension_max_attempts):  # wrong every time: screened out
+    attempts = study.comprehension_max_attempts
+    for attempt in range(1, attempts + 1):  # wrong every time: screened out
         for question in study.spec["comprehension"]["questions"]:
             wrong = next(o for o in question["options"] if o != question["answer"])
             page.get_by_label(wrong, exact=True).check()
-        inspect.look(page, "comprehension-" + page.locator("h1").inner_text())
+        inspect.look(page, f"comprehension-attempt-{attempt}")
         page.get_by_role("button", name="Check my answers").click()
+        if attempt < attempts:  # a wrong attempt leads back to the instructions
+            inspect.look(page, f"instructions-again-{attempt}")
+            page.get_by_role("button", name="I have read the instructions").click()
     inspect.look(page, "screened-out")
     page.goto(f"/s/no-such-study/?PROLIFIC_PID={prolific_id('X')}&STUDY_ID=x&SESSION_ID=y")
     inspect.look(page, "error")

@@ -73,7 +73,7 @@ def test_moving_through_pages_logs_no_tab_leaving_and_events_name_their_page(
         _answer_trial(page)
     page.wait_for_timeout(500)  # let the last keepalive posts land
     context.close()
-    participant = Participant.objects.get(external_id="EVENTS1")
+    participant = Participant.objects.get(external_id=prolific_id("EVENTS1"))
     kinds = list(participant.events.values_list("kind", flat=True))
     assert "page_hidden" not in kinds and "page_visible" not in kinds, kinds
     shown = participant.events.filter(kind="explanation_shown")
@@ -139,7 +139,7 @@ def test_switching_to_another_tab_and_back_is_logged_with_page_and_trial(
     page.wait_for_selector("section.trial")
     trial = int(page.locator("section.trial").get_attribute("data-trial"))
     connected.close()  # detach; the tab stays open on the trial page
-    participant = Participant.objects.get(external_id="TABS1")
+    participant = Participant.objects.get(external_id=prolific_id("TABS1"))
     other = _devtools(chromium_port, "/json/new?about:blank", method="PUT")
     _wait_for_event(participant, "page_hidden")
     _devtools(chromium_port, f"/json/close/{other['id']}")
@@ -171,7 +171,7 @@ def test_a_refresh_keeps_the_choices_made_on_the_page(browser, live_server, demo
     assert page.locator("input[name=answer]").nth(1).is_checked()
     assert page.locator("input[name=confidence]").nth(3).is_checked()
     # Nothing was stored as an answer: the participant is on the same trial, unanswered.
-    participant = Participant.objects.get(external_id="DRAFT1")
+    participant = Participant.objects.get(external_id=prolific_id("DRAFT1"))
     assert not participant.trials.filter(responses__isnull=False).exists()
     context.close()
 
