@@ -101,3 +101,16 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("server_at", "datetime", "Server time the event was stored (UTC).", True),
     Column("detail", "string", "JSON with event-specific detail."),
 )
+
+
+# bonuses.csv: written only for studies with an ``incentives`` section (experiments.incentives).
+BONUS_COLUMNS: tuple[Column, ...] = (
+    Column("participant", "string", "Pseudonymised participant id.", True),
+    Column("status", "string", "Participant status; only completed participants are paid.",
+           True),
+    Column("scored_trials", "integer", "Main trials answered and scored right or wrong "
+           "(attention checks and unscored phases do not count).", True),
+    Column("correct", "integer", "Of those, answered correctly.", True),
+    Column("bonus", "number", "Bonus by the spec's rule, in `currency`, to the cent.", True),
+    Column("currency", "string", "GBP, USD or EUR, as the spec states.", True),
+)

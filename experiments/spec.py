@@ -22,6 +22,7 @@ import jsonschema
 import yaml
 
 from experiments.designs import DESIGNS
+from experiments.incentives import Incentives
 from experiments.scenarios.own import (
     MODEL_SPECIFIC_METHODS,
     SUPPLIED,
@@ -437,6 +438,17 @@ def _check_scaffolding_features(name: str, scaffolding: dict[str, str]) -> None:
                         "biased_feature")
 
 
+def _check_incentives(spec: dict[str, Any]) -> None:
+    if not spec.get("incentives"):
+        return
+    if DESIGNS[spec["task"]["design"]].numeric:
+        raise SpecError("incentives: this task's answers are numbers scored by their error, not"
+                        " right or wrong, so a bonus per correct answer cannot be computed")
+    rule = Incentives.from_spec(spec)
+    if rule is None or not rule.pays_anything:
+        raise SpecError("incentives: say what earns a bonus: per_correct or per_accuracy_point")
+
+
 def _check_trial_counts(spec: dict[str, Any]) -> None:
     trials = spec["trials"]
     needed = trials["count"] + trials.get("learning", 0)
@@ -502,4 +514,5 @@ _SEMANTIC_CHECKS: tuple[Callable[[dict[str, Any]], None], ...] = (
     _check_within,
     _check_features,
     _check_scaffolding,
+    _check_incentives,
 )

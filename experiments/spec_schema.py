@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from experiments.incentives import SCHEMA as INCENTIVES_SCHEMA
+
 # The planted bugs experiments.scenarios offers (kept in step by a test).
 BUG_NAMES = ("spurious", "label_noise", "randomised_weights", "ood")
 
@@ -225,6 +227,8 @@ SPEC_SCHEMA: dict[str, Any] = {
         # Pre-registered exclusions the analysis applies (analysis.exclusions): the relative
         # speeder rule (a fraction of the median duration) and an absolute floor on the median
         # seconds per trial; null switches either off.
+        # Performance bonuses (experiments.incentives): stated, computed and paid by the rule.
+        "incentives": INCENTIVES_SCHEMA,
         "exclusions": {
             "type": "object",
             "additionalProperties": False,

@@ -43,6 +43,8 @@ urlpatterns = [
     path("r/<slug:slug>/status", researcher.study_status, name="researcher-status"),
     path("r/<slug:slug>/prepare", researcher.study_prepare, name="researcher-prepare"),
     path("r/<slug:slug>/export.zip", researcher.study_export, name="researcher-export"),
+    path("r/<slug:slug>/payments/<slug:payment_file>.csv", researcher.payment_file,
+         name="researcher-payments"),
     path("r/<slug:slug>/analysis", researcher.analysis_start, name="researcher-analysis"),
     path("r/<slug:slug>/analysis/<int:run_id>.zip", researcher.analysis_download,
          name="researcher-analysis-zip"),

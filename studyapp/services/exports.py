@@ -16,6 +16,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,15 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from analysis.questionnaires import score
-from analysis.schema import EVENT_COLUMNS, PARTICIPANT_COLUMNS, TRIAL_COLUMNS, Column
+from analysis.schema import (
+    BONUS_COLUMNS,
+    EVENT_COLUMNS,
+    PARTICIPANT_COLUMNS,
+    TRIAL_COLUMNS,
+    Column,
+)
 from experiments.designs import design
+from experiments.incentives import Incentives
 from experiments.spec import dump_spec
 from studyapp import selectors
 from studyapp.models import (
@@ -133,6 +141,10 @@ def _export_parts(study: Study, raw_ids: bool | None) -> Iterator[tuple[str, Ite
     yield "participants.csv", _csv_chunks(PARTICIPANT_COLUMNS + tuple(extra_columns),
                                           participant_rows)
     yield "events.csv", _csv_chunks(EVENT_COLUMNS, _event_rows(study, ids))
+    rule = Incentives.from_spec(study.spec)
+    if rule is not None:
+        yield "bonuses.csv", _csv_chunks(BONUS_COLUMNS, _bonus_rows(study, rule, participants,
+                                                                    ids))
     yield "study.yaml", [dump_spec(study.spec)]
     yield "free_text.jsonl", [_free_text_lines(participant_rows, extra_columns)]
     yield "datapackage.json", [_datapackage(study, extra_columns)]
@@ -213,6 +225,32 @@ def trial_rows_for(study: Study, trials: list[Trial]) -> list[Row]:
     ids = _export_ids(study, list(participants.values()))
     responses = _responses_by_trial(Response.objects.filter(trial__in=trials))
     return [_trial_row(study, trial, responses.get(trial.pk, {}), ids) for trial in trials]
+
+
+def scored_outcomes(study: Study, participants: list[Participant]) -> dict[int, list[bool]]:
+    """Each participant's main trials answered and scored, right (True) or wrong (False), in
+    trial order: what bonuses are paid on. Scored as trials.csv scores them (one rule)."""
+    trials = list(exported_trials(study).filter(participant__in=participants,
+                                                kind=Trial.Kind.MAIN))
+    outcomes: dict[int, list[bool]] = {p.pk: [] for p in participants}
+    for trial, row in zip(trials, trial_rows_for(study, trials), strict=True):
+        if row["correct"] is not None:
+            outcomes[trial.participant_id].append(bool(row["correct"]))
+    return outcomes
+
+
+def _bonus_rows(study: Study, rule: Incentives, participants: list[Participant],
+                ids: dict[int, str]) -> Iterator[Row]:
+    for start in range(0, len(participants), 500):  # bounded memory on large studies
+        chunk = participants[start:start + 500]
+        outcomes = scored_outcomes(study, chunk)
+        for p in chunk:
+            scored = outcomes[p.pk]
+            paid = p.status == Participant.Status.COMPLETED
+            yield {"participant": ids[p.pk], "status": p.status, "scored_trials": len(scored),
+                   "correct": sum(scored),
+                   "bonus": rule.bonus(scored) if paid else Decimal(0),
+                   "currency": rule.currency}
 
 
 def _export_ids(study: Study, participants: list[Participant],
@@ -440,6 +478,10 @@ def _datapackage(study: Study, extra_columns: list[Column]) -> str:
          PARTICIPANT_COLUMNS + tuple(extra_columns)),
         ("events", "Client and server events, one row each.", EVENT_COLUMNS),
     ]
+    if Incentives.from_spec(study.spec) is not None:
+        resources.append(("bonuses", "Each participant's performance bonus by the spec's "
+                          "incentives rule (completed participants only are paid).",
+                          BONUS_COLUMNS))
     package = {
         "profile": "tabular-data-package", "name": study.slug, "title": study.title,
         "created": _cell(timezone.now()),

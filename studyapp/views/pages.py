@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from experiments.designs import Step
 from studyapp import selectors
 from studyapp.models import Participant, Study, Trial
+from studyapp.services.bonuses import page_incentives
 from studyapp.services.flow import SEEN, trial_mark_shown
 from studyapp.services.questionnaires import questionnaire_items
 
@@ -21,7 +22,9 @@ def page_context(request: HttpRequest, study: Study, participant: Participant,
                  error: str | None = None) -> tuple[str, dict[str, Any]]:
     template, context = _page(study, participant, error)
     # The page's name (consent, trial, questionnaire, ...): events logged from it carry it.
-    return template, {**context, "page_name": template.rsplit("/", 1)[-1].removesuffix(".html")}
+    page_name = template.rsplit("/", 1)[-1].removesuffix(".html")
+    return template, {**context, "page_name": page_name,
+                      "incentives": page_incentives(study, participant, page_name)}
 
 
 def _page(study: Study, participant: Participant,

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import (
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from studyapp import selectors, tasks
 from studyapp.models import AnalysisRun, Condition
-from studyapp.services import enrolment, exports, gallery, reports, studies
+from studyapp.services import bonuses, enrolment, exports, gallery, reports, studies
 from studyapp.services.errors import ServiceError
 
 
@@ -147,6 +148,21 @@ def study_export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(exports.study_export_stream(study=study),
                                      content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-export.zip"'
+    return response
+
+
+@login_required
+@require_GET
+def payment_file(request: HttpRequest, slug: str, payment_file: str) -> HttpResponse:
+    """Bonus and approval lists for Prolific / MTurk. They carry the platforms' own ids, so
+    only the study's editors get them (others: 404, as for any study they cannot edit)."""
+    study = selectors.study_for_user(request.user, slug, edit=True)
+    build = bonuses.PAYMENT_FILES.get(payment_file)
+    if build is None:
+        raise Http404("No such payment file")
+    response = HttpResponse(build(study), content_type="text/csv; charset=utf-8")
+    filename = f"{study.slug}-{payment_file}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

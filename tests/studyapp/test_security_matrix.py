@@ -129,7 +129,8 @@ def world(study, owner, colleague, outsider, settings, tmp_path) -> World:
         clients[role] = Client()
         clients[role].force_login(user)
     Token.objects.create(user=owner)
-    values = {"slug": study.slug, "name": "ai", "run_id": str(run.pk), "format": "json",
+    values = {"slug": study.slug, "name": "ai", "payment_file": "prolific-approvals",
+              "run_id": str(run.pk), "format": "json",
               "app_label": "studyapp", "url": "no-such-page/",
               "content_type_id": str(ContentType.objects.get_for_model(Study).pk)}
     return World(study, participant, victim, clients, values)
@@ -174,6 +175,9 @@ GET_RULES: list[tuple[str, dict[str, set[int]]]] = [
     (r"^/r/[\w-]+/(status|prepare|analysis|conditions/\w+/open|preview/\w+)$",
      {"anonymous": LOGIN, "participant": LOGIN, "owner": {405}, "colleague": {405},
       "outsider": {405}}),
+    # Payment files carry the platforms' own ids: the study's editors only.
+    (r"^/r/[\w-]+/payments/", {"anonymous": LOGIN, "participant": LOGIN, "owner": {200},
+                               "colleague": HIDDEN, "outsider": HIDDEN}),
     (r"^/r/[\w-]+/", {"anonymous": LOGIN, "participant": LOGIN, "owner": {200},
                       "colleague": {200}, "outsider": HIDDEN}),
     (r"^/accounts/login/$", _everyone(200)),
