@@ -75,13 +75,3 @@ class RuleContent(TypedDict):
     found: bool
     predicted_class_name: str
 
-
-# Method-specific entries of ``Explanation.metrics`` (quality checks add theirs, documented in
-# ``explainers.quality``): lime -> lime_r2 (weighted R^2 of the local surrogate, its fidelity),
-# lime_local_prediction; anchors -> anchors_precision (fresh samples), anchors_coverage,
-# anchors_bandit_precision, anchors_meets_threshold (1.0 / 0.0), anchors_samples.
-METHOD_METRICS: dict[str, tuple[str, ...]] = {
-    "lime": ("lime_r2", "lime_local_prediction"),
-    "anchors": ("anchors_precision", "anchors_coverage", "anchors_bandit_precision",
-                "anchors_meets_threshold", "anchors_samples"),
-}
