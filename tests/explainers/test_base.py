@@ -10,7 +10,7 @@ import pytest
 from tabular_cases import people_gbm
 
 from explainers import Explanation, available_methods, explain
-from explainers.kinds import AttributionContent, FeatureAttribution, RuleCondition, RuleContent
+from explainers.payloads import AttributionContent, FeatureAttribution, RuleCondition, RuleContent
 
 TABULAR = ["lime", "kernel_shap", "tree_shap", "anchors", "random_attribution"]
 
