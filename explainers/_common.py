@@ -1,13 +1,14 @@
 """Small helpers every method module shares: the prediction shown, provenance, payload parts.
 
-Method modules should build their :class:`~explainers.base.Explanation` through
-:func:`build_explanation` so that target, prediction and provenance are filled in the same way
-everywhere (the predicted class, never the true label; the seed and the model fingerprint).
+Method modules build their :class:`~explainers.base.Explanation` through
+:func:`build_explanation`, from the record :func:`prediction_dict` makes of the model's
+probabilities, so that target, prediction and provenance are filled in the same way everywhere
+(the predicted class, never the true label; the seed and the model fingerprint).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,11 +19,12 @@ from explainers.base import (
     Explanation,
     ExplanationKind,
     Provenance,
+    Regressor,
     TabularDataset,
     library_versions,
     model_fingerprint,
-    predicted_class,
 )
+from explainers.payloads import Prediction
 
 # Probabilities are clipped before taking logits so that a confident model gives finite numbers.
 _LOGIT_EPS = 1e-7
@@ -43,27 +45,28 @@ def make_rng(random_state: int | np.random.Generator | None) -> np.random.Genera
     return np.random.default_rng(random_state)
 
 
-def class_name(dataset: TabularDataset | None, index: int) -> str:
+def class_name(class_names: Sequence[str], index: int) -> str:
     """The display name of class ``index`` (falls back to the index as text)."""
-    names = getattr(dataset, "class_names", ()) or ()
-    return str(names[index]) if 0 <= index < len(names) else str(index)
+    return str(class_names[index]) if 0 <= index < len(class_names) else str(index)
 
 
-def prediction_dict(
-    model: Classifier, x: np.ndarray, dataset: TabularDataset | None = None
-) -> tuple[int, dict[str, Any]]:
-    """The predicted class index and the ``prediction`` dict shown with an explanation."""
-    target, proba = predicted_class(model, x)
-    prediction = {
-        "class_index": target,
-        "class_name": class_name(dataset, target),
-        "probability": float(proba[target]),
+def prediction_dict(proba: np.ndarray, class_names: Sequence[str]) -> Prediction:
+    """The ``prediction`` record shown with an explanation: the predicted (argmax) class of a
+    probability vector, its name and its probability."""
+    index = int(np.argmax(proba))
+    return {
+        "class_index": index,
+        "class_name": class_name(class_names, index),
+        "probability": float(proba[index]),
     }
-    return target, prediction
 
 
 def make_provenance(
-    method: str, model: Any, *, params: dict[str, Any], random_state: int | None
+    method: str,
+    model: Classifier | Regressor,
+    *,
+    params: dict[str, Any],
+    random_state: int | None,
 ) -> Provenance:
     """Provenance for an explanation made by ``method`` with ``params`` and ``random_state``."""
     seed = random_state if isinstance(random_state, int | type(None)) else None
@@ -80,30 +83,26 @@ def build_explanation(
     *,
     kind: ExplanationKind,
     method: str,
-    model: Any,
-    x: np.ndarray,
-    dataset: TabularDataset | None,
-    content: dict[str, Any],
+    model: Classifier | Regressor,
+    prediction: Prediction,
+    content: Mapping[str, Any],
     params: dict[str, Any],
     random_state: int | None,
-    metrics: dict[str, float] | None = None,
-    prediction: dict[str, Any] | None = None,
+    metrics: Mapping[str, float] | None = None,
+    target: int | None = None,
 ) -> Explanation:
-    """Assemble an Explanation of the model's predicted class for ``x``.
-
-    ``prediction`` may be passed when the caller already computed it with
-    :func:`prediction_dict` (saves one model call); otherwise it is computed here.
+    """An Explanation of the predicted class (``prediction``, see :func:`prediction_dict`), or
+    of class ``target`` when given, with provenance filled in. ``prediction`` always records
+    the model's own choice.
     """
-    if prediction is None:
-        _, prediction = prediction_dict(model, x, dataset)
     return Explanation(
         kind=kind,
         method=method,
-        target=int(prediction["class_index"]),
-        prediction=prediction,
-        content=content,
+        target=prediction["class_index"] if target is None else int(target),
+        prediction=dict(prediction),
+        content=dict(content),
         provenance=make_provenance(method, model, params=params, random_state=random_state),
-        metrics=dict(metrics or {}),
+        metrics={k: float(v) for k, v in (metrics or {}).items()},
     )
 
 
@@ -137,7 +136,7 @@ def attribution_content(
     output_value: float,
     output_space: str,
 ) -> dict[str, Any]:
-    """The ``attribution`` payload (see :class:`explainers.kinds.AttributionContent`)."""
+    """The ``attribution`` payload (see :class:`explainers.payloads.AttributionContent`)."""
     features = [
         {
             "name": f.name,

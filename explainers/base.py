@@ -31,6 +31,12 @@ class Classifier(Protocol):
     def predict(self, X: Any) -> np.ndarray: ...
 
 
+class Regressor(Protocol):
+    """A model that predicts numbers: ``linear_model`` shows a regression's equation too."""
+
+    def predict(self, X: Any) -> np.ndarray: ...
+
+
 @dataclass(frozen=True)
 class Feature:
     """One column of a tabular data set as people and constraints see it.
@@ -121,7 +127,7 @@ class Provenance:
 class Explanation:
     """One explanation of one prediction, JSON-serialisable.
 
-    ``content`` holds the kind-specific payload (documented per kind in ``explainers.kinds``);
+    ``content`` holds the kind-specific payload (documented per kind in ``explainers.payloads``);
     ``metrics`` the quality measures computed for it (deletion AUC, stability, ...).
     """
 

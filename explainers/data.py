@@ -8,8 +8,11 @@ that explainers draw prototypes, baselines and noise scales from.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
+
+from explainers.base import TabularDataset
 
 
 @dataclass(frozen=True)
@@ -53,3 +56,7 @@ class TextDataset:
     def __post_init__(self) -> None:
         if self.y is not None and len(self.y) != len(self.texts):
             raise ValueError(f"{len(self.texts)} texts but {len(self.y)} labels")
+
+
+Dataset: TypeAlias = TabularDataset | ImageDataset | TextDataset
+"""Any data description a method can be given (tabular, image or text)."""

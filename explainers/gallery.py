@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from explainers.base import Explanation
+from explainers.base import Classifier, Explanation, Regressor
+from explainers.data import Dataset
 from explainers.registry import available_methods, explain
 from explainers.render import render_html
 
@@ -34,8 +35,8 @@ class Case:
     """One model, its data description and the input whose prediction is explained."""
 
     name: str
-    model: Any
-    dataset: Any
+    model: Classifier | Regressor
+    dataset: Dataset
     x: Any
 
 

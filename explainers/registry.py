@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from explainers.base import Explanation
+from explainers.base import Classifier, Explanation, Regressor
+from explainers.data import Dataset
 
 ExplainFunction = Callable[..., Explanation]
 _METHODS: dict[str, ExplainFunction] = {}
@@ -48,10 +49,10 @@ def method_parameters(method: str) -> list[str]:
 
 def explain(
     method: str,
-    model: Any,
+    model: Classifier | Regressor,
     x: Any,
     *,
-    dataset: Any,
+    dataset: Dataset | None,
     random_state: int | None = None,
     **params: Any,
 ) -> Explanation:

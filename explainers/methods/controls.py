@@ -27,7 +27,7 @@ from explainers._common import (
     make_rng,
     prediction_dict,
 )
-from explainers.base import Classifier, Explanation, TabularDataset
+from explainers.base import Classifier, Explanation, TabularDataset, predicted_class
 from explainers.registry import register
 
 # A draw whose bars mostly cancel would need a huge factor to reach the stated sum.
@@ -64,7 +64,8 @@ def explain_random_attribution(
 ) -> Explanation:
     """A placebo attribution explanation in probability units (see the module docstring)."""
     x = as_row(x)
-    target, prediction = prediction_dict(model, x, dataset)
+    target, proba = predicted_class(model, x)
+    prediction = prediction_dict(proba, dataset.class_names)
     rng = make_rng(random_state)
     background = background_rows(dataset, max_rows=background_size, rng=rng)
     base = float(class_probability(model, background, target).mean())
@@ -75,7 +76,7 @@ def explain_random_attribution(
     params = {"background_size": background_size,
               "reference": None if reference is None else [float(v) for v in reference]}
     return build_explanation(
-        kind="attribution", method="random_attribution", model=model, x=x, dataset=dataset,
+        kind="attribution", method="random_attribution", model=model,
         content=content, params=params, random_state=random_state, prediction=prediction,
     )
 

@@ -18,14 +18,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from explainers.base import Explanation, TabularDataset
-from explainers.kinds_b import (
-    Change,
-    Counterfactual,
-    CounterfactualContent,
-    make_explanation,
-    prediction_dict,
-)
+from explainers._common import build_explanation, prediction_dict
+from explainers.base import Classifier, Explanation, TabularDataset
+from explainers.payloads import Change, Counterfactual, CounterfactualContent
 from explainers.recourse import (
     ActionSpace,
     CostName,
@@ -43,7 +38,7 @@ from explainers.recourse_milp import (
 from explainers.registry import register
 
 
-def predicted_index(model: Any, rows: np.ndarray) -> np.ndarray:
+def predicted_index(model: Classifier, rows: np.ndarray) -> np.ndarray:
     """The class *index* ``model.predict`` gives each row (labels mapped through classes_)."""
     labels = np.asarray(model.predict(np.atleast_2d(rows)))
     classes = getattr(model, "classes_", None)
@@ -52,7 +47,7 @@ def predicted_index(model: Any, rows: np.ndarray) -> np.ndarray:
     return np.searchsorted(np.asarray(classes), labels)
 
 
-def flip_test(model: Any, original: int, target: int | None) -> Any:
+def flip_test(model: Classifier, original: int, target: int | None) -> Any:
     """rows -> bool array: the model predicts ``target`` (if None: anything but ``original``)."""
 
     def flips(rows: np.ndarray) -> np.ndarray:
@@ -62,7 +57,7 @@ def flip_test(model: Any, original: int, target: int | None) -> Any:
     return flips
 
 
-def flip_score(model: Any, original: int, target: int | None) -> Any:
+def flip_score(model: Classifier, original: int, target: int | None) -> Any:
     def score(rows: np.ndarray) -> np.ndarray:
         proba = np.asarray(model.predict_proba(np.atleast_2d(rows)))
         return proba[:, target] if target is not None else 1.0 - proba[:, original]
@@ -71,7 +66,7 @@ def flip_score(model: Any, original: int, target: int | None) -> Any:
 
 
 def find_counterfactual(
-    model: Any,
+    model: Classifier,
     space: ActionSpace,
     original: int,
     *,
@@ -107,7 +102,7 @@ def find_counterfactual(
 
 
 def _record(
-    dataset: TabularDataset, model: Any, space: ActionSpace, row: np.ndarray, cost: CostName
+    dataset: TabularDataset, model: Classifier, space: ActionSpace, row: np.ndarray, cost: CostName
 ) -> Counterfactual:
     changes: list[Change] = [
         {
@@ -134,7 +129,7 @@ def _record(
 
 def _explain(
     method: str,
-    model: Any,
+    model: Classifier,
     x: Any,
     dataset: TabularDataset,
     rows: list[np.ndarray],
@@ -168,12 +163,11 @@ def _explain(
     if records:
         metrics["min_cost"] = records[0]["cost"]
         metrics["mean_changes"] = float(np.mean([len(r["changes"]) for r in records]))
-    return make_explanation(
+    return build_explanation(
         kind="counterfactual",
         method=method,
         model=model,
-        proba=proba,
-        class_names=dataset.class_names,
+        prediction=prediction_dict(proba, dataset.class_names),
         content=content,
         params=params,
         random_state=random_state,
@@ -182,7 +176,7 @@ def _explain(
 
 
 def _start(
-    model: Any, x: Any, dataset: Any, actionable: bool, grid_size: int
+    model: Classifier, x: Any, dataset: TabularDataset, actionable: bool, grid_size: int
 ) -> tuple[ActionSpace, int]:
     if not isinstance(dataset, TabularDataset):
         raise TypeError("counterfactuals need a TabularDataset")
@@ -194,10 +188,10 @@ def _start(
 
 @register("counterfactual_mad")
 def explain_counterfactual_mad(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: TabularDataset,
     random_state: int | None = None,
     target_class: int | None = None,
     grid_size: int = 25,
@@ -234,10 +228,10 @@ def explain_counterfactual_mad(
 
 @register("recourse")
 def explain_recourse(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: TabularDataset,
     random_state: int | None = None,
     cost: CostName = "percentile_shift",
     target_class: int | None = None,
@@ -277,10 +271,10 @@ def explain_recourse(
 
 @register("diverse_counterfactuals")
 def explain_diverse_counterfactuals(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: TabularDataset,
     random_state: int | None = None,
     k: int = 4,
     n_samples: int = 2000,

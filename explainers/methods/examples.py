@@ -14,9 +14,10 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import euclidean_distances
 
-from explainers.base import Explanation, TabularDataset
-from explainers.data import ImageDataset, TextDataset
-from explainers.kinds_b import Example, ExamplesContent, class_name, make_explanation
+from explainers._common import build_explanation, class_name, prediction_dict
+from explainers.base import Classifier, Explanation, TabularDataset
+from explainers.data import Dataset, ImageDataset, TextDataset
+from explainers.payloads import Example, ExamplesContent
 from explainers.prototypes import influence_on_prediction, median_distance, protodash
 from explainers.registry import register
 
@@ -36,7 +37,7 @@ class _Rows:
         return int(np.argmax(self.proba))
 
 
-def _rows(model: Any, x: Any, dataset: Any) -> _Rows:
+def _rows(model: Classifier, x: Any, dataset: Dataset) -> _Rows:
     """Tables are standardised (no feature dominates by its unit), images compared pixel by
     pixel, texts by TF-IDF vectors of the data set's own vocabulary."""
     if isinstance(dataset, TextDataset):
@@ -60,7 +61,7 @@ def _rows(model: Any, x: Any, dataset: Any) -> _Rows:
     return _Rows(vectors, query, labels, predicted, proba)
 
 
-def _card(dataset: Any, rows: _Rows, index: int, role: str, score: float) -> Example:
+def _card(dataset: Dataset, rows: _Rows, index: int, role: str, score: float) -> Example:
     names = tuple(dataset.class_names)
     label = int(rows.labels[index])
     card: Example = {
@@ -68,9 +69,9 @@ def _card(dataset: Any, rows: _Rows, index: int, role: str, score: float) -> Exa
         "role": role,  # type: ignore[typeddict-item]
         "score": float(score),
         "label": label if label >= 0 else None,
-        "label_name": class_name(label, names) if label >= 0 else "",
+        "label_name": class_name(names, label) if label >= 0 else "",
         "prediction": int(rows.predicted[index]),
-        "prediction_name": class_name(int(rows.predicted[index]), names),
+        "prediction_name": class_name(names, int(rows.predicted[index])),
     }
     if isinstance(dataset, ImageDataset):
         card["image"] = dataset.X[index].tolist()
@@ -83,7 +84,7 @@ def _card(dataset: Any, rows: _Rows, index: int, role: str, score: float) -> Exa
 
 
 def _content(
-    dataset: Any, x: Any, score_name: str, score_help: str, examples: list[Example]
+    dataset: Dataset, x: Any, score_name: str, score_help: str, examples: list[Example]
 ) -> ExamplesContent:
     content: ExamplesContent = {
         "score_name": score_name,  # type: ignore[typeddict-item]
@@ -101,20 +102,19 @@ def _content(
 
 def _explanation(
     method: str,
-    model: Any,
-    dataset: Any,
+    model: Classifier,
+    dataset: Dataset,
     proba: np.ndarray,
     content: ExamplesContent,
     params: dict[str, Any],
     random_state: int | None,
     metrics: dict[str, float] | None = None,
 ) -> Explanation:
-    return make_explanation(
+    return build_explanation(
         kind="examples",
         method=method,
         model=model,
-        proba=proba,
-        class_names=tuple(dataset.class_names),
+        prediction=prediction_dict(proba, dataset.class_names),
         content=content,
         params=params,
         random_state=random_state,
@@ -124,10 +124,10 @@ def _explanation(
 
 @register("nearest_examples")
 def explain_nearest_examples(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: Dataset,
     random_state: int | None = None,
     k: int = 5,
     same_class: bool = False,
@@ -171,10 +171,10 @@ def explain_nearest_examples(
 
 @register("prototypes")
 def explain_prototypes(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: Dataset,
     random_state: int | None = None,
     n_prototypes: int = 5,
     kernel_width: float | None = None,
@@ -222,10 +222,10 @@ def explain_prototypes(
 
 @register("influence")
 def explain_influence(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: TabularDataset,
     random_state: int | None = None,
     k: int = 5,
 ) -> Explanation:

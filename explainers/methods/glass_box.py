@@ -13,12 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from explainers.base import Explanation, TabularDataset
-from explainers.kinds_b import GlobalContent, LinearTerm, make_explanation
+from explainers._common import build_explanation, prediction_dict
+from explainers.base import Classifier, Explanation, Regressor, TabularDataset
+from explainers.payloads import GlobalContent, LinearTerm
 from explainers.registry import register
 
 
-def linear_terms(model: Any) -> tuple[float, np.ndarray]:
+def linear_terms(model: Classifier | Regressor) -> tuple[float, np.ndarray]:
     """``(intercept, coefficients)`` of a linear model in the units of its raw inputs.
 
     Regression: the fitted line itself. A single-output classifier: the log-odds of the
@@ -38,7 +39,11 @@ def linear_terms(model: Any) -> tuple[float, np.ndarray]:
 
 @register("linear_model")
 def explain_linear_model(
-    model: Any, x: Any, *, dataset: TabularDataset, random_state: int | None = None
+    model: Classifier | Regressor,
+    x: Any,
+    *,
+    dataset: TabularDataset,
+    random_state: int | None = None,
 ) -> Explanation:
     """Every term of the model's equation at ``x``: coefficient x value, and their sum."""
     row = np.asarray(x, dtype=float).reshape(-1)
@@ -53,9 +58,9 @@ def explain_linear_model(
     output = intercept + float(weights @ row)
     content: GlobalContent = {"summary": "linear_model", "intercept": intercept,
                               "terms": terms, "output_value": output}
-    is_regressor = not hasattr(model, "predict_proba")
-    proba = np.array([1.0]) if is_regressor else np.asarray(model.predict_proba(row[None]))[0]
-    names = ("value",) if is_regressor else tuple(getattr(dataset, "class_names", ()) or ())
-    return make_explanation(kind="global", method="linear_model", model=model, proba=proba,
-                            class_names=names, content=content, params={},
-                            random_state=random_state)
+    predict_proba = getattr(model, "predict_proba", None)  # None: a regression
+    proba = np.array([1.0]) if predict_proba is None else np.asarray(predict_proba(row[None]))[0]
+    names = ("value",) if predict_proba is None else dataset.class_names
+    return build_explanation(kind="global", method="linear_model", model=model,
+                             prediction=prediction_dict(proba, names), content=content,
+                             params={}, random_state=random_state)

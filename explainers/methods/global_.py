@@ -19,25 +19,24 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
-from explainers._common import seeded_global_numpy
-from explainers.base import Explanation, Feature, TabularDataset
-from explainers.kinds_b import (
-    Condition,
-    FeatureChange,
-    GlobalContent,
-    Importance,
-    Rule,
+from explainers._common import (
+    build_explanation,
     class_name,
-    make_explanation,
+    prediction_dict,
+    seeded_global_numpy,
 )
+from explainers.base import Classifier, Explanation, Feature, TabularDataset
 from explainers.methods.counterfactuals import find_counterfactual, predicted_index
 from explainers.methods.shap_methods import TreeSpace, native_space, tree_shap_values
+from explainers.payloads import Condition, FeatureChange, GlobalContent, Importance, Rule
 from explainers.recourse import CostName, action_space, total_cost
 from explainers.recourse_milp import linear_model_of
 from explainers.registry import register
 
 
-def _start(model: Any, x: Any, dataset: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _start(
+    model: Classifier, x: Any, dataset: TabularDataset
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if not isinstance(dataset, TabularDataset):
         raise TypeError("global explanations need a TabularDataset")
     row = np.asarray(x, dtype=float).reshape(-1)
@@ -46,7 +45,7 @@ def _start(model: Any, x: Any, dataset: Any) -> tuple[np.ndarray, np.ndarray, np
 
 def _finish(
     method: str,
-    model: Any,
+    model: Classifier,
     dataset: TabularDataset,
     proba: np.ndarray,
     content: GlobalContent,
@@ -54,12 +53,11 @@ def _finish(
     random_state: int | None,
     metrics: dict[str, float],
 ) -> Explanation:
-    return make_explanation(
+    return build_explanation(
         kind="global",
         method=method,
         model=model,
-        proba=proba,
-        class_names=dataset.class_names,
+        prediction=prediction_dict(proba, dataset.class_names),
         content=content,
         params=params,
         random_state=random_state,
@@ -69,10 +67,10 @@ def _finish(
 
 @register("distilled_tree")
 def explain_distilled_tree(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: TabularDataset,
     random_state: int | None = None,
     max_depth: int = 3,
     min_samples_leaf: int = 10,
@@ -117,7 +115,7 @@ def _rules(tree: DecisionTreeClassifier, dataset: TabularDataset, leaf_of_x: int
             conditions = [
                 _condition(dataset.features[j], op, v) for (j, op), v in sorted(path.items())
             ]
-            verdict = class_name(index, dataset.class_names)
+            verdict = class_name(dataset.class_names, index)
             clauses = [
                 _clause(dataset.features[j], path.get((j, ">")), path.get((j, "<=")))
                 for j in sorted({j for j, _ in path})
@@ -180,10 +178,10 @@ def _clause(feature: Feature, low: float | None, high: float | None) -> str:
 
 @register("mean_abs_shap")
 def explain_mean_abs_shap(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: TabularDataset,
     random_state: int | None = None,
     n_rows: int | None = None,
     n_background: int = 50,
@@ -242,7 +240,7 @@ def explain_mean_abs_shap(
 
 
 def _tree_space(
-    model: Any, row: np.ndarray, background: np.ndarray, target: int, probability: float
+    model: Classifier, row: np.ndarray, background: np.ndarray, target: int, probability: float
 ) -> TreeSpace | None:
     """The space exact TreeSHAP values of this model add up in, or None if it has none."""
     try:
@@ -253,7 +251,7 @@ def _tree_space(
 
 
 def _kernel_values(
-    model: Any, sample: np.ndarray, background: np.ndarray, target: int, nsamples: int,
+    model: Classifier, sample: np.ndarray, background: np.ndarray, target: int, nsamples: int,
     random_state: int | None,
 ) -> np.ndarray:
     """KernelSHAP (l1_reg=False) values of the target class's probability, one row per sample."""
@@ -271,10 +269,10 @@ def _kernel_values(
 
 @register("counterfactual_summary")
 def explain_counterfactual_summary(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: TabularDataset,
     random_state: int | None = None,
     n_rows: int = 25,
     cost: CostName = "percentile_shift",

@@ -25,7 +25,7 @@ from explainers._common import (
     make_rng,
     prediction_dict,
 )
-from explainers.base import Classifier, Explanation, TabularDataset
+from explainers.base import Classifier, Explanation, TabularDataset, predicted_class
 from explainers.registry import register
 
 
@@ -142,7 +142,8 @@ def explain_lime(
     its prediction at x, to compare with the model's probability.
     """
     x = as_row(x)
-    target, prediction = prediction_dict(model, x, dataset)
+    target, proba = predicted_class(model, x)
+    prediction = prediction_dict(proba, dataset.class_names)
     surrogate = fit_surrogate(
         model, x, dataset, target,
         num_samples=num_samples, kernel_width=kernel_width, discretize=discretize,
@@ -158,7 +159,7 @@ def explain_lime(
               "discretize": discretize, "alpha": alpha}
     metrics = {"lime_r2": surrogate.r2, "lime_local_prediction": surrogate.local_prediction}
     return build_explanation(
-        kind="attribution", method="lime", model=model, x=x, dataset=dataset,
+        kind="attribution", method="lime", model=model,
         content=content, params=params, random_state=random_state, metrics=metrics,
         prediction=prediction,
     )

@@ -9,19 +9,23 @@ probability (``score="probability"``). Positive attribution = evidence for the e
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 
-from explainers.base import Explanation
+from explainers._common import build_explanation, prediction_dict
+from explainers.base import Classifier, Explanation, TabularDataset
 from explainers.data import ImageDataset
-from explainers.kinds_b import SaliencyContent, make_explanation
 from explainers.mlp import Score, class_score_gradient
+from explainers.payloads import SaliencyContent
 from explainers.registry import register
+
+# Images, or feature rows read as a 1 x d "image" (the map is then one row).
+PixelDataset: TypeAlias = ImageDataset | TabularDataset
 
 
 def _setup(
-    model: Any, x: np.ndarray, dataset: Any
+    model: Classifier, x: np.ndarray, dataset: PixelDataset
 ) -> tuple[np.ndarray, tuple[int, ...], np.ndarray]:
     """The flattened input, the map shape and the model's probability vector for it."""
     flat = np.asarray(x, dtype=float).reshape(-1)
@@ -30,15 +34,15 @@ def _setup(
     return flat, shape, proba
 
 
-def _background(dataset: Any) -> np.ndarray:
+def _background(dataset: PixelDataset) -> np.ndarray:
     X = dataset.flat if isinstance(dataset, ImageDataset) else np.asarray(dataset.X, float)
     return np.asarray(X, dtype=float)
 
 
 def _finish(
     method: str,
-    model: Any,
-    dataset: Any,
+    model: Classifier,
+    dataset: PixelDataset,
     flat: np.ndarray,
     shape: tuple[int, ...],
     proba: np.ndarray,
@@ -61,12 +65,11 @@ def _finish(
     content.update(extra or {})  # type: ignore[typeddict-item]
     if target is not None:  # the class explained is not (necessarily) the prediction
         content["explained_class"] = str(dataset.class_names[target])
-    return make_explanation(
+    return build_explanation(
         kind="saliency",
         method=method,
         model=model,
-        proba=proba,
-        class_names=tuple(dataset.class_names),
+        prediction=prediction_dict(proba, dataset.class_names),
         content=content,
         params=_with_target(params, target),
         random_state=random_state,
@@ -92,10 +95,10 @@ def _with_target(params: dict[str, Any], target: int | None) -> dict[str, Any]:
 
 @register("gradient")
 def explain_gradient(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: PixelDataset,
     random_state: int | None = None,
     score: Score = "logit",
     target: int | None = None,
@@ -120,10 +123,10 @@ def explain_gradient(
 
 @register("gradient_x_input")
 def explain_gradient_x_input(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: PixelDataset,
     random_state: int | None = None,
     score: Score = "logit",
     target: int | None = None,
@@ -148,10 +151,10 @@ def explain_gradient_x_input(
 
 @register("smoothgrad")
 def explain_smoothgrad(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: PixelDataset,
     random_state: int | None = None,
     score: Score = "logit",
     n_samples: int = 50,
@@ -188,10 +191,10 @@ def explain_smoothgrad(
 
 @register("integrated_gradients")
 def explain_integrated_gradients(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: PixelDataset,
     random_state: int | None = None,
     score: Score = "logit",
     baseline: Literal["black", "mean"] = "black",

@@ -33,8 +33,9 @@ from explainers._common import (
     prediction_dict,
     seeded_global_numpy,
 )
-from explainers.base import Classifier, Explanation, TabularDataset
+from explainers.base import Classifier, Explanation, TabularDataset, predicted_class
 from explainers.methods.kernel_estimator import kernel_shap_values
+from explainers.payloads import Prediction
 from explainers.registry import register
 
 # Efficiency must hold to this tolerance, else the model is not what the method assumes.
@@ -61,7 +62,8 @@ def explain_tree_shap(
     reads as numeric thresholds) are refused with a ValueError: use kernel_shap for them.
     """
     x = as_row(x)
-    target, prediction = prediction_dict(model, x, dataset)
+    target, proba = predicted_class(model, x)
+    prediction = prediction_dict(proba, dataset.class_names)
     background = background_rows(dataset, max_rows=background_size, rng=make_rng(random_state))
     values, expected = tree_shap_values(model, x[None, :], background)
     space = native_space(values, expected, target, prediction["probability"])
@@ -155,7 +157,8 @@ def explain_kernel_shap(
     paired sampling (:mod:`explainers.methods.kernel_estimator`), same value function.
     """
     x = as_row(x)
-    target, prediction = prediction_dict(model, x, dataset)
+    target, proba = predicted_class(model, x)
+    prediction = prediction_dict(proba, dataset.class_names)
     rng = make_rng(random_state)
     background = background_rows(dataset, max_rows=background_size, rng=rng)
     f = _class_output_fn(model, target, output_space)
@@ -209,7 +212,8 @@ def explain_linear_shap(
     between features (trees, neural networks) is refused with a ValueError.
     """
     x = as_row(x)
-    target, prediction = prediction_dict(model, x, dataset)
+    target, proba = predicted_class(model, x)
+    prediction = prediction_dict(proba, dataset.class_names)
     decision = getattr(model, "decision_function", None)
     if decision is None:
         raise ValueError("linear_shap needs a model with decision_function (a linear model)")
@@ -348,13 +352,13 @@ def _shap_explanation(
     *,
     params: dict[str, Any],
     random_state: int | None,
-    prediction: dict[str, Any],
+    prediction: Prediction,
 ) -> Explanation:
     content = attribution_content(
         dataset, x, phi, base_value=base, output_value=base + float(phi.sum()),
         output_space=output_space,
     )
     return build_explanation(
-        kind="attribution", method=method, model=model, x=x, dataset=dataset, content=content,
+        kind="attribution", method=method, model=model, content=content,
         params=params, random_state=random_state, prediction=prediction,
     )

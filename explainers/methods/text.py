@@ -15,8 +15,10 @@ from typing import Any, Literal
 import numpy as np
 from sklearn.linear_model import Ridge
 
-from explainers.base import Explanation
-from explainers.kinds_b import TextContent, Token, WordWeight, make_explanation
+from explainers._common import build_explanation, prediction_dict
+from explainers.base import Classifier, Explanation
+from explainers.data import TextDataset
+from explainers.payloads import TextContent, Token, WordWeight
 from explainers.registry import register
 
 WORD = re.compile(r"\w+", re.UNICODE)
@@ -62,10 +64,10 @@ def _without(tokens: list[Token], ids: np.ndarray, keep: np.ndarray) -> str:
 
 @register("lime_text")
 def explain_lime_text(
-    model: Any,
+    model: Classifier,
     x: Any,
     *,
-    dataset: Any,
+    dataset: TextDataset | None,
     random_state: int | None = None,
     num_samples: int = 1000,
     kernel_width: float = 25.0,
@@ -105,12 +107,11 @@ def explain_lime_text(
         "output": output,
         "intercept": intercept,
     }
-    return make_explanation(
+    return build_explanation(
         kind="text",
         method="lime_text",
         model=model,
-        proba=proba,
-        class_names=tuple(getattr(dataset, "class_names", ())),
+        prediction=prediction_dict(proba, dataset.class_names if dataset is not None else ()),
         content=content,
         params={
             "num_samples": num_samples,

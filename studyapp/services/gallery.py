@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 
-from explainers.base import Explanation
+from explainers.base import Explanation as ExplanationResult
 from explainers.gallery import build_gallery
 from explainers.render import render_html
 
@@ -70,7 +70,7 @@ def gallery_controls() -> list[GalleryControl]:
 
 
 def _entry(payload: dict[str, Any], *, label: str = "") -> GalleryEntry:
-    explanation = Explanation.from_dict(payload)
+    explanation = ExplanationResult.from_dict(payload)
     plain = render_html(explanation)
     technical = render_html(explanation, wording="technical")
     return GalleryEntry(method=explanation.method, kind=explanation.kind,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tabular_cases import breast_cancer_gbm, people_data, people_gbm
 
 from experiments.scenarios import load_scenario
 from explainers import explain
 from explainers.render.rule import render
+from tests.explainers.tabular_cases import breast_cancer_gbm, people_data, people_gbm
 
 OPS = {">": np.greater, ">=": np.greater_equal, "<=": np.less_equal, "==": np.equal}
 

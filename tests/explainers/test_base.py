@@ -7,10 +7,10 @@ from typing import get_type_hints
 
 import numpy as np
 import pytest
-from tabular_cases import people_gbm
 
 from explainers import Explanation, available_methods, explain
-from explainers.kinds import AttributionContent, FeatureAttribution, RuleCondition, RuleContent
+from explainers.payloads import AttributionContent, FeatureAttribution, RuleCondition, RuleContent
+from tests.explainers.tabular_cases import people_gbm
 
 TABULAR = ["lime", "kernel_shap", "tree_shap", "anchors", "random_attribution"]
 

@@ -8,11 +8,11 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from tabular_cases import people_forest, people_gbm, people_logistic
 
 from explainers import Feature, TabularDataset, explain
 from explainers._common import attribution_vector
 from explainers.models import FeatureRuleClassifier, ScaffoldedClassifier, randomise_weights
+from tests.explainers.tabular_cases import people_forest, people_gbm, people_logistic
 
 
 def test_the_placebo_is_seeded_and_has_the_scale_of_the_prediction_gap():

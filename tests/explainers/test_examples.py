@@ -59,6 +59,24 @@ def test_nearest_examples_of_the_same_class_carry_the_predicted_label(small_cred
     assert {"prediction", "prediction_name", "label_name"} <= set(e.content["examples"][0])
 
 
+def test_a_training_row_is_not_its_own_nearest_example_when_excluded():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    dataset = TabularDataset(X=X, features=tuple(Feature(f"x{i}", "numeric") for i in range(3)),
+                             class_names=("no", "yes"), y=y)
+    model = LogisticRegression().fit(X, y)
+    with_self = explain("nearest_examples", model, X[7], dataset=dataset, k=3)
+    without = explain("nearest_examples", model, X[7], dataset=dataset, k=3,
+                      exclude_identical=True)
+    assert with_self.content["examples"][0]["index"] == 7
+    z = (X - X.mean(axis=0)) / X.std(axis=0)
+    distances = np.linalg.norm(z - z[7], axis=1)
+    distances[7] = np.inf
+    expected = list(np.argsort(distances, kind="stable")[:3])
+    assert [e["index"] for e in without.content["examples"]] == expected
+
+
 def test_protodash_objective_never_decreases_and_matches_its_definition():
     rng = np.random.default_rng(1)
     X = rng.normal(size=(80, 4))

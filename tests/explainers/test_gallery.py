@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from explainers import kinds_b
+from explainers import payloads
 from explainers.__main__ import main
 from explainers.gallery import build_gallery
 
@@ -75,13 +75,13 @@ def test_the_command_line_builds_the_gallery(tmp_path: Path, capsys):
     assert summary["failed"] == []
 
 
-def test_every_payload_uses_exactly_the_keys_documented_in_kinds_b(tmp_path: Path):
+def test_every_payload_uses_exactly_the_keys_documented_in_payloads(tmp_path: Path):
     shapes: dict[str, Any] = {
-        "examples": kinds_b.ExamplesContent,
-        "counterfactual": kinds_b.CounterfactualContent,
-        "saliency": kinds_b.SaliencyContent,
-        "text": kinds_b.TextContent,
-        "global": kinds_b.GlobalContent,
+        "examples": payloads.ExamplesContent,
+        "counterfactual": payloads.CounterfactualContent,
+        "saliency": payloads.SaliencyContent,
+        "text": payloads.TextContent,
+        "global": payloads.GlobalContent,
     }
     methods = [
         "integrated_gradients",

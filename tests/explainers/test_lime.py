@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from lime.lime_tabular import LimeTabularExplainer
 from scipy.stats import spearmanr
-from tabular_cases import people_gbm
 
 from explainers import Feature, TabularDataset, explain
 from explainers._common import attribution_vector
+from tests.explainers.tabular_cases import people_gbm
 
 WEIGHTS = np.array([0.005, -0.002, 0.0005, 0.0])
 SCALES = np.array([10.0, 20.0, 40.0, 5.0])

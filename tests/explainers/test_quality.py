@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pytest
-from tabular_cases import breast_cancer_gbm, people_gbm, people_logistic
 
 from explainers import TabularDataset, explain
 from explainers._common import attribution_vector
@@ -21,6 +20,7 @@ from explainers.quality import (
     score_explanation,
     seed_variation,
 )
+from tests.explainers.tabular_cases import breast_cancer_gbm, people_gbm, people_logistic
 
 N_ITEMS = 12
 PLACEBO_DRAWS = 4

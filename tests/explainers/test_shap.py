@@ -13,17 +13,17 @@ from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingCla
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from tabular_cases import (
+
+from experiments.scenarios import load_scenario
+from explainers import TabularDataset, explain
+from explainers._common import attribution_vector, log_odds
+from tests.explainers.tabular_cases import (
     breast_cancer_forest_20,
     breast_cancer_gbm,
     people_forest,
     people_gbm,
     people_logistic,
 )
-
-from experiments.scenarios import load_scenario
-from explainers import TabularDataset, explain
-from explainers._common import attribution_vector, log_odds
 
 
 def small_background(dataset: TabularDataset, n: int) -> TabularDataset:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from explainers._common import as_row, build_explanation, make_rng, prediction_dict
-from explainers.base import Classifier, Explanation, TabularDataset
+from explainers.base import Classifier, Explanation, TabularDataset, predicted_class
 from explainers.methods.anchors.bandit import PrecisionCheck, confirm_precision, kl_lucb
 from explainers.methods.anchors.rules import Predicate, build_predicates, rule_content, satisfies
 from explainers.registry import register
@@ -194,8 +194,8 @@ def explain_anchors(
     also stops growing rules once ``max_samples`` model evaluations are spent.
     """
     x = as_row(x)
-    _, prediction = prediction_dict(model, x, dataset)
-    target = int(prediction["class_index"])
+    target, proba = predicted_class(model, x)
+    prediction = prediction_dict(proba, dataset.class_names)
     rng = make_rng(random_state)
     X = np.asarray(dataset.X, dtype=float)
     predicates = build_predicates(x, dataset)
@@ -224,6 +224,6 @@ def explain_anchors(
         "anchors_samples": float(sampler.samples_used),
     }
     return build_explanation(
-        kind="rule", method="anchors", model=model, x=x, dataset=dataset, content=content,
+        kind="rule", method="anchors", model=model, content=content,
         params=params, random_state=random_state, metrics=metrics, prediction=prediction,
     )

@@ -41,13 +41,6 @@ class PrecisionCheck:
     valid: bool
 
 
-def bernoulli_kl(p: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """KL(Bernoulli(p) || Bernoulli(q)), with 0 log 0 = 0."""
-    p = np.clip(p, _TINY, 1 - _TINY)
-    q = np.clip(q, _TINY, 1 - _TINY)
-    return p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))
-
-
 def kl_bounds(
     mean: np.ndarray, pulls: np.ndarray, beta: float
 ) -> tuple[np.ndarray, np.ndarray]:

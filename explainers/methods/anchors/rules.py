@@ -141,7 +141,7 @@ def rule_content(
     found: bool,
     predicted_class_name: str,
 ) -> dict[str, Any]:
-    """The ``rule`` payload (see :class:`explainers.kinds.RuleContent`)."""
+    """The ``rule`` payload (see :class:`explainers.payloads.RuleContent`)."""
     rule = sorted(rule, key=lambda p: (p.feature, p.op != ">" and p.op != ">="))
     conditions = [
         {

@@ -1,19 +1,84 @@
-"""Payload shapes (``Explanation.content``) for the example, counterfactual, saliency, text and
-global kinds, plus the one constructor every method here uses to fill in provenance.
+"""The JSON payloads (``Explanation.content``) of every explanation kind, and the
+``Explanation.prediction`` record they are shown with.
 
-The Django partials in ``templates/explanations/`` and the renderers in ``explainers.render``
-read these keys; change them only together. All numbers are plain floats, all indices ints.
+Templates in ``templates/explanations/``, the renderers in ``explainers.render`` and the export
+code rely on these shapes; change them only together. Every number is a plain float, every
+index an int, and every value shown to a participant has a ready-made display string next to it.
+The helpers that fill them in (prediction, provenance) are in ``explainers._common``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Literal, TypedDict
 
-import numpy as np
+# --- the prediction shown, and the attribution and rule kinds ---------------------------------
 
-from explainers._common import make_provenance
-from explainers.base import Explanation, ExplanationKind
-from explainers.kinds import Prediction
+OutputSpace = Literal["probability", "log-odds"]
+
+
+class Prediction(TypedDict):
+    """``Explanation.prediction``: the class the model predicts for the input (the target)."""
+
+    class_index: int
+    class_name: str
+    probability: float
+
+
+class FeatureAttribution(TypedDict):
+    """One feature's contribution to the predicted class's output."""
+
+    name: str  # column name in the data set
+    label: str  # the name shown to people (Feature.display_name)
+    value: float  # raw value in the model's numeric matrix (category code for categoricals)
+    display_value: str  # the value as shown ("Married", "45", "3.2 kg")
+    attribution: float  # signed contribution in ``output_space`` units
+
+
+class AttributionContent(TypedDict):
+    """kind ``attribution`` (lime, kernel_shap, tree_shap, linear_shap, random_attribution).
+
+    ``features`` follow the data set's column order; the renderer sorts by |attribution|.
+    For SHAP methods ``base_value + sum(attribution) == output_value`` (efficiency); for LIME
+    ``base_value`` is the surrogate's intercept and ``output_value`` its prediction at ``x``.
+    """
+
+    features: list[FeatureAttribution]
+    base_value: float
+    output_value: float
+    output_space: OutputSpace
+
+
+RuleOp = Literal["<=", ">", "<", ">=", "==", "in"]
+
+
+class RuleCondition(TypedDict):
+    """One predicate of a rule, e.g. ``age > 37`` or ``marital-status == Married``."""
+
+    feature: str  # column name
+    label: str  # the name shown to people
+    op: RuleOp
+    value: float | list[float]  # threshold, category code, or list of codes for "in"
+    display: str  # the whole condition in words: "Age is more than 37"
+
+
+class RuleContent(TypedDict):
+    """kind ``rule`` (anchors).
+
+    ``precision`` is the share of fresh samples satisfying the rule that get the predicted
+    class (estimated after the search, not the bandit's own estimate); ``coverage`` the share of
+    background rows that satisfy the rule. An empty ``conditions`` list means the prediction
+    holds with the required precision whatever the features are. ``found`` is False when no
+    rule reached the precision threshold while matching at least one background row; the
+    conditions are then the closest rule the search saw, and renderers say none was found.
+    """
+
+    conditions: list[RuleCondition]
+    rule_text: str  # "IF Age is more than 37 AND … THEN the AI predicts >50K"
+    precision: float
+    coverage: float
+    found: bool
+    predicted_class_name: str
+
 
 # --- examples: "nearest_examples", "prototypes", "influence" ---------------------------------
 
@@ -175,49 +240,3 @@ class GlobalContent(TypedDict, total=False):
     intercept: float  # linear_model: the equation's constant
     terms: list[LinearTerm]  # linear_model: one per feature, in column order
     output_value: float  # linear_model: intercept + sum of contributions = the model's output
-
-
-def make_explanation(
-    *,
-    kind: ExplanationKind,
-    method: str,
-    model: Any,
-    proba: np.ndarray,
-    class_names: tuple[str, ...] | list[str],
-    content: Any,
-    params: dict[str, Any],
-    random_state: int | None,
-    metrics: dict[str, float] | None = None,
-    target: int | None = None,
-) -> Explanation:
-    """An :class:`Explanation` of the predicted (argmax) class, or of class ``target`` when
-    given, with provenance filled in. ``prediction`` always records the model's own choice.
-
-    Unlike ``explainers._common.build_explanation`` it takes the probability vector, so it
-    serves images and texts as well as feature rows; provenance is made the same way.
-    """
-    return Explanation(
-        kind=kind,
-        method=method,
-        target=int(np.argmax(proba)) if target is None else int(target),
-        prediction=dict(prediction_dict(proba, class_names)),
-        content=dict(content),
-        provenance=make_provenance(method, model, params=params, random_state=random_state),
-        metrics={k: float(v) for k, v in (metrics or {}).items()},
-    )
-
-
-def prediction_dict(proba: np.ndarray, class_names: tuple[str, ...] | list[str]) -> Prediction:
-    """The {"class_index", "class_name", "probability"} record of a probability vector."""
-    index = int(np.argmax(proba))
-    return {
-        "class_index": index,
-        "class_name": class_name(index, class_names),
-        "probability": float(proba[index]),
-    }
-
-
-def class_name(index: int | None, class_names: tuple[str, ...] | list[str]) -> str:
-    if index is None:
-        return ""
-    return str(class_names[index]) if 0 <= index < len(class_names) else str(index)
