@@ -4,6 +4,8 @@
         The codebook as inferred from the data, for the researcher to check and edit.
     python -m experiments check study.yaml
         Check a spec and its own material, train the model and print its model card.
+    python -m experiments gallery --out DIR [--methods a,b] [--seed N] [--bundled-only]
+        One explanation of every method on the bundled scenarios, rendered (index.html + JSON).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from experiments.scenarios.own import MaterialError, draft_codebook
 from experiments.spec import SpecError
@@ -26,7 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     codebook.add_argument("--out", type=Path, help="write here (refuses to overwrite)")
     check = commands.add_parser("check", help="check a spec's material and print the model card")
     check.add_argument("spec", type=Path)
+    _add_gallery(commands)
     args = parser.parse_args(argv)
+    if args.command == "gallery":
+        from experiments.gallery import main_gallery
+
+        return main_gallery(args.out, args.methods, args.seed, args.bundled_only)
     try:
         if args.command == "codebook":
             return _codebook(args.data, args.target, args.out)
@@ -34,6 +42,15 @@ def main(argv: list[str] | None = None) -> int:
     except (MaterialError, SpecError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _add_gallery(commands: Any) -> None:
+    gallery = commands.add_parser("gallery", help="render one explanation of every method")
+    gallery.add_argument("--out", required=True, help="directory for index.html and JSON")
+    gallery.add_argument("--methods", help="comma-separated method names (default: all)")
+    gallery.add_argument("--seed", type=int, default=0)
+    gallery.add_argument("--bundled-only", action="store_true",
+                         help="use scikit-learn's bundled data, not the study scenarios")
 
 
 def _codebook(data: Path, target: str, out: Path | None) -> int:

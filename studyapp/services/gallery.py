@@ -1,6 +1,6 @@
 """The explanation gallery: every method on the bundled scenarios, shown as participants see it.
 
-The explanations are computed by ``explainers.gallery`` (also ``python -m explainers gallery``)
+The explanations are computed by ``experiments.gallery`` (also ``python -m experiments gallery``)
 into ``var/gallery/<method>.json``; the researcher page renders them with the same partials as
 the trial pages, so a researcher picks a style from exactly what participants will get.
 """
@@ -14,8 +14,8 @@ from typing import Any
 
 from django.conf import settings
 
+from experiments.gallery import build_gallery
 from explainers.base import Explanation as ExplanationResult
-from explainers.gallery import build_gallery
 from explainers.render import render_html
 
 

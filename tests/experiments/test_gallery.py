@@ -11,9 +11,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from experiments.__main__ import main
+from experiments.gallery import build_gallery
 from explainers import payloads
-from explainers.__main__ import main
-from explainers.gallery import build_gallery
 
 VOID = {"br", "rect", "stop", "meta", "link", "img", "hr", "input"}
 

@@ -1,8 +1,9 @@
 """A gallery page: one explanation of every registered method, rendered, with its metrics.
 
-Used by ``python -m explainers gallery --out DIR``. Cases come from the bundled study scenarios
-(``experiments.scenarios``) when that package is present, otherwise from scikit-learn's bundled
-data and a small synthetic text set, so the gallery always builds offline.
+Used by ``python -m experiments gallery --out DIR`` and the researchers' gallery page. Cases
+come from the bundled study scenarios (``experiments.scenarios``), or with ``--bundled-only``
+from scikit-learn's bundled data and a small synthetic text set. It lives in ``experiments``,
+not ``explainers``, because it needs the scenarios: ``explainers`` depends on nothing of ours.
 
 With the scenarios it also shows the *controls* a study can run, each as a pair on the same
 input (``out/controls/<name>.json``): the scaffolding attack (Slack et al. 2020; LIME of a
@@ -24,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from experiments.scenarios import load_scenario
+from experiments.scenarios.attacks import load_scaffolded
 from explainers.base import Classifier, Explanation, Regressor
 from explainers.data import Dataset
 from explainers.registry import available_methods, explain
@@ -166,9 +169,6 @@ def _both_wordings(explanation: Explanation) -> str:
 def build_controls(out: Path, *, random_state: int = 0) -> list[dict[str, Any]]:
     """The control pairs (see the module docstring), written as ``out/<name>.json``; each is
     ``{"name", "title", "note", "views": [{"label", "explanation"}, ...]}``."""
-    from experiments.scenarios import load_scenario
-    from experiments.scenarios.attacks import load_scaffolded
-
     out.mkdir(parents=True, exist_ok=True)
     biased, scaffolded = load_scaffolded("compas", model="gbm", random_state=random_state,
                                          biased_feature="race",
@@ -216,17 +216,10 @@ def _control_section(control: dict[str, Any]) -> str:
 
 
 def _cases(use_scenarios: bool, random_state: int) -> dict[str, Case]:
-    if use_scenarios:
-        try:
-            return _scenario_cases(random_state)
-        except ImportError:
-            pass
-    return _bundled_cases(random_state)
+    return _scenario_cases(random_state) if use_scenarios else _bundled_cases(random_state)
 
 
 def _scenario_cases(random_state: int) -> dict[str, Case]:
-    from experiments.scenarios import load_scenario
-
     cases = {}
     for key, name, model in (
         ("tabular_trees", "german_credit", "gbm"),
