@@ -82,3 +82,15 @@ def test_verification_is_right_when_confidence_points_the_way_the_ai_actually_we
 def test_an_unknown_design_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown task design 'telepathy'"):
         design("telepathy")
+
+
+@pytest.mark.parametrize("name", sorted(name for name, task in DESIGNS.items()
+                                        if not task.numeric))
+@pytest.mark.parametrize(("truth", "ai_correct"), [("clean", True), ("yes", False)])
+def test_the_right_answer_bots_give_is_what_the_design_scores_right(name, truth, ai_correct):
+    task = design(name)
+    scored = next(phase.name for phase in task.phases if phase.scored)
+    facts = {"truth": task.truth(item_truth=truth, model_variant=truth),
+             "ai_prediction": truth if ai_correct else "no", "ai_correct": ai_correct,
+             "ai_prediction_edited": "maybe"}
+    assert task.score(task.right_answer(**facts), phase=scored, **facts) is True
