@@ -30,6 +30,7 @@ from analysis.estimates import (
     summarise,
     trial_metric,
 )
+from experiments.designs import declaring
 
 MS_PER_SECOND = 1000.0
 
@@ -248,7 +249,7 @@ def debugging_detection(
     Metrics: ``judged_ready_bugged`` = P(ready | bugged), ``sensitivity`` = P(not ready |
     bugged), ``specificity`` = P(ready | clean).
     """
-    kept = scored_trials(trials, tasks=("debugging",))
+    kept = scored_trials(trials, tasks=declaring("debugging_detection"))
     ready = _judged_ready(kept["final_response"], ready_responses, ready_threshold)
     truth = kept["truth"].astype("string").str.strip().str.lower()
     clean = truth.isin({label.lower() for label in clean_labels}).astype(float).mask(truth.isna())

@@ -79,8 +79,8 @@ PARTICIPANT_COLUMNS: tuple[Column, ...] = (
     Column("design_group", "string", "Mixed designs: the between-subjects group assigned."),
     Column("block_order", "string", "Within and mixed designs: the participant's condition "
            "blocks in the order seen (Latin-square row), e.g. `ai_only > shap`."),
-    Column("status", "string", "started, active, completed, screened_out, timed_out, "
-           "returned or withdrawn.", True),
+    Column("status", "string", "started, active, completed, screened_out or timed_out "
+           "(withdrawn participants' records are deleted).", True),
     Column("source", "string", "Recruitment source: prolific, mturk or direct."),
     Column("spec_hash", "string", "Content hash of the study specification version.", True),
     Column("seed", "integer", "Seed of the participant's randomised trial plan.", True),

@@ -19,29 +19,15 @@ from analysis.estimates import (
     summarise,
 )
 from analysis.fairness import fairness_gaps
+from experiments.designs import DESIGNS, ScoredAgainst
 
 SUMMARY_COLUMNS = ["task", *CONDITION_COLUMNS]
 PARTICIPANT_SUMMARY_COLUMNS = ["task", *PARTICIPANT_COLUMNS]
+# The summary's rows of questionnaire scale scores, beside the task designs' rows.
+QUESTIONNAIRE = "questionnaire"
 
-# Which metrics answer the questions of each design (LITERATURE.md, "Task designs").
-_LABEL_DECISION = ("accuracy", "agreement", "over_reliance", "under_reliance")
-TASK_METRICS: dict[str, tuple[str, ...]] = {
-    "decision": _LABEL_DECISION,
-    "judge_advisor": (
-        "initial_accuracy", *_LABEL_DECISION, "switch_fraction", "rair", "rsr", "weight_of_advice",
-        "complementarity",
-    ),
-    "forward_simulation": ("simulation_accuracy_pre", "simulation_accuracy_post",
-                           "simulation_change"),
-    "counterfactual_simulation": ("simulation_accuracy",),
-    "agreement": ("scored_accuracy",),
-    "distinction": ("accuracy",),
-    "simulate_then_decide": ("simulation_error", "deviation_from_ai", "decision_error"),
-    "debugging": ("debugging_detection",),
-    "model_comparison": ("accuracy",),
-    "mislabelled": ("accuracy",),
-}
-_EVERY_TASK = ("time_per_trial_s", "explanation_time_s")
+# The metrics of every task design besides its own (experiments.designs declares those).
+EVERY_TASK_METRICS = ("time_per_trial_s", "explanation_time_s")
 # Metrics of how people used the AI's advice: they exist only where the advice was shown (a
 # no-AI condition's "agreement" compares answers with advice nobody saw).
 AI_METRICS = frozenset({
@@ -51,8 +37,6 @@ AI_METRICS = frozenset({
 })
 # Metrics of the explanation itself: only where one was shown.
 EXPLANATION_METRICS = frozenset({"explanation_time_s"})
-# Designs whose final answer is a class label judged against the truth.
-LABEL_TASKS = frozenset({"decision", "judge_advisor", "distinction"})
 
 # Metric name -> (function, fixed keyword arguments).
 CALCULATORS: dict[str, tuple[Callable[..., pd.DataFrame], dict[str, Any]]] = {
@@ -118,14 +102,11 @@ def summarise_study(
     tables = []
     for task in sorted(trials["task"].dropna().astype(str).unique()):
         subset = trials[trials["task"].astype(str) == task]
-        names = list(TASK_METRICS.get(task, ("accuracy",)))
         # Complementarity needs human-alone answers; early in a study there may be none yet.
-        if task == "decision" and human_alone is not None and (
-                subset["condition"].astype(str) == human_alone).any():
-            names.append("complementarity")
-        if by == "participant" and "complementarity" in names:
-            names.remove("complementarity")
-        for name in [*names, *_EVERY_TASK]:
+        answered_alone = human_alone is not None and bool(
+            (subset["condition"].astype(str) == human_alone).any())
+        for name in [*task_metrics(task, human_alone=answered_alone, by=by),
+                     *EVERY_TASK_METRICS]:
             function, fixed = CALCULATORS[name]
             options: dict[str, Any] = {"n_boot": n_boot, "seed": seed, **fixed}
             if name != "complementarity":
@@ -137,7 +118,7 @@ def summarise_study(
                 "scale": confidence_scale,
                 "floor": confidence_floor,
                 # Verification designs rate the AI's correctness, the others their own answer.
-                "target": "ai" if task == "agreement" else "own",
+                "target": "ai" if task in DESIGNS and DESIGNS[task].rates_ai else "own",
                 "by": by,
                 "n_boot": n_boot,
                 "seed": seed,
@@ -145,7 +126,8 @@ def summarise_study(
             brier = calibration.brier_score(subset, ci=ci, **calibration_options)
             ece = calibration.expected_calibration_error(subset, **calibration_options)
             tables.extend([brier.assign(task=task), ece.assign(task=task)])
-        if fairness_group is not None and by == "condition" and task in LABEL_TASKS and (
+        decides_label = task in DESIGNS and DESIGNS[task].decides_label
+        if fairness_group is not None and by == "condition" and decides_label and (
                 _group_count(subset, fairness_group) >= 2):
             if positive_label is None:
                 raise ValueError("fairness gaps need positive_label, the positive class")
@@ -161,10 +143,22 @@ def summarise_study(
     return pd.concat(tables, ignore_index=True)[columns]
 
 
-# Designs whose answer is a guess of the model's output, scored against ``m`` not ``y``.
-SIMULATION_TASKS = frozenset({"forward_simulation", "counterfactual_simulation"})
-# Designs whose answer is not a class label; the platform's own ``correct`` scoring is used.
-PLATFORM_SCORED_TASKS = frozenset({"agreement", "simulate_then_decide", "debugging"})
+def task_metrics(task: str, *, human_alone: bool = False, by: By = "condition") -> list[str]:
+    """The metrics :func:`summarise_study` computes for a task design besides
+    ``EVERY_TASK_METRICS``: those its design declares, plus its human-alone metrics when the
+    study has human-alone answers (``human_alone``); accuracy for a task no design declares.
+    Complementary team performance only exists per condition, so ``by="participant"`` leaves
+    it out."""
+    declared = DESIGNS.get(task)
+    if declared is None:
+        return ["accuracy"]
+    names = [*declared.metrics, *(declared.human_alone_metrics if human_alone else ())]
+    return [name for name in names if not (by == "participant" and name == "complementarity")]
+
+
+def _scored_against(task: str) -> ScoredAgainst:
+    """A task no design declares is scored against the truth."""
+    return DESIGNS[task].scored_against if task in DESIGNS else "truth"
 
 
 def trial_outcomes(trials: pd.DataFrame) -> pd.DataFrame:
@@ -184,8 +178,9 @@ def trial_outcomes(trials: pd.DataFrame) -> pd.DataFrame:
         if "correct" in kept.columns
         else pd.Series(float("nan"), index=kept.index)
     )
-    correct = versus_truth.where(~task.isin(SIMULATION_TASKS), versus_ai)
-    correct = correct.where(~task.isin(PLATFORM_SCORED_TASKS), platform).fillna(platform)
+    against = task.map(_scored_against)
+    correct = versus_truth.where(against != "ai", versus_ai)
+    correct = correct.where(against != "platform", platform).fillna(platform)
     return pd.DataFrame(
         {
             "participant": kept["participant"].astype(str),
@@ -222,7 +217,7 @@ def scale_scores(participants: pd.DataFrame, *, by: By = "condition") -> pd.Data
     if not frames:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     per_participant = pd.concat(frames, ignore_index=True)
-    return summarise(per_participant, by=by).assign(task="questionnaire")
+    return summarise(per_participant, by=by).assign(task=QUESTIONNAIRE)
 
 
 def _group_count(trials: pd.DataFrame, group: str | Mapping[str, str]) -> int:

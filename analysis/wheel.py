@@ -1,4 +1,5 @@
-"""The ``explainlab`` wheel of the pure ``analysis`` package, built with the standard library.
+"""The ``explainlab`` wheel of the pure ``analysis`` package (with the task designs it scores
+by, ``experiments.designs``), built with the standard library.
 
 Two users, one builder:
 
@@ -82,6 +83,16 @@ def project() -> Project:
     )
 
 
+# The task designs the analysis scores by (each design's rule and metrics) travel with it, so a
+# notebook away from the repository reads the declarations the app used. Standard library only.
+DESIGN_MODULES = ("experiments/__init__.py", "experiments/designs.py")
+
+
+def shipped_files() -> list[Path]:
+    """The package's files and the task designs, sorted."""
+    return sorted([*package_files(), *(PACKAGE_DIR.parent / name for name in DESIGN_MODULES)])
+
+
 def package_files(root: Path = PACKAGE_DIR) -> list[Path]:
     """Every file of the package to ship, sorted; bytecode caches are left out."""
     return sorted(
@@ -93,12 +104,14 @@ def package_files(root: Path = PACKAGE_DIR) -> list[Path]:
 def write_wheel(directory: str | Path, *, info: Project | None = None) -> Path:
     """Write the wheel into ``directory`` and return its path."""
     info = info or project()
-    entries = [(f"{PACKAGE_DIR.name}/{path.relative_to(PACKAGE_DIR).as_posix()}",
-                path.read_bytes()) for path in package_files()]
+    root = PACKAGE_DIR.parent
+    entries = [(path.relative_to(root).as_posix(), path.read_bytes())
+               for path in shipped_files()]
+    top_level = sorted({name.split("/")[0] for name, _ in entries})
     entries += [
         (f"{info.dist_info}/METADATA", _metadata(info).encode()),
         (f"{info.dist_info}/WHEEL", _WHEEL.encode()),
-        (f"{info.dist_info}/top_level.txt", f"{PACKAGE_DIR.name}\n".encode()),
+        (f"{info.dist_info}/top_level.txt", "".join(f"{n}\n" for n in top_level).encode()),
     ]
     record = "".join(f"{name},sha256={_digest(data)},{len(data)}\n" for name, data in entries)
     entries.append((f"{info.dist_info}/RECORD", (record + f"{info.dist_info}/RECORD,,\n").encode()))
@@ -154,11 +167,12 @@ def build_wheel(
 
 
 def build_sdist(sdist_directory: str, config_settings: object = None) -> str:
-    """A source archive: pyproject.toml, README.md and the package, under name-version/."""
+    """A source archive: pyproject.toml, README.md, the package and the task designs, under
+    name-version/."""
     info = project()
     base = f"{info.name}-{info.version}"
     root = PACKAGE_DIR.parent
-    files = [root / "pyproject.toml", *package_files()]
+    files = [root / "pyproject.toml", *shipped_files()]
     if (root / "README.md").is_file():
         files.append(root / "README.md")
     out = Path(sdist_directory) / f"{base}.tar.gz"

@@ -2,8 +2,9 @@
 
 A design is pure description: the app renders the steps and stores one answer per step, and
 ``score`` says whether the final answer is right under the design's rule (the truth for
-decisions, the AI's output for simulation, the AI's correctness for verification). See
-LITERATURE.md, "Task designs", for the protocols.
+decisions, the AI's output for simulation, the AI's correctness for verification). It also
+declares the metrics that answer its questions: the app, the export and ``analysis`` ask the
+design, never compare its name. See LITERATURE.md, "Task designs", for the protocols.
 """
 
 from __future__ import annotations
@@ -16,6 +17,14 @@ ItemSet = Literal["main", "learning", "test"]
 # What a page can show besides the item; pages mark each with ``data-panel="<name>"`` so that
 # a test can check every page against its step (tests/studyapp/test_page_audit.py).
 Panel = Literal["ai", "explanation", "candidates", "edit"]
+Target = Literal["truth", "ai", "ai_correct", "ai_edited", "clean_model", "label_error"]
+# What the final answer is: one of the model's classes, one of two models, a verdict on a
+# training label, a rating on a scale, or a number (regression).
+Answer = Literal["class", "model", "verdict", "rating", "number"]
+# What the analysis compares the final answer with: the truth (h == y), the AI's output
+# (h == m), or nothing, using the platform's ``correct`` (ratings and numbers, which only
+# ``Design.score`` can judge).
+ScoredAgainst = Literal["truth", "ai", "platform"]
 
 
 @dataclass(frozen=True)
@@ -92,8 +101,62 @@ class Design:
     name: str
     title: str
     phases: tuple[Phase, ...]
-    target: Literal["truth", "ai", "ai_correct", "ai_edited", "clean_model", "label_error"]
-    numeric: bool = False  # answers are numbers (regression): scored by error, not right/wrong
+    target: Target
+    answer: Answer
+    # The analysis metrics that answer the design's questions (names of analysis.summary's
+    # calculators), and those added when the study has a human-alone condition with answers.
+    metrics: tuple[str, ...]
+    human_alone_metrics: tuple[str, ...] = ()
+
+    @property
+    def numeric(self) -> bool:
+        """Answers are numbers (regression): scored by error, not right/wrong."""
+        return self.answer == "number"
+
+    @property
+    def scored_against(self) -> ScoredAgainst:
+        """What the analysis compares the final answer with (see ``ScoredAgainst``)."""
+        if self.answer in ("rating", "number"):
+            return "platform"
+        return "ai" if self.target in ("ai", "ai_edited") else "truth"
+
+    @property
+    def decides_label(self) -> bool:
+        """The final answer is one of the model's classes judged against the truth: a human
+        decision (fairness gaps of decisions apply)."""
+        return self.answer == "class" and self.target == "truth"
+
+    @property
+    def rates_ai(self) -> bool:
+        """The answer rates whether the AI is right (stated confidence is about the AI's
+        correctness, not one's own answer)."""
+        return self.target == "ai_correct"
+
+    @property
+    def compares_models(self) -> bool:
+        """The answer picks one of two models shown on the same input."""
+        return self.answer == "model"
+
+    @property
+    def simulates_edit(self) -> bool:
+        """Items carry a one-feature edit whose AI output the participant predicts."""
+        return self.target == "ai_edited"
+
+    @property
+    def ready_from(self) -> int | None:
+        """The lowest rating that says "ready to deploy" (debugging designs only)."""
+        return READY_FROM if self.target == "clean_model" else None
+
+    @property
+    def answers_from_panels(self) -> bool:
+        """The answer is a choice among the trial's panels (one explanation per panel)."""
+        steps = self.steps(self.phases[-1], show_ai=True, explained=True, question="")
+        return any(step.question.from_panels for step in steps)
+
+    def truth(self, *, item_truth: str, model_variant: str) -> str:
+        """What an answer is scored against: the item's truth, or in debugging designs which
+        model made the prediction (the clean one or a planted bug)."""
+        return model_variant if self.target == "clean_model" and model_variant else item_truth
 
     def steps(self, phase: Phase, *, show_ai: bool, explained: bool, question: str,
               attention: bool = False) -> tuple[Step, ...]:
@@ -126,6 +189,20 @@ class Design:
             # Verification: confident (upper half of the scale) exactly when the AI is right.
             return (int(answer) >= AGREEMENT_MIDPOINT) == ai_correct
         return None
+
+    def right_answer(self, *, truth: str, ai_prediction: str, ai_correct: bool | None,
+                     ai_prediction_edited: str | None = None) -> str:
+        """The answer ``score`` marks right (what a perfectly skilled participant gives;
+        ``truth`` as :meth:`truth` returns it)."""
+        if self.target == "ai":
+            return ai_prediction
+        if self.target == "ai_edited" and ai_prediction_edited is not None:
+            return ai_prediction_edited
+        if self.target == "ai_correct":  # most confident in the right direction
+            return str(len(AGREEMENT_SCALE)) if ai_correct else "1"
+        if self.target == "clean_model":  # ready exactly when the model is the clean one
+            return str(len(READINESS_SCALE)) if truth == CLEAN_MODEL else "1"
+        return truth
 
 
 AGREEMENT_SCALE = ("Definitely wrong", "Probably wrong", "Probably correct",
@@ -268,13 +345,20 @@ _STEPS = {
     "mislabelled": _mislabelled,
 }
 
+# Which metrics answer the questions of each design (LITERATURE.md, "Task designs").
+_LABEL_DECISION = ("accuracy", "agreement", "over_reliance", "under_reliance")
+
 DESIGNS: dict[str, Design] = {
     "decision": Design("decision", "AI-assisted decision (one step)",
-                       (Phase("main", "main"),), target="truth"),
+                       (Phase("main", "main"),), target="truth", answer="class",
+                       metrics=_LABEL_DECISION, human_alone_metrics=("complementarity",)),
     "judge_advisor": Design("judge_advisor", "Judge-advisor (first answer, advice, final)",
-                            (Phase("main", "main"),), target="truth"),
+                            (Phase("main", "main"),), target="truth", answer="class",
+                            metrics=("initial_accuracy", *_LABEL_DECISION, "switch_fraction",
+                                     "rair", "rsr", "weight_of_advice", "complementarity")),
     "agreement": Design("agreement", "Agreement / verification (HIVE)",
-                        (Phase("main", "main"),), target="ai_correct"),
+                        (Phase("main", "main"),), target="ai_correct", answer="rating",
+                        metrics=("scored_accuracy",)),
     # Hase & Bansal (2020): learn, predict the model, learn again with explanations, predict.
     "forward_simulation": Design(
         "forward_simulation", "Forward simulation (Hase & Bansal)",
@@ -282,31 +366,43 @@ DESIGNS: dict[str, Design] = {
          Phase("pre", "test", explained=False),
          Phase("learning_explained", "learning", scored=False, attention_checks=False),
          Phase("post", "test", explained=False)),
-        target="ai"),
+        target="ai", answer="class",
+        metrics=("simulation_accuracy_pre", "simulation_accuracy_post", "simulation_change")),
     # Hase & Bansal (2020): see an input and the model's output, predict the output after one
     # feature changes; the post phase adds the explanation of the original input.
     "counterfactual_simulation": Design(
         "counterfactual_simulation", "Counterfactual simulation (Hase & Bansal)",
         (Phase("pre", "main", explained=False), Phase("post", "main")),
-        target="ai_edited"),
+        target="ai_edited", answer="class", metrics=("simulation_accuracy",)),
     # Adebayo et al. (2020, 2022): a quality-assurance tester sees predictions and explanations
     # from models that may carry a planted bug and says whether each is ready to deploy.
     "debugging": Design("debugging", "Model debugging / QA (Adebayo et al.)",
-                        (Phase("main", "main"),), target="clean_model"),
+                        (Phase("main", "main"),), target="clean_model", answer="rating",
+                        metrics=("debugging_detection",)),
     # HIVE (Kim et al. 2022): which of k class-explanation pairs is the correct class? Chance 1/k.
     "distinction": Design("distinction", "Distinction (HIVE)", (Phase("main", "main"),),
-                          target="truth"),
+                          target="truth", answer="class", metrics=("accuracy",)),
     # Poursabzi-Sangdeh et al. (2021): simulate the model, see it, estimate (numbers).
     "simulate_then_decide": Design("simulate_then_decide",
                                    "Simulate then decide (Poursabzi-Sangdeh et al.)",
-                                   (Phase("main", "main"),), target="truth", numeric=True),
+                                   (Phase("main", "main"),), target="truth", answer="number",
+                                   metrics=("simulation_error", "deviation_from_ai",
+                                            "decision_error")),
     # Ribeiro et al. (2016): pick the model that generalises; the clean one is right.
     "model_comparison": Design("model_comparison", "Comparing two classifiers (Ribeiro et al.)",
-                               (Phase("main", "main"),), target="truth"),
+                               (Phase("main", "main"),), target="truth", answer="model",
+                               metrics=("accuracy",)),
     # Koh & Liang (2017), the tutorial's debugging use: flag mislabelled training points.
     "mislabelled": Design("mislabelled", "Finding mislabelled training points",
-                          (Phase("main", "main"),), target="label_error"),
+                          (Phase("main", "main"),), target="label_error", answer="verdict",
+                          metrics=("accuracy",)),
 }
+
+
+def declaring(metric: str) -> tuple[str, ...]:
+    """The designs whose metrics include ``metric``."""
+    return tuple(name for name, task in DESIGNS.items()
+                 if metric in (*task.metrics, *task.human_alone_metrics))
 
 
 def design(name: str) -> Design:

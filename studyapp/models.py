@@ -19,8 +19,8 @@ def _new_secret() -> str:
 
 class Study(models.Model):
     class Status(models.TextChoices):
+        # Recruitment only: whether items and explanations are ready is ``preparation``.
         DRAFT = "draft", "Draft"
-        PREPARING = "preparing", "Preparing"
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
@@ -194,8 +194,7 @@ class Participant(models.Model):
         COMPLETED = "completed", "Completed"
         SCREENED_OUT = "screened_out", "Screened out"
         TIMED_OUT = "timed_out", "Timed out"
-        RETURNED = "returned", "Returned"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        # No "withdrawn": withdrawal deletes the participant; a Withdrawal record counts them.
 
     class Stage(models.TextChoices):
         CONSENT = "consent", "Consent"
@@ -241,8 +240,7 @@ class Participant(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.COMPLETED, self.Status.SCREENED_OUT,
-                               self.Status.TIMED_OUT, self.Status.RETURNED,
-                               self.Status.WITHDRAWN}
+                               self.Status.TIMED_OUT}
 
 
 class Trial(models.Model):

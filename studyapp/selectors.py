@@ -28,7 +28,11 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 Status = Participant.Status
-STATUS_ORDER = [s.value for s in Status]
+# The CONSORT columns: each participant status, then those who withdrew. Withdrawal deletes
+# the participant, so withdrawals are counted from their Withdrawal records, not a status.
+WITHDRAWN = "withdrawn"
+STATUS_ORDER = [*(s.value for s in Status), WITHDRAWN]
+STATUS_LABELS = [*(s.label for s in Status), "Withdrawn"]
 
 
 # ----- researchers and their studies -------------------------------------------------------
@@ -73,11 +77,11 @@ def consort_counts(study: Study) -> dict[str, Any]:
                  .annotate(n=Count("id")))
     for row in withdrawn:
         if row["condition"] in table:
-            table[row["condition"]][Status.WITHDRAWN] += row["n"]
+            table[row["condition"]][WITHDRAWN] += row["n"]
     totals = {s: sum(table[c][s] for c in table) for s in STATUS_ORDER}
     # Someone tried to open a participant's session without the platform's session check.
     refused = Event.objects.filter(participant__study=study, kind="resume_refused").count()
-    return {"statuses": STATUS_ORDER, "labels": [s.label for s in Status],
+    return {"statuses": STATUS_ORDER, "labels": STATUS_LABELS,
             "conditions": table, "totals": totals, "refused_resumes": refused}
 
 

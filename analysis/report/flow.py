@@ -18,8 +18,8 @@ from analysis.exclusions import ExclusionResult
 
 # How a status other than "completed" reads in the diagram.
 STATUS_WORDS = {
-    "screened_out": "screened out", "timed_out": "timed out", "returned": "returned",
-    "withdrawn": "withdrew", "started": "still in progress", "active": "still in progress",
+    "screened_out": "screened out", "timed_out": "timed out",
+    "started": "still in progress", "active": "still in progress",
 }
 REASON_WORDS = {
     "bot": "scripted bot", "preview": "researcher preview", "attention": "failed attention check",

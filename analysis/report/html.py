@@ -23,7 +23,7 @@ from analysis.report.pipeline import (
 )
 from analysis.report.prose import comparison_paragraph
 from analysis.report.tables import fit_problems, fixed_effects_table, interval_text, p_text
-from analysis.summary import AI_METRICS, EXPLANATION_METRICS, trial_outcomes
+from analysis.summary import AI_METRICS, EXPLANATION_METRICS, QUESTIONNAIRE, trial_outcomes
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto;
@@ -163,7 +163,7 @@ def _comparisons(analysis: StudyAnalysis, options: ReportOptions) -> list[str]:
         f"condition is compared with the control condition, <strong>{html.escape(control)}"
         "</strong>, on the design's primary outcome. Treat these as defined by the design, "
         "not as pre-registered.</p>"]
-    tasks = sorted(analysis.summary.loc[analysis.summary["task"] != "questionnaire", "task"]
+    tasks = sorted(analysis.summary.loc[analysis.summary["task"] != QUESTIONNAIRE, "task"]
                    .unique())
     for comparison in design.comparisons:
         for task in tasks:

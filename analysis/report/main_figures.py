@@ -20,6 +20,7 @@ from analysis.questionnaires import QUESTIONNAIRES
 from analysis.report.design import StudyDesign
 from analysis.report.figures import MARKERS, OKABE_ITO, journal_style
 from analysis.report.tables import MIN_PARTICIPANTS, interval_text
+from analysis.summary import QUESTIONNAIRE
 
 MEASURE_WORDS = {
     "accuracy": ("Accuracy by condition and AI correctness", "proportion of correct answers"),
@@ -58,7 +59,7 @@ def main_figures(by_ai: pd.DataFrame, summary: pd.DataFrame, participants: pd.Da
             key = measure if len(tasks) == 1 else f"{measure}-{task}"
             figures.append(_by_ai_figure(key, measure, part, design, min_participants,
                                          interval))
-    scores = summary[summary["task"] == "questionnaire"]
+    scores = summary[summary["task"] == QUESTIONNAIRE]
     for metric in sorted(scores["metric"].unique()):
         figures.append(_scale_figure(metric, scores[scores["metric"] == metric], participants,
                                      design, min_participants, interval))

@@ -10,7 +10,7 @@ import pandas as pd
 
 from analysis.report.design import Comparison, StudyDesign
 from analysis.report.tables import MIN_PARTICIPANTS, fit_problems, fixed_effects_table, p_text
-from analysis.summary import TASK_METRICS
+from analysis.summary import task_metrics
 
 PERCENT_METRICS = frozenset({"accuracy", "simulation_accuracy", "scored_accuracy",
                              "simulation_accuracy_post", "debugging_detection"})
@@ -19,7 +19,7 @@ PERCENT_METRICS = frozenset({"accuracy", "simulation_accuracy", "scored_accuracy
 def primary_metric(task: str) -> str:
     """The outcome a comparison is about: accuracy where the design has it, else the design's
     first metric."""
-    metrics = TASK_METRICS.get(task, ("accuracy",))
+    metrics = task_metrics(task)
     return "accuracy" if "accuracy" in metrics else metrics[0]
 
 

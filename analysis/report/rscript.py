@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis.report.pipeline import ReportOptions
+from experiments.designs import DESIGNS, ScoredAgainst
 
 
 def build_r_script(
@@ -38,6 +39,8 @@ def build_r_script(
         .replace("@CONFIDENCE_SCALE@", _r_scale(options.confidence_scale))
         .replace("@REFERENCE@", _r_string(reference) if reference else "NULL")
         .replace("@MIN_PARTICIPANTS@", str(int(options.min_participants)))
+        .replace("@SCORED_AGAINST_AI@", _r_tasks("ai"))
+        .replace("@SCORED_BY_PLATFORM@", _r_tasks("platform"))
     )
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,6 +51,12 @@ def build_r_script(
 def _r_scale(scale: tuple[int, int] | None) -> str:
     """The confidence scale as an R vector, or NULL when the study asks no confidence."""
     return "NULL" if scale is None else f"c({int(scale[0])}, {int(scale[1])})"
+
+
+def _r_tasks(against: ScoredAgainst) -> str:
+    """The task designs whose answers are scored ``against`` as an R character vector."""
+    names = [name for name, task in DESIGNS.items() if task.scored_against == against]
+    return "c(" + ", ".join(_r_string(name) for name in names) + ")"
 
 
 def _r_string(text: str) -> str:
@@ -155,8 +164,8 @@ d <- trials[trials$participant %in% kept & !(trials$trial_kind %in% "attention")
 if ("trial_condition" %in% names(d)) {
   d$condition <- ifelse(is.na(d$trial_condition), d$condition, d$trial_condition)
 }
-simulation <- d$task %in% c("forward_simulation", "counterfactual_simulation")
-platform <- d$task %in% c("agreement", "simulate_then_decide", "debugging")
+simulation <- d$task %in% @SCORED_AGAINST_AI@
+platform <- d$task %in% @SCORED_BY_PLATFORM@
 d$correct_answer <- ifelse(simulation, same_answer(d$final_response, d$ai_prediction),
                            same_answer(d$final_response, d$truth))
 d$correct_answer[platform] <- as.numeric(as_bool(d$correct[platform]))

@@ -278,14 +278,14 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
                ids: dict[int, str]) -> Row:
     item, final, initial = trial.item, steps.get("final"), steps.get("initial")
     reason, rating = steps.get("reason"), steps.get("rating")
-    truth = item.model_variant if study.task == "debugging" and item.model_variant else \
-        item.truth
+    task = design(study.task)
+    truth = task.truth(item_truth=item.truth, model_variant=item.model_variant)
     answer = final.answer if final else None
     classes = {o["value"] for o in study.answer_options}
     if trial.kind == Trial.Kind.ATTENTION:
         correct = None if answer is None else answer == item.expected_answer
     else:
-        correct = design(study.task).score(answer, truth=truth,
+        correct = task.score(answer, truth=truth,
                                            ai_prediction=item.ai_prediction,
                                            ai_correct=item.ai_correct, phase=trial.phase,
                                            ai_prediction_edited=item.edit.get("ai_prediction"))
@@ -294,7 +294,7 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
     edited = bool(item.edit) and trial.kind == Trial.Kind.MAIN
     simulated = item.edit["ai_prediction"] if edited else item.ai_prediction
     explanation = trial.explanation
-    numeric = design(study.task).numeric and trial.kind == Trial.Kind.MAIN
+    numeric = task.numeric and trial.kind == Trial.Kind.MAIN
     return {
         "participant": ids[trial.participant_id],
         "condition": trial.participant.condition.name,

@@ -38,7 +38,7 @@ def plan_draw(*, pool: list[Item], attention: list[Item], trials: dict[str, Any]
     """The participant's trials, phase by phase: items balanced on AI correct x predicted
     class (learning and test sets disjoint), attention checks inserted where allowed."""
     rng = np.random.default_rng(seed)
-    ai_correct, predicted = item_strata(pool, trials.get("balance", []), task=task.name)
+    ai_correct, predicted = item_strata(pool, trials.get("balance", []), task=task)
     blocks = max(n_blocks, 1)
     sizes = {f"main{b}": trials["count"] // blocks for b in range(blocks)}
     if "learning" in trials:
@@ -83,19 +83,19 @@ def _set_name(items: str, block: int) -> str:
     return "learning" if items == "learning" else f"{items}{block}"
 
 
-def item_strata(items: list[Item], balance: list[str], *, task: str = ""
+def item_strata(items: list[Item], balance: list[str], *, task: Design | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """The (AI correct, predicted class) cells to balance on; a factor left out of the spec's
     ``balance`` list is held constant, so it does not split the cells. Finding mislabelled
     points balances on whether the label was flipped instead of whether the AI is right."""
-    flag = (lambda item: item.truth == LABEL_RIGHT) if task == "mislabelled" else (
-        lambda item: item.ai_correct)
+    labels = task is not None and task.target == "label_error"
+    flag = (lambda item: item.truth == LABEL_RIGHT) if labels else (lambda item: item.ai_correct)
     ai_correct = np.array([flag(item) if "ai_correct" in balance else True
                            for item in items], dtype=bool)
     predicted = np.array([(item.ai_class_index or 0) if "predicted_class" in balance else 0
                           for item in items], dtype=int)
     variants = sorted({item.model_variant for item in items})
-    if len(variants) > 1 and task == "debugging":
+    if len(variants) > 1 and task is not None and task.target == "clean_model":
         # Debugging: each model variant (clean, each bug) gets an equal share of the trials.
         predicted = np.array([variants.index(item.model_variant) for item in items])
     return ai_correct, predicted
@@ -116,7 +116,7 @@ def trial_plan_create(*, participant: Participant) -> list[Trial]:
                         task=task, seed=participant.seed, n_blocks=len(order))
     ids = [p.item_id for p in planned]
     # Panel designs look their explanations up per panel on the page.
-    explanations = [{} if task.name in PANEL_DESIGNS else _explanations_by_item(condition, ids)
+    explanations = [{} if task.answers_from_panels else _explanations_by_item(condition, ids)
                     for condition in order]
     rows = [
         Trial(participant=participant, index=i, item_id=p.item_id,
@@ -142,9 +142,6 @@ def study_block_orders(study: Study) -> list[BlockOrder]:
     """The study's within/mixed block orders (index = ``Participant.sequence``)."""
     names = [c.name for c in study.conditions.all()]
     return block_orders(study.spec["design"], names)
-
-
-PANEL_DESIGNS = frozenset({"distinction", "model_comparison"})
 
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from experiments.designs import CLEAN_MODEL, LABEL_RIGHT, LABEL_WRONG
+from experiments.designs import CLEAN_MODEL, LABEL_RIGHT, LABEL_WRONG, design
 from experiments.perturb import one_feature_edit
 from experiments.randomisation import balanced_items
 from experiments.sampling import candidate_classes
@@ -134,7 +134,7 @@ def item_input(study: Study, item: Item, scenarios: Scenarios) -> Any:
     Model comparison shows both models the same input, the bug variant's test row (which
     carries any planted artifact); mislabelled studies show training rows.
     """
-    if study.task == "model_comparison":
+    if design(study.task).compares_models:
         return scenarios[bug_variant(scenarios)].X_test[item.source_index]
     scenario = scenarios[item.model_variant]
     rows = scenario.X_train if item.source_split == "train" else scenario.X_test
@@ -147,7 +147,7 @@ def pool_create(study: Study, scenarios: Scenarios) -> None:
     """Build the pool (trial items, attention checks) and the study's answer options."""
     rng = np.random.default_rng(study.spec["scenario"]["seed"])
     _BUILDERS.get(study.task, classification_pool)(study, scenarios, rng)
-    if study.task == "simulate_then_decide":
+    if design(study.task).numeric:
         _number_attention_create(study, scenarios, rng)
         return
     _attention_create(study, scenarios, rng)
@@ -174,7 +174,7 @@ def classification_pool(study: Study, scenarios: Scenarios, rng: np.random.Gener
                   np.flatnonzero(scenarios[name].test_predictions != proba.argmax(axis=1))]
         for index in _balanced_rows(study, scenario, share, rng, proba, exclude=differ):
             item = _classified_item_create(study, scenario, index, proba[index], variant=variant)
-            if study.task == "counterfactual_simulation":
+            if design(study.task).simulates_edit:
                 _edit_create(item, scenario, rng)
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from analysis.report import ReportOptions, build_html_report, build_notebook, build_r_script
 from analysis.report.environment import write_environment
-from experiments.designs import READY_FROM
+from experiments.designs import design
 from studyapp.models import AnalysisRun, Participant, Study
 from studyapp.services.exports import study_export
 
@@ -43,7 +43,7 @@ def report_options(study: Study) -> ReportOptions:
                          include_bots=not people.exists(),
                          fairness_group="group" if fairness else None,
                          positive_label=fairness.get("positive"),
-                         ready_threshold=READY_FROM if study.task == "debugging" else None)
+                         ready_threshold=design(study.task).ready_from)
 
 
 def study_reports_write(*, study: Study, out_dir: Path, progress: Progress | None = None,

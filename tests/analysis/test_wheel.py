@@ -3,8 +3,10 @@ zipfile reads the archive, hashlib recomputes RECORD, tomllib reads pyproject.to
 
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
+import sys
 import tarfile
 import tomllib
 import zipfile
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from analysis.report.environment import pinned_requirements, write_environment
-from analysis.wheel import build_sdist, package_files, project, write_wheel
+from analysis.wheel import DESIGN_MODULES, build_sdist, package_files, project, write_wheel
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
@@ -45,6 +47,31 @@ def test_the_wheel_holds_the_package_and_a_record_whose_hashes_match(tmp_path: P
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
 
+def test_the_wheel_ships_every_module_outside_analysis_that_analysis_imports(
+        tmp_path: Path) -> None:
+    """A notebook away from the repository imports analysis from the wheel alone: every
+    ``experiments`` module analysis imports travels with it, and imports only the standard
+    library itself."""
+    imported = {f"{node.module.replace('.', '/')}.py"
+                for path in package_files() for node in ast.walk(ast.parse(path.read_bytes()))
+                if isinstance(node, ast.ImportFrom) and node.module
+                and node.module.startswith("experiments")}
+    assert imported == {"experiments/designs.py"}
+    with zipfile.ZipFile(write_wheel(tmp_path)) as archive:
+        names = set(archive.namelist())
+        top_level = archive.read(f"explainlab-{declared()['version']}.dist-info/"
+                                 "top_level.txt").decode().split()
+    assert imported <= set(DESIGN_MODULES) <= names
+    assert top_level == ["analysis", "experiments"]
+    for name in DESIGN_MODULES:
+        for node in ast.walk(ast.parse((REPOSITORY / name).read_bytes())):
+            if isinstance(node, ast.ImportFrom | ast.Import):
+                modules = [node.module] if isinstance(node, ast.ImportFrom) else \
+                    [alias.name for alias in node.names]
+                assert all(m and m.split(".")[0] in sys.stdlib_module_names
+                           for m in modules), (name, modules)
+
+
 def test_the_wheel_metadata_is_the_projects_declaration(tmp_path: Path) -> None:
     with zipfile.ZipFile(write_wheel(tmp_path)) as archive:
         text = archive.read(f"explainlab-{declared()['version']}.dist-info/METADATA").decode()
@@ -65,7 +92,8 @@ def test_the_source_archive_carries_pyproject_and_the_package(tmp_path: Path) ->
     base = f"explainlab-{declared()['version']}"
     with tarfile.open(tmp_path / name) as archive:
         names = set(archive.getnames())
-    assert {f"{base}/PKG-INFO", f"{base}/pyproject.toml", f"{base}/analysis/wheel.py"} <= names
+    assert {f"{base}/PKG-INFO", f"{base}/pyproject.toml", f"{base}/analysis/wheel.py",
+            *(f"{base}/{name}" for name in DESIGN_MODULES)} <= names
 
 
 def test_requirements_pin_every_dependency_at_its_installed_version(tmp_path: Path) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
-from experiments.designs import AGREEMENT_SCALE, DESIGNS, design
+from experiments.designs import AGREEMENT_SCALE, DESIGNS, LABEL_RIGHT, LABEL_WRONG, design
 
 
 def _steps(name: str, phase: str, **kwargs):  # type: ignore[no-untyped-def]
@@ -82,3 +84,47 @@ def test_verification_is_right_when_confidence_points_the_way_the_ai_actually_we
 def test_an_unknown_design_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown task design 'telepathy'"):
         design("telepathy")
+
+
+@pytest.mark.parametrize("name", sorted(name for name, task in DESIGNS.items()
+                                        if not task.numeric))
+@pytest.mark.parametrize(("truth", "ai_correct"), [("clean", True), ("yes", False)])
+def test_the_right_answer_bots_give_is_what_the_design_scores_right(name, truth, ai_correct):
+    task = design(name)
+    scored = next(phase.name for phase in task.phases if phase.scored)
+    facts = {"truth": task.truth(item_truth=truth, model_variant=truth),
+             "ai_prediction": truth if ai_correct else "no", "ai_correct": ai_correct,
+             "ai_prediction_edited": "maybe"}
+    assert task.score(task.right_answer(**facts), phase=scored, **facts) is True
+
+
+def test_distinction_asks_one_choice_among_the_panels_without_showing_the_ai():
+    (step,) = _steps("distinction", "main")
+    assert step.question.from_panels and not step.shows_ai and step.shows_explanation
+    assert design("distinction").score("7", truth="7", ai_prediction="1", ai_correct=False,
+                                       phase="main") is True
+
+
+def test_simulate_then_decide_guesses_the_ai_before_seeing_it_and_is_not_scored_as_right():
+    simulate, final = _steps("simulate_then_decide", "main")
+    assert (simulate.name, simulate.shows_ai, simulate.shows_explanation) == ("simulate", False,
+                                                                              True)
+    assert (final.name, final.shows_ai, final.question.kind) == ("final", True, "number")
+    assert design("simulate_then_decide").score("100", truth="100", ai_prediction="100",
+                                                ai_correct=True, phase="main") is None
+    (check,) = _steps("simulate_then_decide", "main", attention=True)
+    assert check.question.kind == "number" and not check.shows_ai
+
+
+def test_model_comparison_asks_which_model_and_why():
+    pick, reason = _steps("model_comparison", "main")
+    assert pick.question.from_panels and reason.question.options
+
+
+@pytest.mark.parametrize(("answer", "truth"), list(itertools.product([LABEL_RIGHT, LABEL_WRONG],
+                                                                      repeat=2)))
+def test_mislabelled_scores_a_flag_exactly_when_the_label_was_flipped(answer, truth):
+    # Oracle: the truth table, enumerated.
+    expected = answer == truth
+    assert design("mislabelled").score(answer, truth=truth, ai_prediction="x", ai_correct=True,
+                                       phase="main") is expected

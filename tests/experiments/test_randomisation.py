@@ -15,6 +15,7 @@ from experiments.randomisation import (
     Phase,
     PlannedTrial,
     TrialPlan,
+    block_orders,
     condition_order,
     forward_simulation_phases,
     insert_attention_checks,
@@ -181,3 +182,23 @@ def test_the_demo_plan_has_twelve_balanced_trials_and_one_attention_check() -> N
     assert plan == plan_balanced_trials(
         correct, predicted, n_trials=12, seed=12345, conditions=("shap",), attention_checks=1
     )
+
+
+def test_within_block_orders_are_the_williams_rows():
+    names = ["a", "b", "c", "d"]
+    orders = block_orders({"type": "within"}, names)
+    assert [list(o.conditions) for o in orders] == [[names[i] for i in row]
+                                                    for row in latin_square(4)]
+
+
+def test_mixed_block_orders_give_each_group_its_own_latin_square():
+    spec = {"type": "mixed", "groups": [{"name": "g1", "conditions": ["a", "b"]},
+                                        {"name": "g2", "conditions": ["a", "c", "d"]}]}
+    orders = block_orders(spec, ["a", "b", "c", "d"])
+    assert [o.group for o in orders] == ["g1"] * 2 + ["g2"] * 6
+    for order in orders:
+        group = next(g for g in spec["groups"] if g["name"] == order.group)
+        assert sorted(order.conditions) == sorted(group["conditions"])  # each once
+    # Each condition of g2 opens exactly two of its six rows (balanced first position).
+    firsts = [o.conditions[0] for o in orders if o.group == "g2"]
+    assert sorted(firsts) == ["a", "a", "c", "c", "d", "d"]

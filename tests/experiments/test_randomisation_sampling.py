@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from experiments.sampling import (
     allocate,
     balanced_items,
+    candidate_classes,
     disjoint_sets,
     item_cells,
     participant_rng,
@@ -146,3 +147,22 @@ def test_mismatched_inputs_and_negative_seeds_are_refused() -> None:
         balanced_items([True, False], [0], 1, rng=participant_rng(0))
     with pytest.raises(ValueError, match="non-negative"):
         participant_rng(-1)
+
+
+def test_candidate_classes_follow_the_hive_rule_by_brute_force():
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(2, 11))
+        k = int(rng.integers(2, n + 1))
+        proba = rng.dirichlet(np.ones(n))
+        truth = int(rng.integers(n))
+        chosen = candidate_classes(proba, truth, k)
+        # Oracle: sort by hand; the top k, or the top k-1 and the truth.
+        ranked = sorted(range(n), key=lambda c: (-proba[c], c))
+        assert len(chosen) == k == len(set(chosen)) and truth in chosen
+        if truth in ranked[:k]:
+            assert chosen == ranked[:k]
+        else:
+            assert chosen == [*ranked[: k - 1], truth]
+    with pytest.raises(ValueError):
+        candidate_classes([0.5, 0.5], 0, 3)

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from experiments.spec import SpecError, dump_spec, parse_spec, spec_hash, validate_spec
-from tests.factories import demo_spec, to_yaml
+from tests.factories import demo_spec, small_spec, to_yaml
 
 
 def test_the_demo_spec_is_valid_and_gets_defaults():
@@ -111,3 +111,71 @@ def test_a_bad_exclusion_setting_is_refused_naming_the_field(exclusions):
     with pytest.raises(SpecError, match="exclusions"):
         parse_spec(to_yaml(demo_spec(exclusions=exclusions)), known_scenarios=["adult"],
                    known_methods=["tree_shap", "anchors"])
+
+
+_DIGITS = {"name": "digits", "model": "mlp", "seed": 0}
+_HOUSES = {"name": "house_prices", "model": "linear", "seed": 0}
+_TASK = {"question": "Q?"}
+BAD_SPECS = [
+    ("distinction with a method that cannot target a class",
+     dict(scenario=_DIGITS, task={**_TASK, "design": "distinction"},
+          conditions=[{"name": "lime", "explanation": {"method": "lime"}}]),
+     "conditions[0].explanation.method"),
+    ("distinction on a regression scenario",
+     dict(scenario=_HOUSES, task={**_TASK, "design": "distinction"}, conditions=[{"name": "a"}]),
+     "scenario.name"),
+    ("simulate then decide on a classification scenario",
+     dict(task={**_TASK, "design": "simulate_then_decide"}, conditions=[{"name": "a"}]),
+     "scenario.name"),
+    ("a regression scenario with a classification design",
+     dict(scenario=_HOUSES, task={**_TASK, "design": "decision"}, conditions=[{"name": "a"}]),
+     "scenario.name"),
+    ("simulate then decide with a classifier's explanation",
+     dict(scenario=_HOUSES, task={**_TASK, "design": "simulate_then_decide"},
+          conditions=[{"name": "a", "explanation": {"method": "tree_shap"}}]),
+     "conditions[0].explanation.method"),
+    ("more unusual items than trials",
+     dict(scenario=_HOUSES, task={**_TASK, "design": "simulate_then_decide"},
+          trials={"count": 2, "unusual": 3, "pool_size": 16}, conditions=[{"name": "a"}]),
+     "trials.unusual"),
+    ("model comparison of two bugs",
+     dict(scenario={**_DIGITS, "bugs": ["spurious", "ood"]},
+          task={**_TASK, "design": "model_comparison"}, conditions=[{"name": "a"}]),
+     "scenario.bugs"),
+    ("model comparison of a table with an extra spurious column",
+     dict(scenario={"name": "adult", "bugs": ["spurious"]},
+          task={**_TASK, "design": "model_comparison"}, conditions=[{"name": "a"}]),
+     "scenario.bugs"),
+    ("mislabelled without label noise",
+     dict(task={**_TASK, "design": "mislabelled"}, conditions=[{"name": "a"}]),
+     "scenario.bug"),
+    ("a mixed design without groups",
+     dict(design={"type": "mixed"}), "design.groups"),
+    ("a mixed group naming an unknown condition",
+     dict(design={"type": "mixed", "groups": [{"name": "g", "conditions": ["no_ai", "ai"]},
+                                              {"name": "h", "conditions": ["nope"]}]}),
+     "design.groups[1].conditions"),
+    ("a condition in no group",
+     dict(design={"type": "mixed", "groups": [{"name": "g", "conditions": ["no_ai"]},
+                                              {"name": "h", "conditions": ["ai"]}]}),
+     "design.groups"),
+    ("groups on a between design",
+     dict(design={"type": "between", "groups": [{"name": "g", "conditions": ["ai"]},
+                                                {"name": "h", "conditions": ["ai"]}]}),
+     "design.groups"),
+    ("feature sets in a within design",
+     dict(design={"type": "within"}, trials={"count": 3, "pool_size": 16},
+          conditions=[{"name": "a", "features": "key"}, {"name": "b"}, {"name": "c"}]),
+     "conditions[0].features"),
+    ("feature sets on images",
+     dict(scenario=_DIGITS, conditions=[{"name": "a", "features": "key"}]),
+     "conditions[0].features"),
+]
+
+
+@pytest.mark.parametrize(("mutation", "field"), [(m, f) for _, m, f in BAD_SPECS],
+                         ids=[name for name, _, _ in BAD_SPECS])
+def test_a_spec_its_design_cannot_run_names_the_field(mutation, field):
+    with pytest.raises(SpecError) as error:
+        validate_spec(small_spec(**mutation))
+    assert str(error.value).startswith(field), str(error.value)

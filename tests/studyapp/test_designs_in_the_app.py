@@ -1,13 +1,20 @@
-"""Task designs run through the real participant pages: phases, what is shown, scoring."""
+"""Task designs run through the real participant pages and the export: phases, what is
+shown, scoring; mixed designs' groups and block orders."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections import Counter
+from typing import Any
 
+import numpy as np
 import pytest
 
-from studyapp.models import Trial
+from experiments.designs import LABEL_RIGHT, LABEL_WRONG
+from experiments.scenarios import load_scenario
+from studyapp.models import Item, Participant, Trial
 from studyapp.services.exports import study_export_files
 from tests.conftest import make_study
 from tests.factories import small_spec
@@ -31,7 +38,7 @@ def _agreement_spec():  # type: ignore[no-untyped-def]
         conditions=[{"name": "shap", "explanation": {"method": "tree_shap"}}])
 
 
-def _rows(study) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+def _rows(study: Any) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(study_export_files(study=study)["trials.csv"])))
 
 
@@ -229,3 +236,234 @@ def _frame(rows):  # type: ignore[no-untyped-def]
     from analysis.schema import TRIAL_COLUMNS
 
     return parse_table(pd.DataFrame(rows), TRIAL_COLUMNS, source="trials.csv")
+
+
+_COMMON = {"attention_checks": 1}
+
+
+def _current(walker: Walker) -> Trial:
+    participant = walker.participant
+    return Trial.objects.select_related("item").get(participant=participant,
+                                                    index=participant.trial_pointer)
+
+
+def _distinction_spec() -> dict[str, Any]:
+    return small_spec(
+        slug="distinct", scenario={"name": "digits", "model": "mlp", "seed": 0},
+        task={"design": "distinction", "question": "Which digit is it?", "candidates": 4},
+        trials={"count": 4, "pool_size": 8, "balance": ["ai_correct"], **_COMMON},
+        conditions=[{"name": "gradient", "explanation": {"method": "gradient",
+                                                         "quality": "basic"}}])
+
+
+def test_distinction_offers_four_candidates_each_with_its_own_map_and_scores_the_truth(owner):
+    study = make_study(owner, _distinction_spec())
+    pool = list(study.items.filter(role=Item.Role.POOL))
+    for item in pool:
+        # Oracle: the HIVE rule. Four distinct candidates; the true class always among them.
+        values = [p["value"] for p in item.panels]
+        assert len(values) == 4 == len(set(values)) and item.truth in values
+        if item.ai_correct:
+            assert item.ai_prediction in values
+    walker = Walker(study)
+    walker.to_trials()
+    while walker.participant.stage == "trials":
+        trial = _current(walker)
+        if trial.kind == Trial.Kind.MAIN:
+            html = walker.page().content.decode()
+            # One map per candidate, each naming its own class; the AI's choice is not shown.
+            assert html.count("explanation-saliency") == 4
+            for panel in trial.item.panels:
+                assert f"saliency map for “{panel['label']}”" in html
+            assert 'class="ai-prediction"' not in html
+            refused = walker.answer_current(_not_a_candidate(trial.item))
+            assert refused.status_code == 400  # a clear error page, nothing stored
+            assert not trial.responses.exists()
+            walker.answer_current(trial.item.truth)
+        else:
+            walker.answer_current()
+    rows = [r for r in _rows(study) if r["trial_kind"] == "main"]
+    assert {r["n_options"] for r in rows} == {"4"}
+    assert all(r["correct"] == "true" for r in rows)
+
+
+def _not_a_candidate(item: Item) -> str:
+    values = {p["value"] for p in item.panels}
+    return next(str(d) for d in range(10) if str(d) not in values)
+
+
+def _houses_spec() -> dict[str, Any]:
+    return small_spec(
+        slug="houses", scenario={"name": "house_prices", "model": "linear", "seed": 0},
+        task={"design": "simulate_then_decide", "question": "What did it sell for?",
+              "confidence_scale": 5},
+        trials={"count": 4, "unusual": 1, "pool_size": 8, "balance": [], **_COMMON},
+        conditions=[{"name": "transparent_2", "features": "key",
+                     "explanation": {"method": "linear_model"}},
+                    {"name": "black_box_8", "features": "all"}])
+
+
+def test_simulate_then_decide_asks_numbers_and_exports_the_three_errors(owner):
+    study = make_study(owner, _houses_spec())
+    walker = Walker(study)
+    walker.to_trials()
+    participant = walker.participant
+    # The 2-feature condition sees only the scenario's two key features, on every item.
+    labels = {"transparent_2": 2, "black_box_8": 8}[participant.condition.name]
+    main = participant.trials.filter(kind="main").select_related("item")
+    assert {len(t.item.display) for t in main} == {labels}
+    assert sum(not t.item.ai_correct for t in main) == 1  # exactly one unusual house
+    answers: dict[int, tuple[int, int]] = {}
+    while walker.participant.stage == "trials":
+        trial = _current(walker)
+        if trial.kind == Trial.Kind.ATTENTION:
+            walker.answer_current(trial.item.expected_answer)
+            continue
+        simulate_page = walker.page().content.decode()
+        assert 'type="number"' in simulate_page
+        assert 'class="ai-prediction"' not in simulate_page  # not before the guess
+        for bad in ("abc", "-5", "1e99", "nan"):
+            walker.answer_current(bad, step="simulate")
+            assert not trial.responses.exists(), bad
+        guess, final = 150000 + trial.index, 160000 + trial.index
+        walker.answer_current(str(guess), step="simulate")
+        final_page = walker.page().content.decode()
+        shown = f"{float(trial.item.ai_prediction):,.0f} dollars"
+        assert shown in final_page, final_page[final_page.find("<section"):][:1500]
+        walker.answer_current(f"{final:,}", step="final")  # thousands separators accepted
+        answers[trial.index] = (guess, final)
+    for row in _rows(study):
+        if row["trial_kind"] != "main":
+            continue
+        guess, final = answers[int(row["trial_index"])]
+        ai, truth = float(row["ai_prediction"]), float(row["truth"])
+        # Oracle: the closed forms of Poursabzi-Sangdeh et al.'s three measures.
+        assert float(row["simulation_response"]) == guess
+        assert float(row["simulation_error"]) == pytest.approx(abs(guess - ai))
+        assert float(row["deviation_from_ai"]) == pytest.approx(abs(final - ai))
+        assert float(row["absolute_error"]) == pytest.approx(abs(final - truth))
+        assert row["final_response"] == str(final) and row["correct"] == ""
+
+
+def test_the_transparent_condition_shows_the_formula_that_gives_the_prediction(owner):
+    study = make_study(owner, _houses_spec())
+    item = study.items.filter(role="pool", model_variant="key").first()
+    explanation = item.explanations.get(method="linear_model")
+    content = explanation.payload["content"]
+    # Oracle: intercept + sum of coefficient x value is the model's own prediction.
+    total = content["intercept"] + sum(t["contribution"] for t in content["terms"])
+    assert total == pytest.approx(float(item.ai_prediction), abs=0.5)
+    assert len(content["terms"]) == 2
+    assert "Living area" in explanation.html and "per sq ft" in explanation.html
+
+
+def _comparison_spec() -> dict[str, Any]:
+    return small_spec(
+        slug="compare",
+        scenario={"name": "sentiment", "model": "bow_logistic", "seed": 0, "bugs": ["spurious"]},
+        task={"design": "model_comparison", "question": "Which model?"},
+        trials={"count": 4, "pool_size": 8, **_COMMON},
+        conditions=[{"name": "lime", "explanation": {"method": "lime_text",
+                                                     "params": {"num_samples": 200},
+                                                     "quality": "basic"}}])
+
+
+def test_model_comparison_shows_both_models_on_one_input_and_the_clean_one_is_right(owner):
+    study = make_study(owner, _comparison_spec())
+    for item in study.items.filter(role=Item.Role.POOL):
+        paired = Item.objects.get(pk=next(p["item"] for p in item.panels if p["item"] != item.pk))
+        assert paired.role == Item.Role.PAIRED and paired.display == item.display
+        clean_letter = next(p["label"] for p in item.panels if p["item"] == item.pk)
+        assert item.truth == clean_letter
+    walker = Walker(study)
+    walker.to_trials()
+    letters: Counter[str] = Counter()
+    while walker.participant.stage == "trials":
+        trial = _current(walker)
+        if trial.kind == Trial.Kind.ATTENTION:
+            walker.answer_current()
+            continue
+        html = walker.page().content.decode()
+        assert html.count("explanation-text") == 2 and "Model A" in html and "Model B" in html
+        # Each model explains its own prediction: two different explanations.
+        assert len(set(re.findall(r'data-explanation="(\w+)"', html))) == 2
+        walker.answer_current(trial.item.truth)
+        walker.answer_current("I could not tell them apart", step="reason")
+        letters[trial.item.truth] += 1
+    rows = [r for r in _rows(study) if r["trial_kind"] == "main"]
+    assert all(r["correct"] == "true" and r["n_options"] == "2" for r in rows)
+    assert {r["reason"] for r in rows} == {"I could not tell them apart"}
+
+
+def _mislabelled_spec() -> dict[str, Any]:
+    return small_spec(
+        slug="mislabelled",
+        scenario={"name": "adult", "model": "logistic", "seed": 0, "bug": "label_noise"},
+        task={"design": "mislabelled", "question": "Is the label right?"},
+        trials={"count": 4, "pool_size": 8, **_COMMON},
+        conditions=[{"name": "similar", "explanation": {"method": "nearest_examples",
+                                                        "quality": "basic"}}])
+
+
+def test_mislabelled_items_are_training_rows_scored_against_the_known_flips(owner):
+    study = make_study(owner, _mislabelled_spec())
+    scenario = load_scenario("adult", model="logistic", bug="label_noise", random_state=0)
+    flipped = set(scenario.bug_details["flipped_indices"])
+    pool = list(study.items.filter(role=Item.Role.POOL))
+    # Oracle: the scenario's own record of which training labels it flipped.
+    assert all(i.source_split == "train" for i in pool)
+    assert all((i.truth == LABEL_WRONG) == (i.source_index in flipped) for i in pool)
+    assert Counter(i.truth for i in pool) == {LABEL_WRONG: 4, LABEL_RIGHT: 4}
+    walker = Walker(study)
+    walker.to_trials()
+    while walker.participant.stage == "trials":
+        trial = _current(walker)
+        if trial.kind == Trial.Kind.MAIN:
+            assert "Label in the training data" in walker.page().content.decode()
+        walker.answer_current(trial.item.truth if trial.kind == Trial.Kind.MAIN else None)
+    rows = [r for r in _rows(study) if r["trial_kind"] == "main"]
+    assert rows and all(r["correct"] == "true" for r in rows)
+
+
+def _mixed_spec() -> dict[str, Any]:
+    return small_spec(
+        slug="mixed", design={"type": "mixed", "groups": [
+            {"name": "shap_group", "conditions": ["ai", "ai_shap"]},
+            {"name": "three", "conditions": ["no_ai", "ai", "ai_shap"]}]},
+        trials={"count": 6, "pool_size": 24, **_COMMON})
+
+
+def test_a_mixed_design_balances_groups_then_orders_within_each(owner):
+    study = make_study(owner, _mixed_spec())
+    for n in range(12):
+        Walker(study, pid=f"5f0c0ffee00000000000{n:04d}").enter()
+    participants = list(Participant.objects.filter(study=study))
+    rows = list(csv.DictReader(io.StringIO(study_export_files(study=study)["participants.csv"])))
+    groups = Counter(r["design_group"] for r in rows)
+    # Groups balance even though one has 2 orders and the other 6 (odd n: 2n Williams rows).
+    assert groups == {"shap_group": 6, "three": 6}
+    for participant in participants:
+        blocks = [t.condition.name for t in participant.trials.filter(kind="main")
+                  .order_by("index")]
+        order = list(dict.fromkeys(blocks))
+        size = len(blocks) // len(order)
+        assert blocks == [name for name in order for _ in range(size)]
+        assert len(order) in (2, 3)
+    orders = Counter(r["block_order"] for r in rows if r["design_group"] == "three")
+    assert len(orders) == 6  # every Williams row of the 3-condition group used once
+
+
+def test_numeric_answers_are_canonical_and_bounded() -> None:
+    from studyapp.services.errors import ParticipantError
+    from studyapp.services.flow import number_answer
+
+    class _Study:
+        answer_options = [{"value": "number", "min": 0, "max": 1000000}]
+
+    assert number_answer(_Study, " 183,000 ") == "183000"
+    assert number_answer(_Study, "2.5") == "2.5"
+    for bad in ("", "1e7", "-1", "inf", "nan", "12abc"):
+        with pytest.raises(ParticipantError):
+            number_answer(_Study, bad)
+    assert re.fullmatch(r"\d+", number_answer(_Study, "1000000"))
+    assert np.isfinite(float(number_answer(_Study, "0")))

@@ -9,6 +9,7 @@ import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from experiments.designs import Design, design
 from studyapp.bots.behaviours import make_behaviour
 from studyapp.bots.reconcile import reconcile
 from studyapp.bots.runner import BotConfig, run_bots, summarise
@@ -70,7 +71,8 @@ def server_check(base_url: str) -> None:
 def bot_config(study: Study, **options: Any) -> BotConfig:
     """A bot configuration that knows the study's comprehension answers and, per item, the
     answer its design scores as right (what a perfectly skilled participant would give)."""
-    targets = {public_id(study, item): _right_answer(study.task, item)
+    task = design(study.task)
+    targets = {public_id(study, item): _right_answer(task, item)
                for item in study.items.all()}
     behaviour = make_behaviour(options.pop("behaviour"), oracle=targets.get)
     answers = {q["id"]: q["answer"] for q in study.spec["comprehension"]["questions"]}
@@ -78,13 +80,9 @@ def bot_config(study: Study, **options: Any) -> BotConfig:
                      bot_token=enrolment.bot_token(study), **options)
 
 
-def _right_answer(task: str, item: Item) -> str:
-    if task == "forward_simulation":
-        return item.ai_prediction
-    if task == "counterfactual_simulation" and item.edit:
-        return str(item.edit["ai_prediction"])
-    if task == "agreement":  # most confident in the right direction on the 4-point scale
-        return "4" if item.ai_correct else "1"
-    if task == "debugging":  # ready exactly when the model is the clean one
-        return "5" if item.model_variant == "clean" else "1"
-    return item.truth
+def _right_answer(task: Design, item: Item) -> str:
+    edited = item.edit.get("ai_prediction") if item.edit else None
+    return task.right_answer(
+        truth=task.truth(item_truth=item.truth, model_variant=item.model_variant),
+        ai_prediction=item.ai_prediction, ai_correct=item.ai_correct,
+        ai_prediction_edited=None if edited is None else str(edited))
