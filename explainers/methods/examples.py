@@ -100,28 +100,6 @@ def _content(
     return content
 
 
-def _explanation(
-    method: str,
-    model: Classifier,
-    dataset: Dataset,
-    proba: np.ndarray,
-    content: ExamplesContent,
-    params: dict[str, Any],
-    random_state: int | None,
-    metrics: dict[str, float] | None = None,
-) -> Explanation:
-    return build_explanation(
-        kind="examples",
-        method=method,
-        model=model,
-        prediction=prediction_dict(proba, dataset.class_names),
-        content=content,
-        params=params,
-        random_state=random_state,
-        metrics=metrics,
-    )
-
-
 @register("nearest_examples")
 def explain_nearest_examples(
     model: Classifier,
@@ -157,15 +135,15 @@ def explain_nearest_examples(
         "Distance to the case being explained (smaller is more similar).",
         cards,
     )
-    return _explanation(
-        "nearest_examples",
-        model,
-        dataset,
-        rows.proba,
-        content,
-        {"k": k, "same_class": same_class, "exclude_identical": exclude_identical},
-        random_state,
-        {"neighbour_agreement": float(agree)},
+    return build_explanation(
+        kind="examples",
+        method="nearest_examples",
+        model=model,
+        prediction=prediction_dict(rows.proba, dataset.class_names),
+        content=content,
+        params={"k": k, "same_class": same_class, "exclude_identical": exclude_identical},
+        random_state=random_state,
+        metrics={"neighbour_agreement": float(agree)},
     )
 
 
@@ -208,15 +186,15 @@ def explain_prototypes(
         cards,
     )
     params = {"n_prototypes": n_prototypes, "kernel_width": float(width), "max_rows": max_rows}
-    return _explanation(
-        "prototypes",
-        model,
-        dataset,
-        rows.proba,
-        content,
-        params,
-        random_state,
-        {"objective": float(result.objectives[-1]) if result.objectives else 0.0},
+    return build_explanation(
+        kind="examples",
+        method="prototypes",
+        model=model,
+        prediction=prediction_dict(rows.proba, dataset.class_names),
+        content=content,
+        params=params,
+        random_state=random_state,
+        metrics={"objective": float(result.objectives[-1]) if result.objectives else 0.0},
     )
 
 
@@ -257,13 +235,16 @@ def explain_influence(
         "(negative: the example pulls the other way).",
         cards,
     )
-    return _explanation(
-        "influence",
-        model,
-        dataset,
-        rows.proba,
-        content,
-        {"k": k},
-        random_state,
-        {"n_supporting": float(np.sum(scores > 0)), "n_opposing": float(np.sum(scores < 0))},
+    return build_explanation(
+        kind="examples",
+        method="influence",
+        model=model,
+        prediction=prediction_dict(rows.proba, dataset.class_names),
+        content=content,
+        params={"k": k},
+        random_state=random_state,
+        metrics={
+            "n_supporting": float(np.sum(scores > 0)),
+            "n_opposing": float(np.sum(scores < 0)),
+        },
     )

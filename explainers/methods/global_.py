@@ -43,28 +43,6 @@ def _start(
     return row, np.asarray(model.predict_proba(row[None, :]))[0], np.asarray(dataset.X, float)
 
 
-def _finish(
-    method: str,
-    model: Classifier,
-    dataset: TabularDataset,
-    proba: np.ndarray,
-    content: GlobalContent,
-    params: dict[str, Any],
-    random_state: int | None,
-    metrics: dict[str, float],
-) -> Explanation:
-    return build_explanation(
-        kind="global",
-        method=method,
-        model=model,
-        prediction=prediction_dict(proba, dataset.class_names),
-        content=content,
-        params=params,
-        random_state=random_state,
-        metrics=metrics,
-    )
-
-
 @register("distilled_tree")
 def explain_distilled_tree(
     model: Classifier,
@@ -89,15 +67,19 @@ def explain_distilled_tree(
     leaf_of_x = int(tree.apply(row[None, :])[0])
     rules = sorted(_rules(tree, dataset, leaf_of_x), key=lambda r: -r["support"])
     content: GlobalContent = {"summary": "rules", "rules": rules, "depth": int(tree.get_depth())}
-    return _finish(
-        "distilled_tree",
-        model,
-        dataset,
-        proba,
-        content,
-        {"max_depth": max_depth, "min_samples_leaf": min_samples_leaf, "held_out": held_out},
-        random_state,
-        {"fidelity": fidelity, "n_rules": float(len(rules)), "depth": float(tree.get_depth())},
+    return build_explanation(
+        kind="global",
+        method="distilled_tree",
+        model=model,
+        prediction=prediction_dict(proba, dataset.class_names),
+        content=content,
+        params={"max_depth": max_depth, "min_samples_leaf": min_samples_leaf, "held_out": held_out},
+        random_state=random_state,
+        metrics={
+            "fidelity": fidelity,
+            "n_rules": float(len(rules)),
+            "depth": float(tree.get_depth()),
+        },
     )
 
 
@@ -227,15 +209,15 @@ def explain_mean_abs_shap(
         "output_space": space,
         "group_size": len(sample),
     }
-    return _finish(
-        "mean_abs_shap",
-        model,
-        dataset,
-        proba,
-        content,
-        {"n_rows": rows, "n_background": n_background, "nsamples": nsamples},
-        random_state,
-        {"n_rows": float(len(sample))},
+    return build_explanation(
+        kind="global",
+        method="mean_abs_shap",
+        model=model,
+        prediction=prediction_dict(proba, dataset.class_names),
+        content=content,
+        params={"n_rows": rows, "n_background": n_background, "nsamples": nsamples},
+        random_state=random_state,
+        metrics={"n_rows": float(len(sample))},
     )
 
 
@@ -304,15 +286,15 @@ def explain_counterfactual_summary(
         "recourse_rate": len(found) / max(len(group), 1),
         "median_cost": float(np.median(costs)) if costs else 0.0,
     }
-    return _finish(
-        "counterfactual_summary",
-        model,
-        dataset,
-        proba,
-        content,
-        {"n_rows": n_rows, "cost": cost, "grid_size": grid_size},
-        random_state,
-        metrics,
+    return build_explanation(
+        kind="global",
+        method="counterfactual_summary",
+        model=model,
+        prediction=prediction_dict(proba, dataset.class_names),
+        content=content,
+        params={"n_rows": n_rows, "cost": cost, "grid_size": grid_size},
+        random_state=random_state,
+        metrics=metrics,
     )
 
 
