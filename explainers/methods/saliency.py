@@ -104,20 +104,9 @@ def explain_gradient(
     target: int | None = None,
 ) -> Explanation:
     """The input gradient of the predicted class's score (the "vanilla" saliency map)."""
-    flat, shape, proba = _setup(model, x, dataset)
-    explained = _explained_class(proba, target)
-    grad = class_score_gradient(model, flat, explained, score=score).gradients[0]
-    return _finish(
-        "gradient",
-        model,
-        dataset,
-        flat,
-        shape,
-        proba,
-        grad,
-        params={"score": score},
-        random_state=random_state,
-        target=target,
+    return _gradient_map(
+        "gradient", model, x, dataset, times_input=False,
+        random_state=random_state, score=score, target=target,
     )
 
 
@@ -132,17 +121,35 @@ def explain_gradient_x_input(
     target: int | None = None,
 ) -> Explanation:
     """Gradient times input: the first-order contribution of each pixel relative to zero."""
+    return _gradient_map(
+        "gradient_x_input", model, x, dataset, times_input=True,
+        random_state=random_state, score=score, target=target,
+    )
+
+
+def _gradient_map(
+    method: str,
+    model: Classifier,
+    x: Any,
+    dataset: PixelDataset,
+    *,
+    times_input: bool,
+    random_state: int | None,
+    score: Score,
+    target: int | None,
+) -> Explanation:
+    """The explained class's score gradient at ``x``, times ``x`` itself when ``times_input``."""
     flat, shape, proba = _setup(model, x, dataset)
     explained = _explained_class(proba, target)
     grad = class_score_gradient(model, flat, explained, score=score).gradients[0]
     return _finish(
-        "gradient_x_input",
+        method,
         model,
         dataset,
         flat,
         shape,
         proba,
-        grad * flat,
+        grad * flat if times_input else grad,
         params={"score": score},
         random_state=random_state,
         target=target,
