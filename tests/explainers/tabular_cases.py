@@ -75,24 +75,27 @@ def people_logistic() -> Case:
     return Case(case.dataset, model, case.X_test)
 
 
-@cache
-def breast_cancer_gbm() -> Case:
+def breast_cancer(n_features: int) -> tuple[TabularDataset, np.ndarray]:
+    """The first ``n_features`` columns: the first 450 rows to train on, the rest to explain."""
     data = load_breast_cancer()
     # Rounded to float16 precision so that every value and split is exact in float32.
-    X, y = data.data[:, :10].astype(np.float16).astype(float), data.target
-    features = tuple(Feature(str(n)) for n in data.feature_names[:10])
+    X, y = data.data[:, :n_features].astype(np.float16).astype(float), data.target
+    features = tuple(Feature(str(n)) for n in data.feature_names[:n_features])
     dataset = TabularDataset(X[:450], features, class_names=tuple(data.target_names), y=y[:450])
-    model = GradientBoostingClassifier(n_estimators=50, random_state=0).fit(X[:450], y[:450])
-    return Case(dataset, model, X[450:])
+    return dataset, X[450:]
+
+
+@cache
+def breast_cancer_gbm() -> Case:
+    dataset, X_test = breast_cancer(10)
+    model = GradientBoostingClassifier(n_estimators=50, random_state=0).fit(dataset.X, dataset.y)
+    return Case(dataset, model, X_test)
 
 
 @cache
 def breast_cancer_forest_20() -> Case:
     """20 features: too many for KernelSHAP to enumerate every coalition (it must sample)."""
-    data = load_breast_cancer()
-    X, y = data.data[:, :20].astype(np.float16).astype(float), data.target
-    features = tuple(Feature(str(n)) for n in data.feature_names[:20])
-    dataset = TabularDataset(X[:450], features, class_names=tuple(data.target_names), y=y[:450])
+    dataset, X_test = breast_cancer(20)
     model = RandomForestClassifier(n_estimators=30, max_depth=5, random_state=0)
-    model.fit(X[:450], y[:450])
-    return Case(dataset, model, X[450:])
+    model.fit(dataset.X, dataset.y)
+    return Case(dataset, model, X_test)
