@@ -48,6 +48,17 @@ def _central_difference(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     return (f(x + steps) - f(x - steps)) / (2 * h)
 
 
+def _finite_difference_gradient(model, x: np.ndarray, target: int, score: str) -> np.ndarray:
+    """The oracle: central differences of class ``target``'s logit or probability at ``x``."""
+
+    def class_score(rows):
+        if score == "probability":
+            return model.predict_proba(rows)[:, target]
+        return output_logits(model, rows)[:, target]
+
+    return _central_difference(class_score, x)
+
+
 @pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
 @pytest.mark.parametrize("score", ["logit", "probability"])
 def test_input_gradients_equal_central_finite_differences(digits, activation, score):
@@ -58,14 +69,8 @@ def test_input_gradients_equal_central_finite_differences(digits, activation, sc
     )
     x = digits.flat[3]
     target = int(model.predict(x[None])[0])
-
-    def f(rows):
-        if score == "probability":
-            return model.predict_proba(rows)[:, target]
-        return output_logits(model, rows)[:, target]
-
     grad = class_score_gradient(model, x, target, score=score).gradients[0]
-    expected = _central_difference(f, x)
+    expected = _finite_difference_gradient(model, x, target, score)
     np.testing.assert_allclose(grad, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
 
 
@@ -81,14 +86,8 @@ def test_binary_logistic_output_and_scaler_pipeline_gradients_match_finite_diffe
     )
     x = digits.flat[mask][5]
     for target in (0, 1):
-
-        def f(rows, target=target):
-            if score == "probability":
-                return model.predict_proba(rows)[:, target]
-            return output_logits(model, rows)[:, target]
-
         grad = class_score_gradient(model, x, target, score=score).gradients[0]
-        expected = _central_difference(f, x)
+        expected = _finite_difference_gradient(model, x, target, score)
         np.testing.assert_allclose(grad, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max())
 
 
