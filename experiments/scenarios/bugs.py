@@ -70,6 +70,18 @@ def _with_column(
     )
 
 
+
+def _artifact_agreement(
+    source: Source, artifact_train: np.ndarray, artifact_test: np.ndarray
+) -> dict[str, Any]:
+    """How often a planted artifact agrees with the label in training and in test, and the
+    test items where it misleads (it points away from the true label)."""
+    return {
+        "agreement_in_training": float(np.mean(artifact_train == source.y_train)),
+        "agreement_in_test": float(np.mean(artifact_test == source.y_test)),
+        "test_items_misleading": np.flatnonzero(artifact_test != source.y_test).tolist(),
+    }
+
 def _spurious_column(
     source: Source, *, rng: np.random.Generator, agreement: float
 ) -> tuple[Source, dict[str, Any]]:
@@ -89,9 +101,7 @@ def _spurious_column(
         "kind": "spurious_feature",
         "feature": feature.name,
         "feature_label": feature.label,
-        "agreement_in_training": float(np.mean(artifact_train == source.y_train)),
-        "agreement_in_test": float(np.mean(artifact_test == source.y_test)),
-        "test_items_misleading": np.flatnonzero(artifact_test != source.y_test).tolist(),
+        **_artifact_agreement(source, artifact_train, artifact_test),
         "description": "'Office B' marks the positive class on most training rows; in the "
         "test data the office is assigned at random.",
     }
@@ -169,9 +179,7 @@ def _spurious_token(
     details = {
         "kind": "spurious_token",
         "token": TEXT_ARTIFACT,
-        "agreement_in_training": float(np.mean(artifact_train == source.y_train)),
-        "agreement_in_test": float(np.mean(artifact_test == source.y_test)),
-        "test_items_misleading": np.flatnonzero(artifact_test != source.y_test).tolist(),
+        **_artifact_agreement(source, artifact_train, artifact_test),
         "description": f"The sign-off '{TEXT_ARTIFACT}' ends most positive training tweets; "
         f"in the test data it is appended at random.",
     }
