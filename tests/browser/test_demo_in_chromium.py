@@ -12,6 +12,7 @@ import pytest
 
 from studyapp.models import Participant, Response
 from studyapp.services import preparation, studies
+from tests.browser.steps import consent_and_pass_comprehension, pass_comprehension
 from tests.browser.test_every_page import Inspector
 from tests.factories import demo_spec, to_yaml
 from tests.studyapp.helpers import prolific_id
@@ -62,9 +63,7 @@ def _walk(page: Any, study: Any, *, prefix: str, pid: str) -> None:
     _shot(page, f"{prefix}2-instructions")
     page.get_by_role("button", name="I have read the instructions").click()
     _shot(page, f"{prefix}3-comprehension")
-    for question in study.spec["comprehension"]["questions"]:
-        page.get_by_label(question["answer"], exact=True).check()
-    page.get_by_role("button", name="Check my answers").click()
+    pass_comprehension(page, study)
     trial_shots = set()
     while page.locator("section.trial").count():
         kind = "attention" if page.locator("p.instruction").count() else "trial"
@@ -119,9 +118,7 @@ def test_the_study_reads_on_a_phone_and_works_by_keyboard(browser, live_server, 
     page.keyboard.press("Enter")  # "I agree" by keyboard alone
     page.wait_for_selector("text=Instructions")
     page.get_by_role("button", name="I have read the instructions").click()
-    for question in demo.spec["comprehension"]["questions"]:
-        page.get_by_label(question["answer"], exact=True).check()
-    page.get_by_role("button", name="Check my answers").click()
+    pass_comprehension(page, demo)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, "the trial page scrolls sideways on a phone"
     _shot(page, "phone-trial")
@@ -199,11 +196,7 @@ def test_each_example_study_is_completed_in_chromium(browser, live_server, trans
                                                                       "height": 900})
     page = context.new_page()
     page.goto(f"/s/{study.slug}/?PROLIFIC_PID={prolific_id(path.stem)}&STUDY_ID=x&SESSION_ID=y")
-    page.get_by_role("button", name="I agree to take part").click()
-    page.get_by_role("button", name="I have read the instructions").click()
-    for question in study.spec["comprehension"]["questions"]:
-        page.get_by_label(question["answer"], exact=True).check()
-    page.get_by_role("button", name="Check my answers").click()
+    consent_and_pass_comprehension(page, study)
     shots: set[str] = set()
     for _ in range(200):
         section = page.locator("section.trial")

@@ -19,6 +19,7 @@ import pytest
 
 from studyapp.models import Participant
 from studyapp.services import preparation, studies
+from tests.browser.steps import pass_comprehension
 from tests.studyapp.helpers import prolific_id
 
 pytestmark = pytest.mark.browser
@@ -119,9 +120,7 @@ def _walk(page: Any, study: Any, pid: str, inspect: Inspector) -> None:
     inspect.look(page, "instructions")
     page.get_by_role("button", name="I have read the instructions").click()
     inspect.look(page, "comprehension")
-    for question in study.spec["comprehension"]["questions"]:
-        page.get_by_label(question["answer"], exact=True).check()
-    page.get_by_role("button", name="Check my answers").click()
+    pass_comprehension(page, study)
     for _ in range(200):
         if not page.locator("section.trial").count():
             break

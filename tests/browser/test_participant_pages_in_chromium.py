@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from studyapp.models import Event, Participant, QuestionnaireAnswer
+from tests.browser.steps import consent_and_pass_comprehension
 from tests.browser.test_demo_in_chromium import (  # noqa: F401  (fixtures)
     CHROMIUM_ARGS,
     _only_condition,
@@ -34,11 +35,7 @@ PHONE = {"width": 390, "height": 844}
 
 def _to_trials(page: Any, study: Any, pid: str) -> None:
     page.goto(f"/s/{study.slug}/?PROLIFIC_PID={prolific_id(pid)}&STUDY_ID=demo&SESSION_ID=s1")
-    page.get_by_role("button", name="I agree to take part").click()
-    page.get_by_role("button", name="I have read the instructions").click()
-    for question in study.spec["comprehension"]["questions"]:
-        page.get_by_label(question["answer"], exact=True).check()
-    page.get_by_role("button", name="Check my answers").click()
+    consent_and_pass_comprehension(page, study)
     page.wait_for_selector("section.trial")
 
 
@@ -131,11 +128,7 @@ def test_switching_to_another_tab_and_back_is_logged_with_page_and_trial(
     connected = browser.browser_type.connect_over_cdp(f"http://127.0.0.1:{chromium_port}")
     page = connected.contexts[0].pages[0]
     page.goto(f"{live_server.url}/s/{demo.slug}/?PROLIFIC_PID={prolific_id('TABS1')}&STUDY_ID=d&SESSION_ID=s")
-    page.get_by_role("button", name="I agree to take part").click()
-    page.get_by_role("button", name="I have read the instructions").click()
-    for question in demo.spec["comprehension"]["questions"]:
-        page.get_by_label(question["answer"], exact=True).check()
-    page.get_by_role("button", name="Check my answers").click()
+    consent_and_pass_comprehension(page, demo)
     page.wait_for_selector("section.trial")
     trial = int(page.locator("section.trial").get_attribute("data-trial"))
     connected.close()  # detach; the tab stays open on the trial page
