@@ -30,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.faultkit.procs import celery_worker_command  # noqa: E402
 from tests.faultkit.stack import database_drop, database_recreate  # noqa: E402
 
 FEATURES = 15
@@ -149,9 +150,7 @@ def _start_workers(n: int, args: argparse.Namespace, logs: Path) -> list[subproc
         path = logs / f"{n}-workers-{k}.log"
         with open(path, "wb") as log:
             processes.append(subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "studyapp", "worker", "--pool=solo",
-                 f"--hostname=bench{k}of{n}@%h", "--loglevel=INFO", "--without-gossip",
-                 "--without-mingle", "--without-heartbeat"],
+                celery_worker_command(hostname=f"bench{k}of{n}@%h"),
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
         paths.append(path)
     deadline = time.monotonic() + 120

@@ -290,6 +290,19 @@ class Gunicorn(_Managed):
         _stop(self.process, how=signal.SIGINT, grace=3)  # quick: the run is over
 
 
+def celery_worker_command(
+    *, pool: str = "solo", concurrency: int | None = None, hostname: str | None = None
+) -> list[str]:
+    """The command line of one studyapp Celery worker, quiet towards its peers (no gossip,
+    mingle or heartbeat), logging at INFO so that its " ready." line can be waited for."""
+    return [
+        sys.executable, "-m", "celery", "-A", "studyapp", "worker", f"--pool={pool}",
+        *([f"--concurrency={concurrency}"] if concurrency is not None else []),
+        *([f"--hostname={hostname}"] if hostname is not None else []),
+        "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+    ]
+
+
 class CeleryWorker(_Managed):
     """``celery -A studyapp worker`` with one prefork pool process, in its own process group
     (so that the whole worker can be killed at once, as when its machine dies)."""
@@ -308,9 +321,7 @@ class CeleryWorker(_Managed):
     def launch(self) -> None:
         with open(self.log_path, "ab") as log:  # the child keeps its copy
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "studyapp", "worker", "--pool=prefork",
-                 "--concurrency=1", f"--hostname={self.name}@%h", "--loglevel=INFO",
-                 "--without-gossip", "--without-mingle", "--without-heartbeat"],
+                celery_worker_command(pool="prefork", concurrency=1, hostname=f"{self.name}@%h"),
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from studyapp import tasks
 from studyapp.models import Study
 from studyapp.services import studies
 from tests.factories import small_spec, to_yaml
+from tests.faultkit.procs import celery_worker_command
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,9 +34,7 @@ def worker(transactional_db) -> Iterator[subprocess.Popen[bytes]]:
            "DJANGO_SETTINGS_MODULE": "studyapp.settings"}
     log = open(ROOT / "var" / "celery-worker-test.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "studyapp", "worker", "--pool=solo",
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        celery_worker_command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     yield process
     process.terminate()
     process.wait(timeout=30)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from studyapp import tasks
 from studyapp.models import Explanation, Study
 from studyapp.services import studies
 from tests.factories import small_spec, to_yaml
+from tests.faultkit.procs import celery_worker_command
 from tests.integration.test_celery_worker import _test_database_url, _wait_for
 
 pytestmark = pytest.mark.integration
@@ -38,9 +38,7 @@ def two_workers(transactional_db) -> Iterator[list[Path]]:
     for n, path in enumerate(logs, start=1):
         with open(path, "wb") as log:
             processes.append(subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "studyapp", "worker", "--pool=solo",
-                 f"--hostname=prep{n}@%h", "--loglevel=INFO", "--without-gossip",
-                 "--without-mingle", "--without-heartbeat"],
+                celery_worker_command(hostname=f"prep{n}@%h"),
                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
     # Both must be listening before the chunks are queued, or the first could take them all.
     deadline = time.monotonic() + 120
