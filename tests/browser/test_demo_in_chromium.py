@@ -13,7 +13,7 @@ import pytest
 from studyapp.models import Participant, Response
 from studyapp.services import preparation, studies
 from tests.browser.steps import consent_and_pass_comprehension, pass_comprehension
-from tests.browser.test_every_page import Inspector
+from tests.browser.test_every_page import Inspector, _study
 from tests.factories import demo_spec, to_yaml
 from tests.studyapp.helpers import prolific_id
 
@@ -185,10 +185,7 @@ def test_each_example_study_is_completed_in_chromium(browser, live_server, trans
     """One participant per example design, with a screenshot of every kind of page it shows."""
     settings.ENROL_RATE_PER_MINUTE = 0
     settings.VAR_DIR = tmp_path  # own material (own_material/) is stored there by hash
-    study, _ = studies.study_load_spec(text=path.read_text(encoding="utf-8"), owner=owner,
-                                       base_dir=path.parent)
-    preparation.study_prepare(study=study)
-    studies.study_set_status(study=study, status="open")
+    study = _study(owner, path)
     explained = [c for c in study.conditions.all() if c.explanation_method]
     keep = explained[0] if explained else study.conditions.first()
     study.conditions.exclude(pk=keep.pk).update(is_open=False)
