@@ -116,6 +116,9 @@ SPEC_SCHEMA: dict[str, Any] = {
                 "target": {"type": "string", "minLength": 1, "maxLength": 200},
                 "codebook": _PATH,
                 "model_file": _PATH,
+                # Own texts: modality text and the column that holds them (own_texts.py).
+                "modality": {"enum": ["tabular", "text"]},
+                "text": {"type": "string", "minLength": 1, "maxLength": 200},
                 "task": {"enum": ["classification", "regression"]},
                 "sha256": {"type": "object", "additionalProperties": False, "required": ["data"],
                            "properties": {k: {"type": "string", "pattern": "^[0-9a-f]{64}$"}

@@ -156,7 +156,7 @@ def _spurious_patch(
 def _spurious_token(
     source: Source, *, rng: np.random.Generator, agreement: float
 ) -> tuple[Source, dict[str, Any]]:
-    """Text: a sign-off appended to most positive training tweets, at random in test."""
+    """Text: a sign-off appended to most positive training texts, at random in test."""
     artifact_train = _artifact_tracking_label(source.y_train, agreement, rng).astype(bool)
     artifact_test = rng.random(len(source.y_test)) < 0.5
 
@@ -172,7 +172,7 @@ def _spurious_token(
         "agreement_in_training": float(np.mean(artifact_train == source.y_train)),
         "agreement_in_test": float(np.mean(artifact_test == source.y_test)),
         "test_items_misleading": np.flatnonzero(artifact_test != source.y_test).tolist(),
-        "description": f"The sign-off '{TEXT_ARTIFACT}' ends most positive training tweets; "
+        "description": f"The sign-off '{TEXT_ARTIFACT}' ends most positive training texts; "
         f"in the test data it is appended at random.",
     }
     changed = replace(

@@ -109,6 +109,8 @@ class Material:
     model_file: Path | None = None
     data_label: str = ""  # the file names the researcher knows, for error messages
     codebook_label: str = ""
+    modality: str = "tabular"  # or "text": one column of texts (own_texts.py)
+    text: str = ""  # the column of texts
 
 
 # ----- reading -------------------------------------------------------------------------------
@@ -257,7 +259,7 @@ def plan_material(frame: pd.DataFrame, target: str, codebook: Mapping[str, Any] 
         raise MaterialError(f"{name}: {len(frame)} rows; at least {MIN_ROWS} are needed for a "
                             "training and a test split")
     # The target first: without a usable label nothing else matters.
-    task, y, class_values, class_names, target_entry = _plan_target(
+    task, y, class_values, class_names, target_entry = plan_target(
         frame[target], book.get(target, {}), name=name, target=target,
         codebook_name=codebook_name)
     typed = pd.DataFrame(index=frame.index)
@@ -390,7 +392,7 @@ def _describe(spec: ColumnSpec, kind: str, entry: Mapping[str, Any]) -> dict[str
     return described
 
 
-def _plan_target(values: pd.Series, entry: Mapping[str, Any], *, name: str, target: str,
+def plan_target(values: pd.Series, entry: Mapping[str, Any], *, name: str, target: str,
                  codebook_name: str) -> tuple[Task, np.ndarray, tuple[str, ...],
                                               tuple[str, ...], dict[str, Any]]:
     missing = (values == "").to_numpy().nonzero()[0]
@@ -442,7 +444,14 @@ def load_plan(material: Material) -> Plan:
 
 def own_source(material: Material, *, random_state: int,
                features: Sequence[str] | None) -> tuple[Source, Plan]:
-    """The researcher's table split (stratified for classes) and encoded like a bundled one."""
+    """The researcher's table split (stratified for classes) and encoded like a bundled one;
+    or, for texts, split like the bundled sentiment scenario."""
+    if material.modality == "text":
+        from experiments.scenarios.own_texts import text_source
+
+        if features is not None:
+            raise ValueError("texts have no named features to select")
+        return text_source(material, random_state=random_state)
     plan = load_plan(material)
     specs = select_specs(plan.specs, features)
     X = encode_frame(plan.frame, specs)
@@ -525,16 +534,19 @@ def check_material(section: Mapping[str, Any], *, base_dir: Path,
     for key, path in files.items():
         if not path.is_file():
             raise MaterialError(f"{section[key]}: no such file (looked for {path})")
-    material = Material(name=section["name"], data=files["data"], target=section["target"],
-                        codebook=files.get("codebook"), model_file=files.get("model_file"),
-                        data_label=str(section["data"]),
-                        codebook_label=str(section.get("codebook", "")))
-    source, plan = own_source(material, random_state=int(section.get("seed", 0)), features=None)
+    material = section_material(section, files)
+    seed = int(section.get("seed", 0))
+    source, plan = own_source(material, random_state=seed, features=None)
     if section.get("task") not in (None, plan.task):
         raise MaterialError(f"{section['data']}: column {section['target']!r} gives a "
                             f"{plan.task} task, but the spec says task: {section['task']}")
     model = section.get("model")
-    if material.model_file is not None:
+    if material.modality == "text":
+        from experiments.scenarios.own_texts import try_text_model
+
+        try_text_model(source, model, label=str(section["data"]), column=material.text,
+                       random_state=seed)
+    elif material.model_file is not None:
         if section.get("bug") or section.get("bugs"):
             raise MaterialError(f"{section['model_file']}: planted bugs retrain the model, so "
                                 "they need a model the platform trains (scenario.model)")
@@ -580,7 +592,26 @@ def material_from_spec(section: Mapping[str, Any], store: Path) -> Material:
         if not path.is_file():
             raise MaterialError(f"{section[key]}: the stored copy ({path.name}) is missing from "
                                 f"{store}; load the spec again from its file")
-    return Material(name=section["name"], data=paths["data"], target=section["target"],
-                    codebook=paths.get("codebook"), model_file=paths.get("model_file"),
+    return section_material(section, paths)
+
+
+def section_material(section: Mapping[str, Any], files: Mapping[str, Path]) -> Material:
+    """The spec's scenario section with its files found (as given, or stored by hash)."""
+    return Material(name=section["name"], data=files["data"], target=section["target"],
+                    codebook=files.get("codebook"), model_file=files.get("model_file"),
                     data_label=str(section["data"]),
-                    codebook_label=str(section.get("codebook", "")))
+                    codebook_label=str(section.get("codebook", "")),
+                    modality=str(section.get("modality", "tabular")),
+                    text=str(section.get("text", "")))
+
+
+def default_model(*, modality: str, model_file: bool) -> str:
+    """The model of own material when the spec names none: the supplied file, else the first
+    the platform trains on such material."""
+    if model_file:
+        return SUPPLIED
+    if modality == "text":
+        from experiments.scenarios.own_texts import TEXT_MODELS
+
+        return TEXT_MODELS[0]
+    return "gbm"
