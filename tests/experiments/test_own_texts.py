@@ -179,7 +179,7 @@ def test_too_few_rows_are_refused(tmp_path):
 
 def test_the_text_column_cannot_also_be_the_label(tmp_path):
     section = {**write(tmp_path, reviews()), "target": "review"}
-    refused(tmp_path, section, "reviews.csv", "'review' cannot be both the text and the target")
+    refused(tmp_path, section, "reviews.csv", "'review' cannot be both the texts and the target")
 
 
 def test_texts_that_share_no_word_are_refused_naming_the_column(tmp_path):
