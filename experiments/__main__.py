@@ -68,7 +68,7 @@ def _codebook(data: Path, target: str, out: Path | None) -> int:
 
 def _check(path: Path) -> int:
     from experiments.scenarios import load_scenario
-    from experiments.scenarios.own import Material, material_files
+    from experiments.scenarios.own import material_files, section_material
     from experiments.spec import parse_spec
 
     if not path.is_file():
@@ -79,9 +79,7 @@ def _check(path: Path) -> int:
         print(f"{path}: valid (bundled scenario {s['name']!r})")
         return 0
     files = material_files(s, path.resolve().parent)
-    material = Material(name=s["name"], data=files["data"], target=s["target"],
-                        codebook=files.get("codebook"), model_file=files.get("model_file"),
-                        data_label=s["data"], codebook_label=s.get("codebook", ""))
+    material = section_material(s, files)
     scenario = load_scenario(s["name"], model=s["model"], random_state=s["seed"],
                              material=material)
     print(json.dumps(scenario.model_card, indent=2))

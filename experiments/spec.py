@@ -28,7 +28,10 @@ from experiments.scenarios.own import (
     SUPPLIED,
     MaterialError,
     check_material,
+    default_model,
 )
+from experiments.scenarios.own_images import IMAGE_METHODS
+from experiments.scenarios.own_texts import TEXT_METHODS
 from experiments.scenarios.sources import LOADERS, MODALITIES, REGRESSION_SCENARIOS
 from experiments.spec_schema import SPEC_SCHEMA
 
@@ -149,7 +152,9 @@ def _check_one_of(field: str, value: str, allowed: Iterable[str]) -> None:
 
 def _fill_defaults(spec: dict[str, Any]) -> None:
     spec.setdefault("description", "")
-    spec["scenario"].setdefault("model", SUPPLIED if "model_file" in spec["scenario"] else "gbm")
+    s = spec["scenario"]
+    s.setdefault("model", default_model(modality=s.get("modality", "tabular"),
+                                        model_file="model_file" in s))
     spec["scenario"].setdefault("seed", 0)
     spec["scenario"].setdefault("bug", None)
     spec.setdefault("design", {"type": "between"})
@@ -252,7 +257,9 @@ def _regression(spec: dict[str, Any]) -> bool:
 
 
 def _modality(spec: dict[str, Any]) -> str | None:
-    return "tabular" if _own(spec) else MODALITIES.get(spec["scenario"]["name"])
+    if _own(spec):
+        return str(spec["scenario"].get("modality", "tabular"))
+    return MODALITIES.get(spec["scenario"]["name"])
 
 
 def _own(spec: dict[str, Any]) -> bool:
@@ -260,7 +267,8 @@ def _own(spec: dict[str, Any]) -> bool:
     return "data" in spec["scenario"]
 
 
-_OWN_KEYS = ("target", "codebook", "model_file", "task", "sha256")
+_OWN_KEYS = ("target", "codebook", "model_file", "task", "sha256", "modality", "text",
+             "image")
 
 
 def _check_own_material(spec: dict[str, Any], base_dir: Path | None,
@@ -282,6 +290,7 @@ def _check_own_material(spec: dict[str, Any], base_dir: Path | None,
     if "scaffolding" in s:
         raise SpecError("scenario.scaffolding: the scaffolding attack is not available on your "
                         "own data yet (it is built on the bundled tables)")
+    _check_own_media(spec)
     if "model_file" in s and s["model"] != SUPPLIED:
         raise SpecError(f"scenario.model: with model_file the model is your own; leave out "
                         f"model or write model: {SUPPLIED}")
@@ -307,6 +316,38 @@ def _check_own_material(spec: dict[str, Any], base_dir: Path | None,
         raise SpecError("scenario.sha256: the files are not the ones this spec was pinned to "
                         "(they changed since); remove sha256 to accept the new files")
     s.update(found)
+
+
+# Own texts and pictures: the spec key naming their column, and the methods that read them.
+_MEDIA = {"text": ("texts", TEXT_METHODS), "image": ("pictures", IMAGE_METHODS)}
+
+
+def _check_own_media(spec: dict[str, Any]) -> None:
+    """Own texts or pictures: the column is named, the model is trained here, the methods
+    read such material."""
+    s = spec["scenario"]
+    modality = _modality(spec)
+    for key in _MEDIA:
+        if key in s and key != modality:
+            raise SpecError(f"scenario.{key}: names the column of {_MEDIA[key][0]} of material "
+                            f"with modality: {key}")
+    if modality not in _MEDIA:
+        return
+    what, methods = _MEDIA[modality]
+    if modality not in s:
+        raise SpecError(f"scenario.{modality}: material with modality: {modality} names the "
+                        f"column that holds the {what}")
+    if "model_file" in s:
+        raise SpecError(f"scenario.model_file: a model brought as a file takes a table's "
+                        f"columns; the platform trains the model of {what} (leave out "
+                        "model_file)")
+    if modality == "text" and "ood" in (s["bug"], *s.get("bugs", ())):
+        raise SpecError("scenario.bug: the ood bug on texts is built on the bundled tweets' "
+                        "topics; use spurious, label_noise or randomised_weights")
+    for field, method in _condition_methods(spec):
+        if method not in methods:
+            raise SpecError(f"{field}: {method!r} does not explain {what}; a study of {what} "
+                            f"can show {', '.join(sorted(methods))}")
 
 
 def _check_numeric_task(spec: dict[str, Any]) -> None:

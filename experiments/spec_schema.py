@@ -116,10 +116,16 @@ SPEC_SCHEMA: dict[str, Any] = {
                 "target": {"type": "string", "minLength": 1, "maxLength": 200},
                 "codebook": _PATH,
                 "model_file": _PATH,
+                # Own texts or pictures: the modality and the column that holds the texts
+                # or the pictures' file names (own_texts.py, own_images.py).
+                "modality": {"enum": ["tabular", "text", "image"]},
+                "text": {"type": "string", "minLength": 1, "maxLength": 200},
+                "image": {"type": "string", "minLength": 1, "maxLength": 200},
                 "task": {"enum": ["classification", "regression"]},
                 "sha256": {"type": "object", "additionalProperties": False, "required": ["data"],
                            "properties": {k: {"type": "string", "pattern": "^[0-9a-f]{64}$"}
-                                          for k in ("data", "codebook", "model_file")}},
+                                          for k in ("data", "codebook", "model_file",
+                                                    "pixels")}},
                 # A biased AI that decides by one feature, and the innocuous feature its
                 # scaffolded twin shows to LIME and SHAP (Slack et al. 2020); column names.
                 "scaffolding": {

@@ -166,7 +166,7 @@ def _spurious_patch(
 def _spurious_token(
     source: Source, *, rng: np.random.Generator, agreement: float
 ) -> tuple[Source, dict[str, Any]]:
-    """Text: a sign-off appended to most positive training tweets, at random in test."""
+    """Text: a sign-off appended to most positive training texts, at random in test."""
     artifact_train = _artifact_tracking_label(source.y_train, agreement, rng).astype(bool)
     artifact_test = rng.random(len(source.y_test)) < 0.5
 
@@ -180,7 +180,7 @@ def _spurious_token(
         "kind": "spurious_token",
         "token": TEXT_ARTIFACT,
         **_artifact_agreement(source, artifact_train, artifact_test),
-        "description": f"The sign-off '{TEXT_ARTIFACT}' ends most positive training tweets; "
+        "description": f"The sign-off '{TEXT_ARTIFACT}' ends most positive training texts; "
         f"in the test data it is appended at random.",
     }
     changed = replace(

@@ -109,6 +109,10 @@ class Material:
     model_file: Path | None = None
     data_label: str = ""  # the file names the researcher knows, for error messages
     codebook_label: str = ""
+    modality: str = "tabular"  # or "text" (own_texts.py) or "image" (own_images.py)
+    text: str = ""  # the column of texts
+    image: str = ""  # the column of image file names
+    pixels: Path | None = None  # the pictures as stored, normalised (own_images.py)
 
 
 # ----- reading -------------------------------------------------------------------------------
@@ -257,7 +261,7 @@ def plan_material(frame: pd.DataFrame, target: str, codebook: Mapping[str, Any] 
         raise MaterialError(f"{name}: {len(frame)} rows; at least {MIN_ROWS} are needed for a "
                             "training and a test split")
     # The target first: without a usable label nothing else matters.
-    task, y, class_values, class_names, target_entry = _plan_target(
+    task, y, class_values, class_names, target_entry = plan_target(
         frame[target], book.get(target, {}), name=name, target=target,
         codebook_name=codebook_name)
     typed = pd.DataFrame(index=frame.index)
@@ -390,7 +394,7 @@ def _describe(spec: ColumnSpec, kind: str, entry: Mapping[str, Any]) -> dict[str
     return described
 
 
-def _plan_target(values: pd.Series, entry: Mapping[str, Any], *, name: str, target: str,
+def plan_target(values: pd.Series, entry: Mapping[str, Any], *, name: str, target: str,
                  codebook_name: str) -> tuple[Task, np.ndarray, tuple[str, ...],
                                               tuple[str, ...], dict[str, Any]]:
     missing = (values == "").to_numpy().nonzero()[0]
@@ -432,17 +436,44 @@ def _plan_target(values: pd.Series, entry: Mapping[str, Any], *, name: str, targ
 
 # ----- the source ----------------------------------------------------------------------------
 
-def load_plan(material: Material) -> Plan:
+@dataclass(frozen=True)
+class Read:
+    """The material's table and codebook as read, with the names the researcher knows."""
+
+    frame: pd.DataFrame
+    codebook: dict[str, Any] | None
+    name: str
+    codebook_name: str
+
+
+def read_material(material: Material) -> Read:
     label = material.data_label or material.data.name
     frame = read_table(material.data, label=label)
     book_label = material.codebook_label or (material.codebook.name if material.codebook else "")
     codebook = read_codebook(material.codebook, label=book_label) if material.codebook else None
-    return plan_material(frame, material.target, codebook, name=label, codebook_name=book_label)
+    return Read(frame, codebook, label, book_label)
+
+
+def load_plan(material: Material) -> Plan:
+    read = read_material(material)
+    return plan_material(read.frame, material.target, read.codebook, name=read.name,
+                         codebook_name=read.codebook_name)
 
 
 def own_source(material: Material, *, random_state: int,
                features: Sequence[str] | None) -> tuple[Source, Plan]:
-    """The researcher's table split (stratified for classes) and encoded like a bundled one."""
+    """The researcher's table split (stratified for classes) and encoded like a bundled one;
+    texts and pictures split like the bundled sentiment and digits scenarios."""
+    if material.modality != "tabular" and features is not None:
+        raise ValueError(f"{material.modality} material has no named features to select")
+    if material.modality == "text":
+        from experiments.scenarios.own_texts import text_source
+
+        return text_source(material, random_state=random_state)
+    if material.modality == "image":
+        from experiments.scenarios.own_images import image_source
+
+        return image_source(material, random_state=random_state)
     plan = load_plan(material)
     specs = select_specs(plan.specs, features)
     X = encode_frame(plan.frame, specs)
@@ -525,11 +556,9 @@ def check_material(section: Mapping[str, Any], *, base_dir: Path,
     for key, path in files.items():
         if not path.is_file():
             raise MaterialError(f"{section[key]}: no such file (looked for {path})")
-    material = Material(name=section["name"], data=files["data"], target=section["target"],
-                        codebook=files.get("codebook"), model_file=files.get("model_file"),
-                        data_label=str(section["data"]),
-                        codebook_label=str(section.get("codebook", "")))
-    source, plan = own_source(material, random_state=int(section.get("seed", 0)), features=None)
+    material = section_material(section, files)
+    seed = int(section.get("seed", 0))
+    source, plan = own_source(material, random_state=seed, features=None)
     if section.get("task") not in (None, plan.task):
         raise MaterialError(f"{section['data']}: column {section['target']!r} gives a "
                             f"{plan.task} task, but the spec says task: {section['task']}")
@@ -542,14 +571,30 @@ def check_material(section: Mapping[str, Any], *, base_dir: Path,
                                  features=source.features, raw_categories=raw_categories(plan),
                                  class_values=plan.class_values, data_label=str(section["data"]))
         _try_model(supplied, source, str(section["model_file"]))
-    elif model not in FAMILIES[plan.task]:
-        raise MaterialError(f"scenario.model: unknown {model!r} for a {plan.task} task; expected "
-                            f"one of {', '.join(FAMILIES[plan.task])} (or bring a fitted model "
-                            "with model_file)")
-    hashes = {key: sha256_file(path) for key, path in files.items()}
-    if store is not None:
-        for path in files.values():
-            store_file(path, store)
+    elif model not in source.models:
+        what = {"text": "texts", "image": "pictures"}.get(material.modality,
+                                                         f"a {plan.task} task")
+        raise MaterialError(f"scenario.model: unknown {model!r} for {what}; expected "
+                            f"one of {', '.join(source.models)}"
+                            + (" (or bring a fitted model with model_file)"
+                               if material.modality == "tabular" else ""))
+    if material.modality == "text":
+        from experiments.scenarios.own_texts import try_text_vocabulary
+
+        try_text_vocabulary(source, str(model), label=str(section["data"]),
+                            column=material.text, random_state=seed)
+    if material.modality == "image":
+        from experiments.scenarios.own_images import pixels_file
+
+        files = {**files, "pixels": pixels_file(plan)}  # what the model and the pages use
+    try:
+        hashes = {key: sha256_file(path) for key, path in files.items()}
+        if store is not None:
+            for path in files.values():
+                store_file(path, store)
+    finally:
+        if "pixels" in files:
+            files["pixels"].unlink()
     return {"task": plan.task, "sha256": hashes}
 
 
@@ -575,12 +620,38 @@ def _try_model(model: Any, source: Source, label: str) -> None:
 def material_from_spec(section: Mapping[str, Any], store: Path) -> Material:
     """The stored material a normalised spec names (by content hash)."""
     hashes = section["sha256"]
-    paths = {key: stored_path(store, hashes[key], section[key]) for key in hashes}
+    # The pixels are derived from the pictures, not a file of the spec's: no name to show.
+    names = {key: str(section.get(key, f"{key}.npy")) for key in hashes}
+    paths = {key: stored_path(store, hashes[key], names[key]) for key in hashes}
     for key, path in paths.items():
         if not path.is_file():
-            raise MaterialError(f"{section[key]}: the stored copy ({path.name}) is missing from "
+            raise MaterialError(f"{names[key]}: the stored copy ({path.name}) is missing from "
                                 f"{store}; load the spec again from its file")
-    return Material(name=section["name"], data=paths["data"], target=section["target"],
-                    codebook=paths.get("codebook"), model_file=paths.get("model_file"),
+    return section_material(section, paths)
+
+
+def section_material(section: Mapping[str, Any], files: Mapping[str, Path]) -> Material:
+    """The spec's scenario section with its files found (as given, or stored by hash)."""
+    return Material(name=section["name"], data=files["data"], target=section["target"],
+                    codebook=files.get("codebook"), model_file=files.get("model_file"),
                     data_label=str(section["data"]),
-                    codebook_label=str(section.get("codebook", "")))
+                    codebook_label=str(section.get("codebook", "")),
+                    modality=str(section.get("modality", "tabular")),
+                    text=str(section.get("text", "")), image=str(section.get("image", "")),
+                    pixels=files.get("pixels"))
+
+
+def default_model(*, modality: str, model_file: bool) -> str:
+    """The model of own material when the spec names none: the supplied file, else the first
+    the platform trains on such material."""
+    if model_file:
+        return SUPPLIED
+    if modality == "text":
+        from experiments.scenarios.own_texts import TEXT_MODELS
+
+        return TEXT_MODELS[0]
+    if modality == "image":
+        from experiments.scenarios.own_images import IMAGE_MODELS
+
+        return IMAGE_MODELS[0]
+    return "gbm"

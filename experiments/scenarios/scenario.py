@@ -24,7 +24,13 @@ from experiments.scenarios.bugs import (
 )
 from experiments.scenarios.model_card import model_card
 from experiments.scenarios.models import fit_model
-from experiments.scenarios.own import SUPPLIED, Material, own_source, raw_categories
+from experiments.scenarios.own import (
+    SUPPLIED,
+    Material,
+    default_model,
+    own_source,
+    raw_categories,
+)
 from experiments.scenarios.sources import LOADERS, MODELS, Source, Task, load_source
 from explainers.base import Feature, TabularDataset
 from explainers.data import ImageDataset, TextDataset
@@ -205,7 +211,8 @@ def load_scenario(
         raise ValueError("bug_share applies to the spurious and label_noise bugs only")
     # The default is resolved here so that model=None and its name share one cache entry.
     if material is not None:
-        model_name = model or (SUPPLIED if material.model_file else "gbm")
+        model_name = model or default_model(modality=material.modality,
+                                            model_file=material.model_file is not None)
         if (model_name == SUPPLIED) != (material.model_file is not None):
             raise ValueError("model 'supplied' goes with a model file, and only with one")
         if model_name == SUPPLIED and bug is not None:

@@ -31,18 +31,19 @@ def percent(value: float | None) -> str:
 
 
 @register.filter
-def digit_svg(pixels: list[list[float]]) -> str:
-    """An 8x8 grey-level image (0-16, as in scikit-learn's digits) as an inline SVG."""
+def digit_svg(pixels: list[list[float]], what: str = "handwritten digit") -> str:
+    """A grey-level image (0-16, as in scikit-learn's digits; 8x8, or a researcher's own
+    pictures at 16x16) as an inline SVG about 192 pixels wide, whatever its pixel count."""
     from django.utils.html import format_html, format_html_join
 
-    size = 24
     rows = len(pixels)
     cols = len(pixels[0]) if rows else 0
+    size = max(4, 192 // max(rows, cols, 1))  # 24 for the digits, as before
     cells = format_html_join(
         "", '<rect x="{}" y="{}" width="{}" height="{}" fill="rgb({},{},{})"/>',
         ((c * size, r * size, size, size, *([255 - int(255 * min(max(v, 0), 16) / 16)] * 3))
          for r, row in enumerate(pixels) for c, v in enumerate(row)))
     return format_html(
-        '<svg role="img" aria-label="handwritten digit, {} by {} pixels" width="{}" '
+        '<svg role="img" aria-label="{}, {} by {} pixels" width="{}" '
         'height="{}" viewBox="0 0 {} {}" xmlns="http://www.w3.org/2000/svg">{}</svg>',
-        cols, rows, cols * size, rows * size, cols * size, rows * size, cells)
+        what, cols, rows, cols * size, rows * size, cols * size, rows * size, cells)

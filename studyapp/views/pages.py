@@ -143,7 +143,7 @@ def _options(study: Study, step: Step, trial: Trial) -> list[dict[str, str]]:
 
 
 def _display_kind(display: Any) -> str:
-    """How to show an item: a profile table, an 8x8 image, or a text."""
+    """How to show an item: a profile table, a grey-level image, or a text."""
     if isinstance(display, dict) and set(display) == {"image"}:
         return "image"
     if isinstance(display, dict) and set(display) == {"text"}:

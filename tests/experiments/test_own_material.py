@@ -22,13 +22,13 @@ from experiments.scenarios.model_card import brier_score, expected_calibration_e
 from experiments.scenarios.own import (
     MAX_CATEGORIES,
     MAX_DATA_BYTES,
-    MaterialError,
     check_material,
     draft_codebook,
     material_from_spec,
 )
 from experiments.spec import SpecError, parse_spec
 from explainers.base import Feature
+from tests.experiments.own_material_cases import refused
 
 N = 80
 
@@ -78,18 +78,6 @@ CODEBOOK = {
         "approved": {"label": "Loan approved", "categories": {"no": "Refused", "yes": "Approved"}},
     },
 }
-
-
-def refused(tmp_path: Path, section: dict, *fragments: str) -> str:
-    """Check that the material is refused with all fragments named and nothing stored."""
-    store = tmp_path / "store"
-    with pytest.raises(MaterialError) as caught:
-        check_material(section, base_dir=tmp_path, store=store)
-    message = str(caught.value)
-    for fragment in fragments:
-        assert fragment in message, message
-    assert not store.exists() or not any(store.iterdir())
-    return message
 
 
 def loaded(tmp_path: Path, section: dict, model: str | None = None):
