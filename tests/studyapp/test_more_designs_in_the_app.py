@@ -132,6 +132,26 @@ def test_simulate_then_decide_asks_numbers_and_exports_the_three_errors(owner):
         assert row["final_response"] == str(final) and row["correct"] == ""
 
 
+def test_a_number_box_allows_exactly_the_numbers_the_service_accepts(owner):
+    """Oracle: one rule for the page and the service. With no maximum set at preparation,
+    the largest number the page's box allows is stored and the next one is refused."""
+    study = make_study(owner, _houses_spec())
+    study.answer_options = [{k: v for k, v in study.answer_options[0].items() if k != "max"}]
+    study.save(update_fields=["answer_options"])
+    walker = Walker(study)
+    walker.to_trials()
+    while (trial := _current(walker)).kind == Trial.Kind.ATTENTION:
+        walker.answer_current(trial.item.expected_answer)
+    box = re.search(r'<input id="answer-number"[^>]*>', walker.page().content.decode())
+    assert box is not None
+    high = re.search(r'max="([^"]*)"', box.group(0))
+    assert high is not None and high.group(1), f"the box sets no maximum: {box.group(0)}"
+    walker.answer_current(str(int(float(high.group(1))) + 1), step="simulate")
+    assert not trial.responses.exists()
+    walker.answer_current(high.group(1), step="simulate")
+    assert trial.responses.filter(step="simulate").exists()
+
+
 def test_the_transparent_condition_shows_the_formula_that_gives_the_prediction(owner):
     study = make_study(owner, _houses_spec())
     item = study.items.filter(role="pool", model_variant="key").first()
