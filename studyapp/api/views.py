@@ -31,6 +31,7 @@ from studyapp.api.serializers import (
 from studyapp.models import Condition, Study
 from studyapp.services import exports, flow, studies
 from studyapp.services.errors import ServiceError
+from studyapp.sessions import participant_key
 
 
 class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -123,7 +124,7 @@ class EventView(APIView):
         data = payload.validated_data
         study = Study.objects.filter(slug=data["study"]).first()
         participant = study and selectors.participant_for_session(
-            study, request.session.get(f"participant:{study.slug}"))
+            study, request.session.get(participant_key(study.slug)))
         if not participant:
             raise NotFound("No participant session for this study")
         try:

@@ -22,14 +22,11 @@ from studyapp.forms import AnswerForm, parse_answer
 from studyapp.models import Participant, Study
 from studyapp.services import enrolment, flow
 from studyapp.services.errors import ParticipantError, ServiceError, StaleSubmission
+from studyapp.sessions import participant_key, withdrawn_key
 from studyapp.views.pages import page_context
 from studyapp.views.ratelimit import enrolment_allowed
 
 Stage = Participant.Stage
-
-
-def _session_key(slug: str) -> str:
-    return f"participant:{slug}"
 
 
 def _here(study: Study) -> HttpResponseRedirect:
@@ -48,7 +45,8 @@ def study_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET" and _has_recruitment(request):
         return _enter(request, get_object_or_404(Study, slug=slug))
     # Every page of a participant's path comes here: their study is read with them.
-    participant = selectors.participant_for_session(slug, request.session.get(_session_key(slug)))
+    participant = selectors.participant_for_session(
+        slug, request.session.get(participant_key(slug)))
     if participant is None:
         return _landing(request, get_object_or_404(Study, slug=slug))
     study = participant.study
@@ -84,7 +82,7 @@ def _enrol(request: HttpRequest, study: Study,
         study=study, recruitment=recruitment,
         is_bot=enrolment.is_bot_token(study, request.headers.get("X-Bot-Token")))
     request.session.cycle_key()
-    request.session[_session_key(study.slug)] = participant.pk
+    request.session[participant_key(study.slug)] = participant.pk
     return _here(study)
 
 
@@ -97,7 +95,7 @@ def _resumable(request: HttpRequest, study: Study, participant: Participant,
                recruitment: enrolment.Recruitment) -> bool:
     """The browser that holds the participant resumes; another one must pass the platform's
     session check."""
-    if request.session.get(_session_key(study.slug)) == participant.pk:
+    if request.session.get(participant_key(study.slug)) == participant.pk:
         return True
     return enrolment.resume_allowed(participant=participant, recruitment=recruitment)
 
@@ -170,10 +168,6 @@ _HANDLERS: dict[str, Callable[[HttpRequest, Participant], None]] = {
 }
 
 
-def _withdrawn_key(slug: str) -> str:
-    return f"withdrawn:{slug}"
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def withdraw_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -181,15 +175,15 @@ def withdraw_page(request: HttpRequest, slug: str) -> HttpResponse:
     record of the participant and shows the confirmation (with the screen-out code)."""
     study = get_object_or_404(Study, slug=slug)
     participant = selectors.participant_for_session(
-        study, request.session.get(_session_key(slug)))
+        study, request.session.get(participant_key(slug)))
     if participant is None:
-        if request.session.get(_withdrawn_key(slug)):
+        if request.session.get(withdrawn_key(slug)):
             return render(request, "participant/withdrawn.html", {"study": study})
         return _here(study)
     if request.method == "POST":
         flow.participant_withdraw(participant=participant)
-        del request.session[_session_key(slug)]
-        request.session[_withdrawn_key(slug)] = True
+        del request.session[participant_key(slug)]
+        request.session[withdrawn_key(slug)] = True
         return HttpResponseRedirect(reverse("study-withdraw", args=[slug]), status=303)
     return render(request, "participant/withdraw.html", {
         "study": study, "participant": participant, "is_preview": participant.is_preview,

@@ -22,6 +22,7 @@ from studyapp import selectors, tasks
 from studyapp.models import AnalysisRun, Condition
 from studyapp.services import enrolment, exports, gallery, reports, studies
 from studyapp.services.errors import ServiceError
+from studyapp.sessions import participant_key
 
 
 @login_required
@@ -102,7 +103,7 @@ def study_preview(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         messages.error(request, "Prepare the study before previewing it.")
         return HttpResponseRedirect(reverse("researcher-study", args=[slug]))
     participant = enrolment.preview_participant_create(study=study, condition=condition)
-    request.session[f"participant:{study.slug}"] = participant.pk
+    request.session[participant_key(study.slug)] = participant.pk
     return HttpResponseRedirect(reverse("study", args=[slug]))
 
 
