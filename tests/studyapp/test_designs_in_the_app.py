@@ -9,8 +9,7 @@ import pytest
 
 from studyapp.models import Trial
 from studyapp.services.exports import study_export_files
-from tests.conftest import make_study
-from tests.factories import small_spec
+from tests.factories import make_study, small_spec
 from tests.studyapp.helpers import Walker
 
 pytestmark = pytest.mark.django_db

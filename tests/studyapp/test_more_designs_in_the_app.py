@@ -16,8 +16,7 @@ from experiments.designs import LABEL_RIGHT, LABEL_WRONG
 from experiments.scenarios import load_scenario
 from studyapp.models import Item, Participant, Trial
 from studyapp.services.exports import study_export_files
-from tests.conftest import make_study
-from tests.factories import small_spec
+from tests.factories import make_study, small_spec
 from tests.studyapp.helpers import Walker
 
 pytestmark = pytest.mark.django_db
