@@ -94,6 +94,43 @@ def _celery_mode(request):  # type: ignore[no-untyped-def]
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture(autouse=True)
+def _commit_hooks_run_at_the_code_s_own_commit(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """The test's transaction never commits, so Django would never run what services queue
+    with ``transaction.on_commit`` (Celery tasks). Run it where production commits: at once
+    when only the test holds a transaction, else when the code leaves its outermost own one."""
+    if "django_db_setup" not in request.fixturenames:
+        return
+    from django.db import transaction
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    def only_the_test_holds_one(connection):  # type: ignore[no-untyped-def]
+        blocks = connection.atomic_blocks
+        return bool(blocks) and all(block._from_testcase for block in blocks)
+
+    on_commit = BaseDatabaseWrapper.on_commit
+
+    def on_commit_as_in_production(self, func, robust=False):  # type: ignore[no-untyped-def]
+        if only_the_test_holds_one(self):
+            func()
+        else:
+            on_commit(self, func, robust)
+
+    atomic_exit = transaction.Atomic.__exit__
+
+    def exit_then_commit_hooks(self, *exc):  # type: ignore[no-untyped-def]
+        result = atomic_exit(self, *exc)
+        connection = transaction.get_connection(self.using)
+        if not self._from_testcase and only_the_test_holds_one(connection):
+            hooks, connection.run_on_commit = connection.run_on_commit, []
+            for _, func, _ in hooks:
+                func()
+        return result
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", on_commit_as_in_production)
+    monkeypatch.setattr(transaction.Atomic, "__exit__", exit_then_commit_hooks)
+
+
 _EXPLANATIONS: dict[tuple[object, ...], object] = {}
 
 

@@ -18,9 +18,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from studyapp import selectors, tasks
+from studyapp import selectors
 from studyapp.models import AnalysisRun, Condition
-from studyapp.services import enrolment, exports, gallery, reports, studies
+from studyapp.services import enrolment, exports, gallery, preparation, reports, studies
 from studyapp.services.errors import ServiceError
 from studyapp.sessions import participant_key
 
@@ -78,7 +78,7 @@ def study_status(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def study_prepare(request: HttpRequest, slug: str) -> HttpResponse:
     study = selectors.study_for_user(request.user, slug, edit=True)
-    tasks.prepare_study.delay(study.pk)
+    preparation.preparation_queue(study=study)
     messages.info(request, "Preparation started: items and explanations are being computed.")
     return HttpResponseRedirect(reverse("researcher-study", args=[slug]))
 
@@ -113,8 +113,7 @@ def analysis_start(request: HttpRequest, slug: str) -> HttpResponse:
     """Queue a build of the export plus notebook, R script and HTML report (a write: the
     run is stored with the study, so viewers cannot start one)."""
     study = selectors.study_for_user(request.user, slug, edit=True)
-    run = reports.analysis_run_create(study=study, user=request.user)
-    tasks.build_analysis.delay(run.pk)
+    reports.analysis_run_start(study=study, user=request.user)
     messages.info(request, "The analysis is being built; progress shows below.")
     return HttpResponseRedirect(reverse("researcher-study", args=[slug]))
 
@@ -159,7 +158,7 @@ def explanation_gallery(request: HttpRequest) -> HttpResponse:
         # One gallery serves the whole site: rebuilding it is the site administrator's call.
         if not request.user.is_superuser:
             raise PermissionDenied("Only a site administrator can rebuild the gallery.")
-        tasks.build_gallery.delay()
+        gallery.gallery_rebuild_queue()
         messages.info(request, "The gallery is being rebuilt (about half a minute).")
         return HttpResponseRedirect(reverse("researcher-gallery"))
     return render(request, "researcher/gallery.html", {"entries": gallery.gallery_entries(),
