@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.http import Http404
 
 from experiments.designs import Exposure, Step, design
 from studyapp.models import (
@@ -24,6 +23,7 @@ from studyapp.models import (
     Trial,
     Withdrawal,
 )
+from studyapp.services.errors import NotFoundError
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -45,11 +45,11 @@ def studies_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Study]:
 
 def study_for_user(user: AbstractBaseUser | AnonymousUser, slug: str, *,
                    edit: bool = False) -> Study:
-    """The study if this researcher may see it (or edit it); otherwise 404, never 403,
-    so outsiders cannot learn which slugs exist."""
+    """The study if this researcher may see it (or edit it); otherwise NotFoundError (a
+    404), never a refusal, so outsiders cannot learn which slugs exist."""
     study = studies_for_user(user).filter(slug=slug).first()
     if study is None or (edit and not can_edit(user, study)):
-        raise Http404("No such study")
+        raise NotFoundError("No such study")
     return study
 
 

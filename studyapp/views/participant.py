@@ -21,8 +21,9 @@ from studyapp import selectors
 from studyapp.forms import AnswerForm, parse_answer
 from studyapp.models import Participant, Study
 from studyapp.services import enrolment, flow
-from studyapp.services.errors import ParticipantError, ServiceError, StaleSubmission
+from studyapp.services.errors import ServiceError, StaleSubmission
 from studyapp.sessions import participant_key, withdrawn_key
+from studyapp.views.errors import error_page, status_for
 from studyapp.views.pages import page_context
 from studyapp.views.ratelimit import enrolment_allowed
 
@@ -31,12 +32,6 @@ Stage = Participant.Stage
 
 def _here(study: Study) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse("study", args=[study.slug]), status=303)
-
-
-def _error_page(request: HttpRequest, study: Study | None, message: str,
-                status: int = 400) -> HttpResponse:
-    return render(request, "participant/error.html", {"study": study, "message": message},
-                  status=status)
 
 
 @never_cache
@@ -62,21 +57,18 @@ def _has_recruitment(request: HttpRequest) -> bool:
 
 
 def _enter(request: HttpRequest, study: Study) -> HttpResponse:
-    try:
-        recruitment = enrolment.recruitment_from_query(request.GET)
-        assert recruitment is not None
-        return _enrol(request, study, recruitment)
-    except ParticipantError as exc:
-        return _error_page(request, study, str(exc))
+    recruitment = enrolment.recruitment_from_query(request.GET)
+    assert recruitment is not None
+    return _enrol(request, study, recruitment)
 
 
 def _enrol(request: HttpRequest, study: Study,
            recruitment: enrolment.Recruitment) -> HttpResponse:
     existing = enrolment.participant_existing(study, recruitment)
     if existing is not None and not _resumable(request, study, existing, recruitment):
-        return _error_page(request, study, RESUME_REFUSED, status=403)
+        return error_page(request, study, RESUME_REFUSED, status=403)
     if existing is None and not enrolment_allowed(request):
-        return _error_page(request, study, "Too many sign-ups from your network right now. "
+        return error_page(request, study, "Too many sign-ups from your network right now. "
                            "Please wait a minute and open the link again.", status=429)
     participant, _ = enrolment.participant_enrol(
         study=study, recruitment=recruitment,
@@ -103,23 +95,20 @@ def _resumable(request: HttpRequest, study: Study, participant: Participant,
 def _landing(request: HttpRequest, study: Study) -> HttpResponse:
     """No participant in this browser yet: a start button (direct studies) or an error."""
     if not study.allow_direct:
-        return _error_page(request, study, "This link is missing your Prolific ID. Please "
+        return error_page(request, study, "This link is missing your Prolific ID. Please "
                            "open the study from Prolific.")
     if not study.is_accepting:
-        return _error_page(request, study, "This study is not accepting participants at the "
+        return error_page(request, study, "This study is not accepting participants at the "
                            "moment.", status=403)
     if request.method == "POST" and request.POST.get("action") == "start":
-        try:
-            return _enrol(request, study, enrolment.direct_recruitment())
-        except ParticipantError as exc:
-            return _error_page(request, study, str(exc))
+        return _enrol(request, study, enrolment.direct_recruitment())
     return render(request, "participant/landing.html", {"study": study})
 
 
 def _submit(request: HttpRequest, study: Study, participant: Participant) -> HttpResponse:
     handler = _HANDLERS.get(request.POST.get("action", ""))
     if handler is None:
-        return _error_page(request, study, "Unknown action.")
+        return error_page(request, study, "Unknown action.")
     try:
         handler(request, participant)
     except StaleSubmission as exc:
@@ -127,7 +116,7 @@ def _submit(request: HttpRequest, study: Study, participant: Participant) -> Htt
     except ServiceError as exc:
         # Nothing was stored: show the same page again with the reason.
         template, context = page_context(request, study, _reload(participant), error=str(exc))
-        return render(request, template, context, status=exc.status_code)
+        return render(request, template, context, status=status_for(exc))
     return _here(study)
 
 
