@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from experiments.spec import dump_spec, parse_spec
-from studyapp import selectors, tasks
+from studyapp import selectors
 from studyapp.auth import ThrottledAdminAuthenticationForm
 from studyapp.models import (
     Condition,
@@ -22,7 +22,7 @@ from studyapp.models import (
     StudyAccess,
     Trial,
 )
-from studyapp.services import flow, studies
+from studyapp.services import flow, preparation, studies
 from studyapp.services.errors import StudyConfigError
 
 
@@ -167,7 +167,7 @@ class StudyAdmin(OwnStudiesMixin, admin.ModelAdmin):
     def prepare(self, request: HttpRequest, queryset: QuerySet[Study]) -> None:
         for study in queryset:
             if selectors.can_edit(request.user, study):
-                tasks.prepare_study.delay(study.pk)
+                preparation.preparation_queue(study=study)
         self.message_user(request, "Preparation started; progress shows on the study page.")
 
     @admin.action(description="Open recruitment")

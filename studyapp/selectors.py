@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
-from django.http import Http404
 
 from experiments.designs import Exposure, Step, design
 from studyapp.models import (
@@ -23,6 +23,7 @@ from studyapp.models import (
     Trial,
     Withdrawal,
 )
+from studyapp.services.errors import NotFoundError
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -48,11 +49,11 @@ def studies_for_user(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Study]:
 
 def study_for_user(user: AbstractBaseUser | AnonymousUser, slug: str, *,
                    edit: bool = False) -> Study:
-    """The study if this researcher may see it (or edit it); otherwise 404, never 403,
-    so outsiders cannot learn which slugs exist."""
+    """The study if this researcher may see it (or edit it); otherwise NotFoundError (a
+    404), never a refusal, so outsiders cannot learn which slugs exist."""
     study = studies_for_user(user).filter(slug=slug).first()
     if study is None or (edit and not can_edit(user, study)):
-        raise Http404("No such study")
+        raise NotFoundError("No such study")
     return study
 
 
@@ -126,6 +127,47 @@ def _steps(study: Study, condition: Condition, phase: str, *,
     return task.steps(task.phase(phase), show_ai=condition.show_ai,
                       explained=bool(condition.explanation_method),
                       question=study.spec["task"]["question"], attention=attention)
+
+
+# ----- the answers a step accepts: the page offers them, the service accepts only them ------
+
+SEEN = "seen"  # the answer of a step that only asks to continue (learning pages)
+NUMBER_MAX = 10**12  # a number step's largest answer when preparation set none
+
+
+def answer_choices(study: Study, step: Step, trial: Trial) -> list[dict[str, str]]:
+    """The answers a choice step offers (``value`` and ``label``): the points of its scale,
+    'seen', the trial's panels, the step's own options, or the study's classes. A number
+    step offers none: ``number_field`` says which numbers it accepts."""
+    question = step.question
+    if question.kind == "number":
+        return []
+    if question.kind == "likert":
+        return [{"value": str(n), "label": label}
+                for n, label in enumerate(question.scale_labels, start=1)]
+    if question.kind == "continue":
+        return [{"value": SEEN, "label": "Continue"}]
+    if question.from_panels and trial.item.panels:
+        return [{"value": p["value"], "label": p["label"]} for p in trial.item.panels]
+    if question.options:
+        return [{"value": option, "label": option} for option in question.options]
+    return list(study.answer_options)
+
+
+@dataclass(frozen=True)
+class NumberField:
+    """The numbers a number step accepts (set at preparation), and the unit they are in."""
+
+    min: float
+    max: float
+    step: float
+    unit: str
+
+
+def number_field(study: Study) -> NumberField:
+    option = study.answer_options[0] if study.answer_options else {}
+    return NumberField(min=option.get("min", 0), max=option.get("max", NUMBER_MAX),
+                       step=option.get("step", 1), unit=option.get("label", ""))
 
 
 def trial_panels(trial: Trial) -> list[dict[str, Any]]:

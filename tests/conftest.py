@@ -5,10 +5,11 @@ REQUIRE_BROWSER=1 is set (as .ci/run does)."""
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 from hypothesis import settings as hypothesis_settings
+
+from tests.layers import layers
 
 # Property and fuzz tests that do not pin max_examples take it from a profile: a moderate one
 # by default (the suite and CI), many more examples with HYPOTHESIS_PROFILE=fuzz (`make fuzz`).
@@ -18,40 +19,11 @@ hypothesis_settings.register_profile("fuzz", max_examples=400, deadline=None)
 hypothesis_settings.load_profile(os.getenv("HYPOTHESIS_PROFILE", "suite"))
 
 
-def _required(name: str) -> bool:
-    return os.getenv(name, "") in {"1", "true", "yes"}
-
-
-def missing_services() -> str | None:
-    """Why the integration layer cannot run here, or None when it can."""
-    url = os.getenv("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return "DATABASE_URL does not point at PostgreSQL"
-    if not os.getenv("CELERY_BROKER_URL", "").startswith("redis://"):
-        return "CELERY_BROKER_URL does not point at Redis"
-    return None
-
-
-def missing_browser() -> str | None:
-    if not shutil.which("chromium") and not os.path.exists("/usr/bin/chromium"):
-        return "Chromium is not installed (apt-get install -y chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Python Playwright is not installed"
-    return None
-
-
-def _layers() -> list[tuple[str, str | None, bool]]:
-    return [("integration", missing_services(), _required("REQUIRE_SERVICES")),
-            ("browser", missing_browser(), _required("REQUIRE_BROWSER"))]
-
-
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    for marker, reason, required in _layers():
+    for marker, reason, must_run in layers():
         if reason is None or marker not in item.keywords:
             continue
-        if required:
+        if must_run:
             pytest.fail(f"{marker} layer is required here but {reason}", pytrace=False)
         pytest.skip(reason)
 
@@ -96,21 +68,11 @@ def outsider(django_user_model):  # type: ignore[no-untyped-def]
     return researcher_create(username="outsider", password="outsider-password-1")
 
 
-def make_study(owner, spec=None, *, open_study: bool = True):  # type: ignore[no-untyped-def]
-    from studyapp.services import preparation, studies
-    from tests.factories import small_spec, to_yaml
-
-    study, _ = studies.study_load_spec(text=to_yaml(spec or small_spec()), owner=owner)
-    preparation.study_prepare(study=study)
-    if open_study:
-        studies.study_set_status(study=study, status="open")
-    return study
-
-
 @pytest.fixture
 def study(owner, colleague, db):  # type: ignore[no-untyped-def]
     """A small prepared, open study; the colleague may view (not edit) it."""
     from studyapp.models import StudyAccess
+    from tests.factories import make_study
 
     prepared = make_study(owner)
     StudyAccess.objects.create(study=prepared, user=colleague, role=StudyAccess.Role.VIEW)
@@ -130,6 +92,43 @@ def _celery_mode(request):  # type: ignore[no-untyped-def]
     app.conf.task_always_eager = eager
     yield
     app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _commit_hooks_run_at_the_code_s_own_commit(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """The test's transaction never commits, so Django would never run what services queue
+    with ``transaction.on_commit`` (Celery tasks). Run it where production commits: at once
+    when only the test holds a transaction, else when the code leaves its outermost own one."""
+    if "django_db_setup" not in request.fixturenames:
+        return
+    from django.db import transaction
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    def only_the_test_holds_one(connection):  # type: ignore[no-untyped-def]
+        blocks = connection.atomic_blocks
+        return bool(blocks) and all(block._from_testcase for block in blocks)
+
+    on_commit = BaseDatabaseWrapper.on_commit
+
+    def on_commit_as_in_production(self, func, robust=False):  # type: ignore[no-untyped-def]
+        if only_the_test_holds_one(self):
+            func()
+        else:
+            on_commit(self, func, robust)
+
+    atomic_exit = transaction.Atomic.__exit__
+
+    def exit_then_commit_hooks(self, *exc):  # type: ignore[no-untyped-def]
+        result = atomic_exit(self, *exc)
+        connection = transaction.get_connection(self.using)
+        if not self._from_testcase and only_the_test_holds_one(connection):
+            hooks, connection.run_on_commit = connection.run_on_commit, []
+            for _, func, _ in hooks:
+                func()
+        return result
+
+    monkeypatch.setattr(BaseDatabaseWrapper, "on_commit", on_commit_as_in_production)
+    monkeypatch.setattr(transaction.Atomic, "__exit__", exit_then_commit_hooks)
 
 
 _EXPLANATIONS: dict[tuple[object, ...], object] = {}

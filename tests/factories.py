@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from studyapp.models import Study
 
 DEMO_SPEC = Path(__file__).resolve().parent.parent / "examples" / "studies" / "demo.yaml"
 
@@ -34,3 +37,15 @@ def small_spec(**overrides: Any) -> dict[str, Any]:
 
 def to_yaml(spec: dict[str, Any]) -> str:
     return yaml.safe_dump(spec, sort_keys=False)
+
+
+def make_study(owner: Any, spec: dict[str, Any] | None = None, *,
+               open_study: bool = True) -> Study:
+    """A study loaded from ``spec`` (the small one by default), prepared, and open."""
+    from studyapp.services import preparation, studies
+
+    study, _ = studies.study_load_spec(text=to_yaml(spec or small_spec()), owner=owner)
+    preparation.study_prepare(study=study)
+    if open_study:
+        studies.study_set_status(study=study, status="open")
+    return study

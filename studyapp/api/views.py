@@ -30,7 +30,7 @@ from studyapp.api.serializers import (
 )
 from studyapp.models import Condition, Study
 from studyapp.services import exports, flow, studies
-from studyapp.services.errors import ServiceError
+from studyapp.sessions import participant_key
 
 
 class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -52,10 +52,7 @@ class StudyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         study = self._study(slug, edit=True)
         payload = StudyStatusSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        try:
-            studies.study_set_status(study=study, status=payload.validated_data["status"])
-        except ServiceError as exc:
-            raise ValidationError({"status": str(exc)}) from None
+        studies.study_set_status(study=study, status=payload.validated_data["status"])
         return Response(StudySerializer(study).data)
 
     @extend_schema(request=ConditionSerializer, responses=ConditionSerializer)
@@ -123,13 +120,10 @@ class EventView(APIView):
         data = payload.validated_data
         study = Study.objects.filter(slug=data["study"]).first()
         participant = study and selectors.participant_for_session(
-            study, request.session.get(f"participant:{study.slug}"))
+            study, request.session.get(participant_key(study.slug)))
         if not participant:
             raise NotFound("No participant session for this study")
-        try:
-            flow.event_record(participant=participant, kind=data["kind"], page=data["page"],
-                              trial_index=data.get("trial_index"),
-                              client_ms=data.get("client_ms"), detail=data["detail"])
-        except ServiceError as exc:
-            return Response({"detail": str(exc)}, status=exc.status_code)
+        flow.event_record(participant=participant, kind=data["kind"], page=data["page"],
+                          trial_index=data.get("trial_index"), client_ms=data.get("client_ms"),
+                          detail=data["detail"])
         return Response(status=status.HTTP_201_CREATED)

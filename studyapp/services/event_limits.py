@@ -15,24 +15,20 @@ from django.conf import settings
 from django.core.cache import cache
 
 from studyapp.models import Event, Participant
-from studyapp.services.errors import ServiceError
+from studyapp.services.errors import ConflictError, LimitReached
 
 # Kinds the participant's page sends; the server's own events (answers, duplicates, ...)
 # are not counted against the participant.
 CLIENT_KINDS = ("explanation_shown", "page_hidden", "page_visible", "page_view", "blur", "focus")
 
 
-class EventRefused(ServiceError):
+class EventRefused(LimitReached):
     """An event over the participant's limits: not stored, and the client told to stop."""
 
-    status_code = 429
 
-
-class EventInvalid(ServiceError):
+class EventInvalid(ConflictError):
     """An event that names something the participant never had (a trial not yet reached):
     well-formed, but in conflict with where the participant is."""
-
-    status_code = 409
 
 
 def event_check(*, participant: Participant, trial_index: int | None) -> None:

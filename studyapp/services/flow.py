@@ -30,7 +30,6 @@ from studyapp.services.questionnaires import (
 Stage = Participant.Stage
 Status = Participant.Status
 MAX_RT_MS = 6 * 60 * 60 * 1000  # anything longer is a client clock problem
-SEEN = "seen"  # the answer of a step that only asks to continue (learning pages)
 TOUCH_INTERVAL = timedelta(seconds=30)
 _PLAIN_NUMBER = re.compile(r"-?(?=[0-9.])[0-9]{0,15}(\.[0-9]{1,6})?")
 
@@ -232,26 +231,6 @@ def _response_record(participant: Participant, answer: Answer) -> tuple[Response
     return response, True
 
 
-def answer_values(study: Any, step: Step, trial: Trial | None = None) -> list[str]:
-    """The answers a choice step accepts: the classes, the points of its scale, the trial's
-    panels, or 'seen'. (Number steps accept any number in range; see ``number_answer``.)"""
-    if step.question.kind == "likert":
-        return [str(n) for n in range(1, len(step.question.scale_labels) + 1)]
-    if step.question.kind == "continue":
-        return [SEEN]
-    if step.question.from_panels and trial is not None:
-        return [panel["value"] for panel in trial.item.panels]
-    if step.question.options:
-        return list(step.question.options)
-    return [o["value"] for o in study.answer_options]
-
-
-def number_range(study: Any) -> tuple[float, float]:
-    """The numeric answers a regression study accepts (set at preparation)."""
-    option = study.answer_options[0] if study.answer_options else {}
-    return float(option.get("min", 0)), float(option.get("max", 1e12))
-
-
 def number_answer(study: Any, text: str) -> str:
     """A numeric answer in canonical form ("183000", "2.5"), or ParticipantError."""
     cleaned = text.replace(",", "").strip()
@@ -259,7 +238,8 @@ def number_answer(study: Any, text: str) -> str:
     if not _PLAIN_NUMBER.fullmatch(cleaned):
         raise ParticipantError("Please enter a number.")
     value = float(cleaned)
-    low, high = number_range(study)
+    field = selectors.number_field(study)
+    low, high = float(field.min), float(field.max)
     if not low <= value <= high:  # also refuses nan and infinities
         raise ParticipantError(f"Please enter a number between {low:,.0f} and {high:,.0f}.")
     return f"{value:.0f}" if value == int(value) else f"{value:g}"
@@ -270,7 +250,8 @@ def _validate_answer(participant: Participant, trial: Trial, step: Step,
     """The answer as it will be stored (numbers canonical), or ParticipantError."""
     if step.question.kind == "number":
         answer = replace(answer, answer=number_answer(participant.study, answer.answer))
-    elif answer.answer not in answer_values(participant.study, step, trial):
+    elif answer.answer not in {choice["value"] for choice in
+                               selectors.answer_choices(participant.study, step, trial)}:
         raise ParticipantError("Please choose one of the answers shown.")
     scale = participant.study.spec["task"]["confidence_scale"]
     if scale and step.question.asks_confidence and (

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from experiments.gallery import build_gallery
 from explainers.base import Explanation as ExplanationResult
@@ -50,6 +51,13 @@ def gallery_build(*, methods: list[str] | None = None, random_state: int = 0,
     full build the control pairs."""
     return build_gallery(gallery_dir(), methods=methods, random_state=random_state,
                          controls=controls)
+
+
+def gallery_rebuild_queue() -> None:
+    """Queue a rebuild of the gallery (``tasks.build_gallery``) once the caller commits."""
+    from studyapp import tasks  # the tasks call these services
+
+    transaction.on_commit(tasks.build_gallery.delay)
 
 
 def gallery_entries() -> list[GalleryEntry]:

@@ -30,6 +30,15 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 
 
+def preparation_queue(*, study: Study) -> None:
+    """Queue the study's preparation (``tasks.prepare_study``) once the caller's transaction
+    commits, so the worker reads what was committed. With the broker unreachable, kombu's
+    OperationalError reaches the caller: nothing was started (the middleware says so)."""
+    from studyapp import tasks  # the tasks call these services
+
+    transaction.on_commit(lambda: tasks.prepare_study.delay(study.pk))
+
+
 def study_prepare(*, study: Study, progress: Progress | None = None) -> Study:
     """Build the item pool (once) and compute the missing explanations, reporting progress."""
     _preparation_start(study)

@@ -74,6 +74,15 @@ def analysis_run_create(*, study: Study, user: object | None) -> AnalysisRun:
     return AnalysisRun.objects.create(study=study, requested_by=user)  # type: ignore[misc]
 
 
+def analysis_run_start(*, study: Study, user: object | None) -> AnalysisRun:
+    """Store a run and queue its build (``tasks.build_analysis``) once the run is committed."""
+    from studyapp import tasks  # the tasks call these services
+
+    run = analysis_run_create(study=study, user=user)
+    transaction.on_commit(lambda: tasks.build_analysis.delay(run.pk))
+    return run
+
+
 def analysis_run_execute(*, run: AnalysisRun) -> AnalysisRun:
     """Build the reports for a queued run, recording progress on the run's row."""
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S")

@@ -7,11 +7,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from experiments.designs import Step
 from studyapp import selectors
 from studyapp.models import Participant, Study, Trial
 from studyapp.services.bonuses import page_incentives
-from studyapp.services.flow import SEEN, trial_mark_shown
+from studyapp.services.flow import trial_mark_shown
 from studyapp.services.questionnaires import questionnaire_items
 
 Stage = Participant.Stage
@@ -92,8 +91,8 @@ def _trial(participant: Participant) -> dict[str, Any]:
         "ai_prediction_text": _ai_output(study, trial.item.ai_prediction),
         "panels": [{**p, "explanation": p["explanation"] if step.shows_explanation else None,
                     "prediction": p["prediction"] if step.shows_ai else ""} for p in panels],
-        "number": _number_field(study) if question.kind == "number" else None,
-        "options": _options(study, step, trial),
+        "number": selectors.number_field(study) if question.kind == "number" else None,
+        "options": selectors.answer_choices(study, step, trial),
         "confidence_points": list(range(1, study.spec["task"]["confidence_scale"] + 1))
         if question.asks_confidence else [],
         "phase_title": PHASE_TITLES.get(trial.phase, ""),
@@ -111,13 +110,6 @@ PHASE_TITLES = {
 }
 
 
-def _number_field(study: Study) -> dict[str, Any]:
-    """min/max/step and unit of a numeric answer box (set at preparation)."""
-    option = study.answer_options[0] if study.answer_options else {}
-    return {"min": option.get("min", 0), "max": option.get("max", ""),
-            "step": option.get("step", 1), "unit": option.get("label", "")}
-
-
 def _ai_output(study: Study, value: str) -> str:
     """The AI's output as a participant reads it: a class name, or a number with its unit."""
     if not study.answer_options or study.answer_options[0].get("value") != "number":
@@ -127,19 +119,6 @@ def _ai_output(study: Study, value: str) -> str:
     except ValueError:
         return value
     return f"{number:,.0f} {study.answer_options[0].get('label', '')}".strip()
-
-
-def _options(study: Study, step: Step, trial: Trial) -> list[dict[str, str]]:
-    if step.question.kind == "likert":
-        return [{"value": str(n), "label": label}
-                for n, label in enumerate(step.question.scale_labels, start=1)]
-    if step.question.kind == "continue":
-        return [{"value": SEEN, "label": "Continue"}]
-    if step.question.from_panels and trial.item.panels:
-        return [{"value": p["value"], "label": p["label"]} for p in trial.item.panels]
-    if step.question.options:
-        return [{"value": option, "label": option} for option in step.question.options]
-    return list(study.answer_options)
 
 
 def _display_kind(display: Any) -> str:

@@ -21,25 +21,17 @@ from studyapp import selectors
 from studyapp.forms import AnswerForm, parse_answer
 from studyapp.models import Participant, Study
 from studyapp.services import enrolment, flow
-from studyapp.services.errors import ParticipantError, ServiceError, StaleSubmission
+from studyapp.services.errors import ServiceError, StaleSubmission
+from studyapp.sessions import participant_key, withdrawn_key
+from studyapp.views.errors import error_page, status_for
 from studyapp.views.pages import page_context
 from studyapp.views.ratelimit import enrolment_allowed
 
 Stage = Participant.Stage
 
 
-def _session_key(slug: str) -> str:
-    return f"participant:{slug}"
-
-
 def _here(study: Study) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse("study", args=[study.slug]), status=303)
-
-
-def _error_page(request: HttpRequest, study: Study | None, message: str,
-                status: int = 400) -> HttpResponse:
-    return render(request, "participant/error.html", {"study": study, "message": message},
-                  status=status)
 
 
 @never_cache
@@ -48,7 +40,8 @@ def study_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET" and _has_recruitment(request):
         return _enter(request, get_object_or_404(Study, slug=slug))
     # Every page of a participant's path comes here: their study is read with them.
-    participant = selectors.participant_for_session(slug, request.session.get(_session_key(slug)))
+    participant = selectors.participant_for_session(
+        slug, request.session.get(participant_key(slug)))
     if participant is None:
         return _landing(request, get_object_or_404(Study, slug=slug))
     study = participant.study
@@ -64,27 +57,24 @@ def _has_recruitment(request: HttpRequest) -> bool:
 
 
 def _enter(request: HttpRequest, study: Study) -> HttpResponse:
-    try:
-        recruitment = enrolment.recruitment_from_query(request.GET)
-        assert recruitment is not None
-        return _enrol(request, study, recruitment)
-    except ParticipantError as exc:
-        return _error_page(request, study, str(exc))
+    recruitment = enrolment.recruitment_from_query(request.GET)
+    assert recruitment is not None
+    return _enrol(request, study, recruitment)
 
 
 def _enrol(request: HttpRequest, study: Study,
            recruitment: enrolment.Recruitment) -> HttpResponse:
     existing = enrolment.participant_existing(study, recruitment)
     if existing is not None and not _resumable(request, study, existing, recruitment):
-        return _error_page(request, study, RESUME_REFUSED, status=403)
+        return error_page(request, study, RESUME_REFUSED, status=403)
     if existing is None and not enrolment_allowed(request):
-        return _error_page(request, study, "Too many sign-ups from your network right now. "
+        return error_page(request, study, "Too many sign-ups from your network right now. "
                            "Please wait a minute and open the link again.", status=429)
     participant, _ = enrolment.participant_enrol(
         study=study, recruitment=recruitment,
         is_bot=enrolment.is_bot_token(study, request.headers.get("X-Bot-Token")))
     request.session.cycle_key()
-    request.session[_session_key(study.slug)] = participant.pk
+    request.session[participant_key(study.slug)] = participant.pk
     return _here(study)
 
 
@@ -97,7 +87,7 @@ def _resumable(request: HttpRequest, study: Study, participant: Participant,
                recruitment: enrolment.Recruitment) -> bool:
     """The browser that holds the participant resumes; another one must pass the platform's
     session check."""
-    if request.session.get(_session_key(study.slug)) == participant.pk:
+    if request.session.get(participant_key(study.slug)) == participant.pk:
         return True
     return enrolment.resume_allowed(participant=participant, recruitment=recruitment)
 
@@ -105,23 +95,20 @@ def _resumable(request: HttpRequest, study: Study, participant: Participant,
 def _landing(request: HttpRequest, study: Study) -> HttpResponse:
     """No participant in this browser yet: a start button (direct studies) or an error."""
     if not study.allow_direct:
-        return _error_page(request, study, "This link is missing your Prolific ID. Please "
+        return error_page(request, study, "This link is missing your Prolific ID. Please "
                            "open the study from Prolific.")
     if not study.is_accepting:
-        return _error_page(request, study, "This study is not accepting participants at the "
+        return error_page(request, study, "This study is not accepting participants at the "
                            "moment.", status=403)
     if request.method == "POST" and request.POST.get("action") == "start":
-        try:
-            return _enrol(request, study, enrolment.direct_recruitment())
-        except ParticipantError as exc:
-            return _error_page(request, study, str(exc))
+        return _enrol(request, study, enrolment.direct_recruitment())
     return render(request, "participant/landing.html", {"study": study})
 
 
 def _submit(request: HttpRequest, study: Study, participant: Participant) -> HttpResponse:
     handler = _HANDLERS.get(request.POST.get("action", ""))
     if handler is None:
-        return _error_page(request, study, "Unknown action.")
+        return error_page(request, study, "Unknown action.")
     try:
         handler(request, participant)
     except StaleSubmission as exc:
@@ -129,7 +116,7 @@ def _submit(request: HttpRequest, study: Study, participant: Participant) -> Htt
     except ServiceError as exc:
         # Nothing was stored: show the same page again with the reason.
         template, context = page_context(request, study, _reload(participant), error=str(exc))
-        return render(request, template, context, status=exc.status_code)
+        return render(request, template, context, status=status_for(exc))
     return _here(study)
 
 
@@ -170,10 +157,6 @@ _HANDLERS: dict[str, Callable[[HttpRequest, Participant], None]] = {
 }
 
 
-def _withdrawn_key(slug: str) -> str:
-    return f"withdrawn:{slug}"
-
-
 @never_cache
 @require_http_methods(["GET", "POST"])
 def withdraw_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -181,15 +164,15 @@ def withdraw_page(request: HttpRequest, slug: str) -> HttpResponse:
     record of the participant and shows the confirmation (with the screen-out code)."""
     study = get_object_or_404(Study, slug=slug)
     participant = selectors.participant_for_session(
-        study, request.session.get(_session_key(slug)))
+        study, request.session.get(participant_key(slug)))
     if participant is None:
-        if request.session.get(_withdrawn_key(slug)):
+        if request.session.get(withdrawn_key(slug)):
             return render(request, "participant/withdrawn.html", {"study": study})
         return _here(study)
     if request.method == "POST":
         flow.participant_withdraw(participant=participant)
-        del request.session[_session_key(slug)]
-        request.session[_withdrawn_key(slug)] = True
+        del request.session[participant_key(slug)]
+        request.session[withdrawn_key(slug)] = True
         return HttpResponseRedirect(reverse("study-withdraw", args=[slug]), status=303)
     return render(request, "participant/withdraw.html", {
         "study": study, "participant": participant, "is_preview": participant.is_preview,

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
@@ -19,10 +18,19 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from studyapp import selectors, tasks
+from studyapp import selectors
 from studyapp.models import AnalysisRun, Condition
-from studyapp.services import bonuses, enrolment, exports, gallery, reports, studies
-from studyapp.services.errors import ServiceError
+from studyapp.services import (
+    bonuses,
+    enrolment,
+    exports,
+    gallery,
+    preparation,
+    reports,
+    studies,
+)
+from studyapp.services.errors import NotFoundError, ServiceError
+from studyapp.sessions import participant_key
 
 
 @login_required
@@ -78,7 +86,7 @@ def study_status(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def study_prepare(request: HttpRequest, slug: str) -> HttpResponse:
     study = selectors.study_for_user(request.user, slug, edit=True)
-    tasks.prepare_study.delay(study.pk)
+    preparation.preparation_queue(study=study)
     messages.info(request, "Preparation started: items and explanations are being computed.")
     return HttpResponseRedirect(reverse("researcher-study", args=[slug]))
 
@@ -103,7 +111,7 @@ def study_preview(request: HttpRequest, slug: str, name: str) -> HttpResponse:
         messages.error(request, "Prepare the study before previewing it.")
         return HttpResponseRedirect(reverse("researcher-study", args=[slug]))
     participant = enrolment.preview_participant_create(study=study, condition=condition)
-    request.session[f"participant:{study.slug}"] = participant.pk
+    request.session[participant_key(study.slug)] = participant.pk
     return HttpResponseRedirect(reverse("study", args=[slug]))
 
 
@@ -113,8 +121,7 @@ def analysis_start(request: HttpRequest, slug: str) -> HttpResponse:
     """Queue a build of the export plus notebook, R script and HTML report (a write: the
     run is stored with the study, so viewers cannot start one)."""
     study = selectors.study_for_user(request.user, slug, edit=True)
-    run = reports.analysis_run_create(study=study, user=request.user)
-    tasks.build_analysis.delay(run.pk)
+    reports.analysis_run_start(study=study, user=request.user)
     messages.info(request, "The analysis is being built; progress shows below.")
     return HttpResponseRedirect(reverse("researcher-study", args=[slug]))
 
@@ -159,7 +166,7 @@ def payment_file(request: HttpRequest, slug: str, payment_file: str) -> HttpResp
     study = selectors.study_for_user(request.user, slug, edit=True)
     build = bonuses.PAYMENT_FILES.get(payment_file)
     if build is None:
-        raise Http404("No such payment file")
+        raise NotFoundError("No such payment file")
     response = HttpResponse(build(study), content_type="text/csv; charset=utf-8")
     filename = f"{study.slug}-{payment_file}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -174,7 +181,7 @@ def explanation_gallery(request: HttpRequest) -> HttpResponse:
         # One gallery serves the whole site: rebuilding it is the site administrator's call.
         if not request.user.is_superuser:
             raise PermissionDenied("Only a site administrator can rebuild the gallery.")
-        tasks.build_gallery.delay()
+        gallery.gallery_rebuild_queue()
         messages.info(request, "The gallery is being rebuilt (about half a minute).")
         return HttpResponseRedirect(reverse("researcher-gallery"))
     return render(request, "researcher/gallery.html", {"entries": gallery.gallery_entries(),

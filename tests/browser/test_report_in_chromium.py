@@ -14,8 +14,7 @@ from studyapp.services.reports import study_reports_write
 
 # The Chromium set-up (and its permission for the ORM inside Playwright's loop) is shared.
 from tests.browser.test_demo_in_chromium import SCREENSHOTS, browser  # noqa: F401
-from tests.conftest import make_study
-from tests.factories import small_spec
+from tests.factories import make_study, small_spec
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 BOTS = 50

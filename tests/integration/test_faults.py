@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import _required
 from tests.faultkit.procs import missing_programs
+from tests.layers import required
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ BOTS = 20
 def _run(scenario: str, *, postgres: bool = False, redis: bool = False) -> dict[str, Any]:
     """The scenario's report (its figures, notes and problems), run in a fresh process."""
     why = missing_programs(postgres=postgres, redis=redis)
-    if why and _required("REQUIRE_SERVICES"):
+    if why and required("REQUIRE_SERVICES"):
         pytest.fail(f"{scenario} is required here but {why}", pytrace=False)
     if why:
         pytest.skip(why)

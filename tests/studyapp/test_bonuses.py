@@ -16,8 +16,7 @@ from django.test import Client
 
 from studyapp.models import Participant, StudyAccess
 from studyapp.services import exports
-from tests.conftest import make_study
-from tests.factories import small_spec
+from tests.factories import make_study, small_spec
 from tests.studyapp.helpers import Walker
 
 pytestmark = pytest.mark.django_db

@@ -16,8 +16,7 @@ from experiments.designs import LABEL_RIGHT, LABEL_WRONG
 from experiments.scenarios import load_scenario
 from studyapp.models import Item, Participant, Trial
 from studyapp.services.exports import study_export_files
-from tests.conftest import make_study
-from tests.factories import small_spec
+from tests.factories import make_study, small_spec
 from tests.studyapp.helpers import Walker
 
 pytestmark = pytest.mark.django_db
@@ -467,3 +466,23 @@ def test_numeric_answers_are_canonical_and_bounded() -> None:
             number_answer(_Study, bad)
     assert re.fullmatch(r"\d+", number_answer(_Study, "1000000"))
     assert np.isfinite(float(number_answer(_Study, "0")))
+
+
+def test_a_number_box_allows_exactly_the_numbers_the_service_accepts(owner):
+    """Oracle: one rule for the page and the service. With no maximum set at preparation,
+    the largest number the page's box allows is stored and the next one is refused."""
+    study = make_study(owner, _houses_spec())
+    study.answer_options = [{k: v for k, v in study.answer_options[0].items() if k != "max"}]
+    study.save(update_fields=["answer_options"])
+    walker = Walker(study)
+    walker.to_trials()
+    while (trial := _current(walker)).kind == Trial.Kind.ATTENTION:
+        walker.answer_current(trial.item.expected_answer)
+    box = re.search(r'<input id="answer-number"[^>]*>', walker.page().content.decode())
+    assert box is not None
+    high = re.search(r'max="([^"]*)"', box.group(0))
+    assert high is not None and high.group(1), f"the box sets no maximum: {box.group(0)}"
+    walker.answer_current(str(int(float(high.group(1))) + 1), step="simulate")
+    assert not trial.responses.exists()
+    walker.answer_current(high.group(1), step="simulate")
+    assert trial.responses.filter(step="simulate").exists()

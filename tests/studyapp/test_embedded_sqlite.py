@@ -17,7 +17,7 @@ from studyapp.bots.reconcile import reconcile
 from studyapp.bots.runner import run_bots, summarise
 from studyapp.management.commands.runbots import bot_config
 from studyapp.services.exports import participant_pseudonym, study_export_files
-from tests.conftest import make_study
+from tests.factories import make_study
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def test_forward_simulation_pages_are_headed_by_what_they_ask(owner):
     questions (experiments/designs.py)."""
     from experiments.designs import design
     from studyapp.models import Trial
-    from tests.conftest import make_study
+    from tests.factories import make_study
     from tests.studyapp.helpers import Walker
 
     spec = small_spec(

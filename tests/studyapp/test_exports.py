@@ -73,8 +73,7 @@ def test_ids_are_pseudonymised_with_a_keyed_hash_unless_raw_ids_are_chosen(study
 
 
 def test_the_same_person_gets_unlinkable_pseudonyms_in_two_studies(study, owner):
-    from tests.conftest import make_study
-    from tests.factories import small_spec
+    from tests.factories import make_study, small_spec
 
     other = make_study(owner, small_spec(slug="other"))
     assert participant_pseudonym(study, "PID") != participant_pseudonym(other, "PID")
@@ -133,8 +132,7 @@ def test_export_study_on_an_unknown_slug_is_a_clear_error(db, tmp_path):
 
 
 def test_the_fairness_feature_is_exported_as_each_trials_group(owner):
-    from tests.conftest import make_study
-    from tests.factories import small_spec
+    from tests.factories import make_study, small_spec
 
     study = make_study(owner, small_spec(slug="fair", task={
         "design": "decision", "question": "Over $50K?", "confidence_scale": 5,
@@ -163,8 +161,7 @@ def test_the_fairness_feature_is_exported_as_each_trials_group(owner):
 def test_the_report_applies_the_spec_s_floor_on_seconds_per_trial(owner):
     """Oracle: the spec itself; the report's options carry its exclusions unchanged."""
     from studyapp.services.reports import report_options
-    from tests.conftest import make_study
-    from tests.factories import small_spec
+    from tests.factories import make_study, small_spec
 
     study = make_study(owner, small_spec(exclusions={"min_seconds_per_trial": 2.5,
                                                      "speeder_fraction": None}))

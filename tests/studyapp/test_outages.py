@@ -24,7 +24,7 @@ from studyapp.middleware import BROKER_DOWN, DATABASE_DOWN
 from studyapp.models import Participant, Response
 from studyapp.services.exports import participant_pseudonym, study_export_files
 from studyapp.views import participant as participant_views
-from tests.conftest import make_study
+from tests.factories import make_study
 from tests.faultkit.procs import free_port
 from tests.faultkit.report import exported_answers, recovery_seconds, told_answers
 

@@ -22,8 +22,7 @@ from analysis.questionnaires import Questionnaire
 from experiments.designs import Step, design
 from studyapp.models import Participant, Study, Trial
 from studyapp.services.questionnaires import SCALES
-from tests.conftest import make_study
-from tests.factories import small_spec
+from tests.factories import make_study, small_spec
 from tests.studyapp.helpers import Walker
 from tests.studyapp.page_tree import Element, parse_tree
 

@@ -122,3 +122,21 @@ def test_the_prepare_study_command_waits_for_every_chunk(owner):
     call_command("prepare_study", study.slug, stdout=out)
     items = study.items.count()  # 16 in the pool, plus the attention checks
     assert out.getvalue().strip() == f"prepared: {items} items, 32/32 explanations"
+
+
+@pytest.mark.django_db
+def test_a_preparation_is_queued_only_when_the_callers_transaction_commits(owner, monkeypatch):
+    """Oracle: the worker must read what was committed; a rolled-back caller queues nothing."""
+    from django.db import transaction
+
+    study = _load(owner, "queued")
+    sent: list[tuple[object, ...]] = []
+    monkeypatch.setattr(tasks.prepare_study, "delay", lambda *args: sent.append(args))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        preparation.preparation_queue(study=study)
+        raise RuntimeError("the caller fails after queuing")
+    assert sent == []
+    with transaction.atomic():
+        preparation.preparation_queue(study=study)
+        assert sent == []  # not before the commit
+    assert sent == [(study.pk,)]

@@ -17,8 +17,7 @@ from experiments.designs import Exposure, design
 from studyapp.models import QuestionnaireAnswer
 from studyapp.services.exports import study_export_files
 from studyapp.services.questionnaires import SCALES, scale_applies
-from tests.conftest import make_study
-from tests.factories import small_spec
+from tests.factories import make_study, small_spec
 from tests.studyapp.helpers import Walker
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,7 @@ import pytest
 
 from analysis.questionnaires import QUESTIONNAIRES
 from studyapp.services.questionnaires import SCALES
-from tests.conftest import make_study
-from tests.factories import small_spec
+from tests.factories import make_study, small_spec
 from tests.studyapp.helpers import Walker
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.test import Client
 from studyapp.bots.runner import run_bots, summarise
 from studyapp.management.commands.runbots import bot_config
 from studyapp.models import AnalysisRun
-from tests.conftest import make_study
+from tests.factories import make_study
 
 pytestmark = pytest.mark.slow
 

@@ -45,8 +45,7 @@ def test_the_servers_bot_token_flags_a_bot(study):
 
 
 def test_the_token_is_per_study_and_what_runbots_sends(study, owner):
-    from tests.conftest import make_study
-    from tests.factories import small_spec
+    from tests.factories import make_study, small_spec
 
     other = make_study(owner, small_spec(slug="other"))
     assert enrolment.bot_token(study) != enrolment.bot_token(other)

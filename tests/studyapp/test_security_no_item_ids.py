@@ -98,8 +98,7 @@ def test_no_participant_facing_response_names_an_item(path, live_server, transac
 
 
 def test_tokens_differ_between_studies_and_from_every_key(owner, db):
-    from tests.conftest import make_study
-    from tests.factories import small_spec
+    from tests.factories import make_study, small_spec
 
     first = make_study(owner, small_spec(slug="first"))
     second = make_study(owner, small_spec(slug="second"))

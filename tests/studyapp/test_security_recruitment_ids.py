@@ -16,6 +16,7 @@ from django.test import Client
 from studyapp.models import Participant
 from studyapp.services.enrolment import recruitment_from_query
 from studyapp.services.errors import ParticipantError
+from studyapp.sessions import participant_key
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +54,7 @@ def test_a_worker_id_equal_to_a_prolific_pid_is_someone_else(study):
     people = {p.source: p for p in Participant.objects.all()}
     assert set(people) == {"prolific", "mturk"}
     assert people["prolific"].stage == "instructions" and people["mturk"].stage == "consent"
-    assert mturk.session[f"participant:{study.slug}"] == people["mturk"].pk
+    assert mturk.session[participant_key(study.slug)] == people["mturk"].pk
 
 
 def test_a_worker_id_in_lower_case_resumes_the_same_worker(study):

@@ -18,6 +18,7 @@ from django.test import Client
 
 from studyapp.models import Event, Participant, Response
 from studyapp.services.exports import study_export_files
+from studyapp.sessions import participant_key
 from tests.studyapp.helpers import Walker
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,7 @@ def test_a_fresh_browser_with_the_victims_pid_cannot_take_over(study, owner, ses
                                                **session})
     assert entry.status_code == 403
     assert b"already in progress for your ID" in entry.content
-    assert f"participant:{study.slug}" not in attacker.client.session
+    assert participant_key(study.slug) not in attacker.client.session
     # Nothing the attacker posts reaches the victim: no answer, no withdrawal.
     attacker.post("answer", trial_index=0, step="final",
                   answer=study.answer_options[0]["value"], confidence=3, idempotency_key="x")

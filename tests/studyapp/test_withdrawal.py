@@ -18,6 +18,7 @@ from studyapp.models import AnalysisRun, Event, Participant, QuestionnaireAnswer
 from studyapp.services import enrolment
 from studyapp.services.errors import ParticipantError
 from studyapp.services.exports import participant_pseudonym, study_export_files
+from studyapp.sessions import participant_key
 from tests.studyapp.helpers import Walker, prolific_id
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def _every_row_as_text() -> str:
 
 
 def _session_participants(slug: str) -> list[object]:
-    return [s.get_decoded().get(f"participant:{slug}") for s in Session.objects.all()]
+    return [s.get_decoded().get(participant_key(slug)) for s in Session.objects.all()]
 
 
 def _answer_everything_but_the_questionnaire(walker: Walker) -> None:

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from studyapp import tasks
 from studyapp.models import Study
+from studyapp.services import preparation
 
 
 class Command(BaseCommand):
@@ -23,9 +23,9 @@ class Command(BaseCommand):
         study = Study.objects.filter(slug=options["slug"]).first()
         if study is None:
             raise CommandError(f"no study {options['slug']!r}")
-        result = tasks.prepare_study.delay(study.pk)
+        preparation.preparation_queue(study=study)
         if options["run_async"]:
-            self.stdout.write(f"queued task {result.id}")
+            self.stdout.write(f"queued the preparation of {study.slug}")
             return
         # The task only queues the chunks (a chord over every worker); wait for the study.
         deadline = time.monotonic() + 3600
@@ -33,7 +33,7 @@ class Command(BaseCommand):
         while study.preparation not in (Study.Preparation.DONE, Study.Preparation.FAILED):
             if time.monotonic() > deadline:
                 raise CommandError(f"still preparing after an hour ({study.preparation_done}/"
-                                   f"{study.preparation_total}); task {result.id}")
+                                   f"{study.preparation_total})")
             time.sleep(1)
             study.refresh_from_db()
         if study.preparation == Study.Preparation.FAILED:
