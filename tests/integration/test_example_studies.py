@@ -17,6 +17,7 @@ from studyapp.management.commands.runbots import bot_config
 from studyapp.services import preparation, studies
 from studyapp.services.exports import participant_pseudonym, study_export_files
 from studyapp.services.reports import study_reports_write
+from tests.studyapp.test_security_no_item_ids import assert_no_response_names_an_item
 
 pytestmark = pytest.mark.integration
 _STUDIES = Path(__file__).resolve().parents[2] / "examples" / "studies"
@@ -26,7 +27,7 @@ EXAMPLES = sorted([*_STUDIES.glob("*.yaml"), *_STUDIES.glob("own_material/*.yaml
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_an_example_study_is_completed_by_50_bots(path, live_server, transactional_db, owner,
-                                                   settings, tmp_path):
+                                                   settings, tmp_path, monkeypatch):
     settings.ENROL_RATE_PER_MINUTE = 0
     settings.VAR_DIR = tmp_path / "var"  # where own material is stored by content hash
     study, _ = studies.study_load_spec(text=path.read_text(encoding="utf-8"), owner=owner,
@@ -57,3 +58,6 @@ def test_an_example_study_is_completed_by_50_bots(path, live_server, transaction
     study_reports_write(study=study, out_dir=tmp_path, execute_notebook=False)
     report = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert study.task in report
+    # The same prepared study, played once more in every condition with the responses kept:
+    # none names an item or explanation outside the study (issue 11, finding 1).
+    assert_no_response_names_an_item(study, live_server.url, monkeypatch)

@@ -5,19 +5,19 @@ with the data shipped in the public repository that row index gives the true lab
 recovered). Every example spec is played by bots over HTTP — every page of every condition,
 the mischief they try (stale posts, error pages), the events they log — and every response
 (body, headers, the URLs followed) is searched for the study's item keys and explanation
-fingerprints. Oracle: those strings are the identifiers a participant could look up in the
-public data; none may appear. Tokens that do appear (``data-item``) are checked to be the
-opaque per-study ones, and ``data-*`` attributes are limited to a known list, so a new
-attribute carrying a row id fails here too.
+fingerprints. That walk runs in the integration layer, on each example study prepared once
+by tests/integration/test_example_studies.py (:func:`assert_no_response_names_an_item`).
+Oracle: those strings are the identifiers a participant could look up in the public data;
+none may appear. Tokens that do appear (``data-item``) are checked to be the opaque
+per-study ones, and ``data-*`` attributes are limited to a known list, so a new attribute
+carrying a row id fails here too.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
 from explainers.base import Explanation as ExplanationResult
@@ -26,10 +26,8 @@ from explainers.render import render_html
 from studyapp.bots.runner import run_bots, summarise
 from studyapp.management.commands.runbots import bot_config
 from studyapp.models import Explanation, Item
-from studyapp.services import preparation, studies
 from studyapp.tokens import public_id
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples" / "studies").glob("*.yaml"))
 # What participants' pages may say in data-* attributes (none names an item outside the study).
 ALLOWED_DATA = {"data-point", "data-questionnaire", "data-trial", "data-step", "data-item",
                 "data-phase", "data-panel",
@@ -62,26 +60,23 @@ def _identifiers(study: Any) -> set[str]:
     return keys | fingerprints | {f[:10] for f in fingerprints}
 
 
-# Every example is prepared in full and played by bots over a live server: minutes on two
-# cores, so this runs in the integration layer (as tests/integration/test_example_studies.py).
-@pytest.mark.integration
-@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
-def test_no_participant_facing_response_names_an_item(path, live_server, transactional_db,
-                                                      owner, settings, monkeypatch):
-    settings.ENROL_RATE_PER_MINUTE = 0
-    study, _ = studies.study_load_spec(text=path.read_text(encoding="utf-8"), owner=owner)
-    preparation.study_prepare(study=study)
-    studies.study_set_status(study=study, status="open")
+def assert_no_response_names_an_item(study: Any, base_url: str, monkeypatch: Any) -> None:
+    """Bots play every condition / order of a prepared, open ``study`` (with mischief and
+    events), plus the error pages; no response they get names an item or explanation.
+
+    Called by tests/integration/test_example_studies.py on every example study, which
+    prepares each one once for all its checks (a full preparation takes minutes)."""
     recorder = Recorder()
     monkeypatch.setattr(requests.Session, "request", recorder.wrap(requests.Session.request))
-    config = bot_config(study, base_url=live_server.url, behaviour="planted", seed=5,
+    config = bot_config(study, base_url=base_url, behaviour="planted", seed=5,
                         mischief=True, log_events=True)
     # One after the other, so balanced assignment sends them to every condition / order.
     summary = summarise(run_bots(config, study.conditions.count() + 1, concurrency=1))
     assert summary["with_errors"] == 0, summary["errors"]
-    base = f"{live_server.url}/s/{study.slug}/"
+    base = f"{base_url}/s/{study.slug}/"
     for extra in (f"{base}withdraw", f"{base}?PROLIFIC_PID=nothex", f"{base}nope"):
         requests.get(extra, timeout=30)
+    monkeypatch.undo()
 
     identifiers = _identifiers(study)
     tokens = {public_id(study, item) for item in study.items.all()}
