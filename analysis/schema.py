@@ -64,6 +64,9 @@ TRIAL_COLUMNS: tuple[Column, ...] = (
     Column("confidence", "integer", "Stated confidence on the study's scale."),
     Column("rt_ms", "integer", "Client-measured response time in milliseconds."),
     Column("explanation_visible_ms", "integer", "Milliseconds the explanation was on screen."),
+    Column("feedback_shown", "boolean", "Whether the trial showed its outcome after the "
+           "answer (the condition's `feedback` rule; the answer was given before it)."),
+    Column("feedback_ms", "integer", "Milliseconds the outcome page was read, if shown."),
     Column("group", "string", "The item's value of the study's fairness feature (e.g. Sex), "
            "for fairness gaps computed on participants' decisions; empty if none is set."),
     Column("explanation_id", "string", "Fingerprint of the explanation shown, empty if none."),

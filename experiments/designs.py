@@ -16,7 +16,7 @@ QuestionKind = Literal["choice", "likert", "continue", "number"]
 ItemSet = Literal["main", "learning", "test"]
 # What a page can show besides the item; pages mark each with ``data-panel="<name>"`` so that
 # a test can check every page against its step (tests/studyapp/test_page_audit.py).
-Panel = Literal["ai", "explanation", "candidates", "edit"]
+Panel = Literal["ai", "explanation", "candidates", "edit", "outcome"]
 Target = Literal["truth", "ai", "ai_correct", "ai_edited", "clean_model", "label_error"]
 # What the final answer is: one of the model's classes, one of two models, a verdict on a
 # training label, a rating on a scale, or a number (regression).
@@ -53,14 +53,22 @@ class Step:
     # models (each with its prediction if ``shows_ai``, its explanation if explained).
     shows_candidates: bool = False
     shows_edit: bool = False  # the one-feature change of a counterfactual item
+    # Outcome feedback: whether the answer just committed was right, and the right answer.
+    shows_outcome: bool = False
 
     @property
     def panels(self) -> frozenset[Panel]:
         """Everything on screen besides the item, by the names pages mark it with."""
         shown: dict[Panel, bool] = {"ai": self.shows_ai, "explanation": self.shows_explanation,
                                     "candidates": self.shows_candidates,
-                                    "edit": self.shows_edit}
+                                    "edit": self.shows_edit, "outcome": self.shows_outcome}
         return frozenset(name for name, on in shown.items() if on)
+
+
+# The outcome of the trial's answer, shown after it is stored (never before: the right answer
+# reaches the browser only on this step's page).
+FEEDBACK = Step("feedback", Question("continue", "How did you do?"), shows_ai=False,
+                shows_explanation=False, shows_outcome=True)
 
 
 @dataclass(frozen=True)
@@ -159,10 +167,22 @@ class Design:
         return model_variant if self.target == "clean_model" and model_variant else item_truth
 
     def steps(self, phase: Phase, *, show_ai: bool, explained: bool, question: str,
-              attention: bool = False) -> tuple[Step, ...]:
-        """The steps of one trial of ``phase`` in a condition (``show_ai``/``explained``)."""
-        return _STEPS[self.name](self, phase, show_ai and not attention,
-                                 explained and phase.explained and not attention, question)
+              attention: bool = False, feedback: bool = False) -> tuple[Step, ...]:
+        """The steps of one trial of ``phase`` in a condition (``show_ai``/``explained``);
+        with ``feedback``, a last step shows the outcome of the answer just committed (only
+        on scored trials: an attention check or a learning page has no outcome to show)."""
+        steps = _STEPS[self.name](self, phase, show_ai and not attention,
+                                  explained and phase.explained and not attention, question)
+        if feedback and self.gives_feedback and phase.scored and not attention:
+            return (*steps, FEEDBACK)
+        return steps
+
+    @property
+    def gives_feedback(self) -> bool:
+        """Outcome feedback needs a right answer to show: a class, a model or a verdict, or
+        for verification whether the AI was right. Numbers (scored by their error) and
+        readiness ratings of planted bugs have none."""
+        return self.answer in ("class", "model", "verdict") or self.rates_ai
 
     def phase(self, name: str) -> Phase:
         return next(p for p in self.phases if p.name == name)

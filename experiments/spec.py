@@ -22,6 +22,7 @@ import jsonschema
 import yaml
 
 from experiments.designs import DESIGNS
+from experiments.feedback import FeedbackRule
 from experiments.incentives import Incentives
 from experiments.scenarios.own import (
     MODEL_SPECIFIC_METHODS,
@@ -490,6 +491,25 @@ def _check_incentives(spec: dict[str, Any]) -> None:
         raise SpecError("incentives: say what earns a bonus: per_correct or per_accuracy_point")
 
 
+def _check_feedback(spec: dict[str, Any]) -> None:
+    task = DESIGNS[spec["task"]["design"]]
+    phases = {phase.name for phase in task.phases if phase.scored}
+    for i, condition in enumerate(spec["conditions"]):
+        rule = FeedbackRule.from_condition(condition)
+        if rule is None:
+            continue
+        if not task.gives_feedback:
+            raise SpecError(f"conditions[{i}].feedback: a {task.name} study has no right "
+                            "answer to show after each trial (its answers are numbers or "
+                            "readiness ratings); outcome feedback needs a class, a model, a "
+                            "verdict or whether the AI was right")
+        unknown = sorted((rule.phases or frozenset()) - phases)
+        if unknown:
+            raise SpecError(f"conditions[{i}].feedback.phases: {', '.join(unknown)} is not a "
+                            f"scored phase of {task.name}; expected one of "
+                            f"{', '.join(sorted(phases))}")
+
+
 def _check_trial_counts(spec: dict[str, Any]) -> None:
     trials = spec["trials"]
     needed = trials["count"] + trials.get("learning", 0)
@@ -556,4 +576,5 @@ _SEMANTIC_CHECKS: tuple[Callable[[dict[str, Any]], None], ...] = (
     _check_features,
     _check_scaffolding,
     _check_incentives,
+    _check_feedback,
 )

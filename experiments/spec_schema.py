@@ -44,6 +44,14 @@ _CONDITION = {
         # scenario.scaffolding.
         "model_variant": {"type": "string", "enum": ["scaffolded"]},
         "cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 100_000},
+        # Outcome feedback after each answer (true), or only in a training stretch: the first
+        # N scored trials and/or the named phases (experiments.feedback).
+        "feedback": {"oneOf": [
+            {"type": "boolean"},
+            {"type": "object", "additionalProperties": False, "minProperties": 1,
+             "properties": {"first": {"type": "integer", "minimum": 1, "maximum": 500},
+                            "phases": {"type": "array", "minItems": 1, "uniqueItems": True,
+                                       "items": _SLUG}}}]},
         # Tables: the features this condition's model uses and participants see ("key": the
         # scenario's key features, "all", or a list of column names), for "2 vs 8 features".
         "features": {"oneOf": [

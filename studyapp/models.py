@@ -259,6 +259,8 @@ class Trial(models.Model):
     explanation = models.ForeignKey(Explanation, on_delete=models.PROTECT, null=True,
                                     blank=True, related_name="trials")
     shown_at = models.DateTimeField(null=True, blank=True)
+    # Outcome feedback after the answer (the condition's spec rule, fixed in the plan).
+    feedback = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["participant", "index"]
@@ -278,6 +280,7 @@ class Response(models.Model):
         REASON = "reason", "Reason given for the final answer"
         RATING = "rating", "Rating of the explanation after answering"
         SIMULATE = "simulate", "Guess of the AI's output (before seeing it)"
+        FEEDBACK = "feedback", "Outcome feedback read (after the final answer)"
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="responses")
     step = models.CharField(max_length=8, choices=Step.choices)

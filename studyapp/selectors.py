@@ -116,17 +116,60 @@ def sequence_load(study: Study, *, now: datetime) -> dict[int, int]:
 # ----- the participant's position --------------------------------------------------------
 
 def trial_steps(trial: Trial) -> tuple[Step, ...]:
-    """The answers a trial asks for, by its study's design, phase and condition."""
+    """The answers a trial asks for, by its study's design, phase and condition (and, last,
+    the outcome feedback its plan gives it)."""
     return _steps(trial.participant.study, trial.condition, trial.phase,
-                  attention=trial.kind == Trial.Kind.ATTENTION)
+                  attention=trial.kind == Trial.Kind.ATTENTION, feedback=trial.feedback)
 
 
 def _steps(study: Study, condition: Condition, phase: str, *,
-           attention: bool) -> tuple[Step, ...]:
+           attention: bool, feedback: bool = False) -> tuple[Step, ...]:
     task = design(study.task)
     return task.steps(task.phase(phase), show_ai=condition.show_ai,
                       explained=bool(condition.explanation_method),
-                      question=study.spec["task"]["question"], attention=attention)
+                      question=study.spec["task"]["question"], attention=attention,
+                      feedback=feedback)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a feedback page says about the answer just stored (labels as the page showed
+    them). ``right_answer`` is None when the answer was right; ``ai_said`` is None when the
+    condition never showed the AI (a control group is not told what the AI said)."""
+
+    right: bool
+    answer: str
+    right_answer: str | None
+    right_answer_is_the_ais: bool  # simulation designs: the answer to match is the AI's
+    ai_said: str | None
+    ai_right: bool | None
+    rates_ai: bool  # verification designs: the outcome is whether the AI was right
+
+
+def trial_outcome(trial: Trial) -> Outcome:
+    """The outcome of a trial's final answer, scored by the design's own rule."""
+    study, item = trial.participant.study, trial.item
+    task = design(study.task)
+    steps = trial_steps(trial)
+    final_step = next(s for s in steps if s.name == "final")
+    answer = trial.responses.get(step="final").answer
+    truth = task.truth(item_truth=item.truth, model_variant=item.model_variant)
+    edited = item.edit.get("ai_prediction")
+    right = bool(task.score(answer, truth=truth, ai_prediction=item.ai_prediction,
+                            ai_correct=item.ai_correct, phase=trial.phase,
+                            ai_prediction_edited=edited))
+    labels = {c["value"]: c["label"] for c in answer_choices(study, final_step, trial)}
+    expected = task.right_answer(truth=truth, ai_prediction=item.ai_prediction,
+                                 ai_correct=item.ai_correct, ai_prediction_edited=edited)
+    # What the AI said is told only where the trial showed it, and where it is a label to
+    # compare with one's own (not a rating, not one of two models).
+    shows_ai = task.decides_label and any(step.shows_ai for step in steps)
+    return Outcome(
+        right=right, answer=labels.get(answer, answer),
+        right_answer=None if right or task.rates_ai else labels.get(expected, expected),
+        right_answer_is_the_ais=task.scored_against == "ai", rates_ai=task.rates_ai,
+        ai_said=labels.get(item.ai_prediction, item.ai_prediction) if shows_ai else None,
+        ai_right=item.ai_correct if shows_ai or task.rates_ai else None)
 
 
 # ----- the answers a step accepts: the page offers them, the service accepts only them ------

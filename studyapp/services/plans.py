@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from experiments.designs import LABEL_RIGHT, Design, design
+from experiments.feedback import FeedbackRule, feedback_flags
 from experiments.randomisation import (
     BlockOrder,
     PlannedTrial,
@@ -118,14 +119,25 @@ def trial_plan_create(*, participant: Participant) -> list[Trial]:
     # Panel designs look their explanations up per panel on the page.
     explanations = [{} if task.answers_from_panels else _explanations_by_item(condition, ids)
                     for condition in order]
+    feedback = _feedback_flags(study, order, planned, task)
     rows = [
         Trial(participant=participant, index=i, item_id=p.item_id,
-              condition=order[p.block], phase=p.phase, kind=p.kind,
+              condition=order[p.block], phase=p.phase, kind=p.kind, feedback=feedback[i],
               explanation=explanations[p.block].get(p.item_id)
               if p.kind == "main" and task.phase(p.phase).explained else None)
         for i, p in enumerate(planned)
     ]
     return Trial.objects.bulk_create(rows)
+
+
+def _feedback_flags(study: Study, order: list[Condition], planned: list[PlannedItem],
+                    task: Design) -> list[bool]:
+    """Which planned trials show their outcome, by each block's condition rule."""
+    entries = {c["name"]: c for c in study.spec["conditions"]}
+    rules = {block: FeedbackRule.from_condition(entries.get(condition.name, {}))
+             for block, condition in enumerate(order)}
+    return feedback_flags(((p.block, p.phase, p.kind == "main" and task.phase(p.phase).scored)
+                           for p in planned), rules)
 
 
 def block_conditions(participant: Participant) -> list[Condition]:

@@ -88,6 +88,8 @@ def _trial(participant: Participant) -> dict[str, Any]:
         "show_ai": step.shows_ai,
         "show_edit": step.shows_edit and bool(trial.item.edit),
         "explanation": trial.explanation if step.shows_explanation else None,
+        # The right answer reaches the page only here, after the answer is stored.
+        "outcome": selectors.trial_outcome(trial) if step.shows_outcome else None,
         "ai_prediction_text": _ai_output(study, trial.item.ai_prediction),
         "panels": [{**p, "explanation": p["explanation"] if step.shows_explanation else None,
                     "prediction": p["prediction"] if step.shows_ai else ""} for p in panels],

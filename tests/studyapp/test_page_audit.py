@@ -20,6 +20,7 @@ from django.test import Client
 
 from analysis.questionnaires import Questionnaire
 from experiments.designs import Step, design
+from experiments.feedback import FeedbackRule
 from studyapp.models import Participant, Study, Trial
 from studyapp.services.questionnaires import SCALES
 from tests.factories import make_study, small_spec
@@ -66,7 +67,9 @@ def test_every_page_shows_and_asks_what_its_design_declares(owner, settings, tmp
     declared = {(c.name, phase.name, step.name)
                 for c in study.conditions.all() for phase in design(study.task).phases
                 for step in _declared_steps(study, phase.name, c.show_ai,
-                                            c.explanation_method, attention=False)}
+                                            c.explanation_method, attention=False,
+                                            feedback=_gives_feedback(study, c.name,
+                                                                     phase.name))}
     assert declared <= {(c, p, s) for c, p, k, s in covered if k == Trial.Kind.MAIN}
 
 
@@ -126,16 +129,25 @@ def _hidden(page: Element) -> dict[str, str]:
 # ----- a trial page against its declared step ---------------------------------------------
 
 def _declared_steps(study: Study, phase: str, show_ai: bool, method: str, *,
-                    attention: bool) -> tuple[Step, ...]:
+                    attention: bool, feedback: bool = False) -> tuple[Step, ...]:
     task = design(study.task)
     return task.steps(task.phase(phase), show_ai=show_ai, explained=bool(method),
-                      question=study.spec["task"]["question"], attention=attention)
+                      question=study.spec["task"]["question"], attention=attention,
+                      feedback=feedback)
+
+
+def _gives_feedback(study: Study, condition: str, phase: str) -> bool:
+    """Whether the spec gives this condition's trials of ``phase`` outcome feedback."""
+    entry = next(c for c in study.spec["conditions"] if c["name"] == condition)
+    rule = FeedbackRule.from_condition(entry)
+    return rule is not None and (rule.phases is None or phase in rule.phases)
 
 
 def _audit_trial(study: Study, trial: Trial, page: Element, seen: Seen) -> dict[str, str]:
     steps = _declared_steps(study, trial.phase, trial.condition.show_ai,
                             trial.condition.explanation_method,
-                            attention=trial.kind == Trial.Kind.ATTENTION)
+                            attention=trial.kind == Trial.Kind.ATTENTION,
+                            feedback=trial.feedback)
     answered = set(trial.responses.values_list("step", flat=True))
     step = next(s for s in steps if s.name not in answered)
     where = f"{trial.condition.name}/{trial.phase}/{trial.kind}/{step.name}"
@@ -145,6 +157,8 @@ def _audit_trial(study: Study, trial: Trial, page: Element, seen: Seen) -> dict[
     _check_panels(study, trial, step, section, where)
     _check_method_not_named(trial, section, where)
     _check_question(study, trial, step, section, where)
+    if step.shows_outcome:
+        _check_outcome(study, trial, section, where)
     seen.panels |= {e.attrs["data-panel"] for e in section.find_all() if "data-panel" in e.attrs}
     seen.steps.add((trial.condition.name, trial.phase, trial.kind, step.name))
     return {**_hidden(section), **_choose(trial, step, section)}
@@ -167,6 +181,23 @@ def _check_panels(study: Study, trial: Trial, step: Step, section: Element, wher
     if step.shows_ai:
         ai = section.find(data_panel="ai")
         assert ai is not None and _ai_output(study, trial.item.ai_prediction) in ai.text, where
+
+
+def _check_outcome(study: Study, trial: Trial, section: Element, where: str) -> None:
+    """A feedback page says right or not as the design scores the stored answer, and tells
+    what the AI said only where the trial showed the AI."""
+    task, item = design(study.task), trial.item
+    answer = trial.responses.get(step="final").answer
+    right = task.score(answer, truth=task.truth(item_truth=item.truth,
+                                                model_variant=item.model_variant),
+                       ai_prediction=item.ai_prediction, ai_correct=item.ai_correct,
+                       phase=trial.phase, ai_prediction_edited=item.edit.get("ai_prediction"))
+    outcome = section.find(data_panel="outcome")
+    assert outcome is not None, where
+    heading = outcome.find("h2")
+    assert heading is not None and heading.text == ("Right" if right else "Not right"), where
+    if not trial.condition.show_ai:
+        assert "The AI said" not in outcome.text, f"{where}: a control group told the AI's answer"
 
 
 def _check_method_not_named(trial: Trial, section: Element, where: str) -> None:
