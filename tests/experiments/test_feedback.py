@@ -72,8 +72,9 @@ def test_bad_feedback_is_refused_with_the_field_named(feedback, message):
 
 
 def test_a_design_without_a_right_answer_to_show_refuses_feedback():
-    from tests.factories import DEMO_SPEC
     import yaml
+
+    from tests.factories import DEMO_SPEC
     spec = yaml.safe_load((DEMO_SPEC.parent / "adebayo_debugging.yaml").read_text())
     spec["conditions"][0]["feedback"] = True
     with pytest.raises(SpecError, match="no right answer to show"):
