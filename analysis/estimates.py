@@ -40,11 +40,12 @@ def scored_trials(
 ) -> pd.DataFrame:
     """The trials that enter metrics, with ``condition`` set to the condition in force.
 
-    Attention-check trials and learning-phase trials never count. ``tasks`` / ``phases``
-    restrict further. In within-subjects designs ``trial_condition`` overrides ``condition``.
+    Only ``main`` trials count: never attention checks or unscored practice trials (a
+    condition's tutorial), nor learning-phase trials. ``tasks`` / ``phases`` restrict
+    further. In within-subjects designs ``trial_condition`` overrides ``condition``.
     """
-    attention = trials["trial_kind"].astype("string").eq("attention").fillna(False)
-    kept = trials[~attention.astype(bool)]
+    main = trials["trial_kind"].astype("string").eq("main").fillna(False)
+    kept = trials[main.astype(bool)]
     phase = kept["phase"].astype("string")
     kept = kept[~phase.isin(NOT_MEASURED_PHASES).fillna(False).astype(bool)]
     if tasks is not None:

@@ -31,7 +31,8 @@ TRIAL_COLUMNS: tuple[Column, ...] = (
     Column("item_id", "string", "Identifier of the item (input) shown.", True),
     Column("task", "string", "Task design of the trial (e.g. decision, forward_simulation).", True),
     Column("phase", "string", "Phase within the design (e.g. main, learning, pre, post).", True),
-    Column("trial_kind", "string", "`main`, or `attention` for an attention/catch trial.", True),
+    Column("trial_kind", "string", "`main`; `attention` for an attention/catch trial; "
+           "`practice` for an unscored practice trial of a condition's tutorial.", True),
     Column("ai_prediction", "string", "The AI's output shown (or that would have been shown); "
            "in counterfactual simulation, its output on the edited input being simulated."),
     Column("ai_prediction_shown", "string", "The AI's output on the item as shown on the page."),

@@ -516,6 +516,12 @@ def _check_trial_counts(spec: dict[str, Any]) -> None:
     if trials["pool_size"] < needed:
         raise SpecError(f"trials.pool_size: {trials['pool_size']} is smaller than the "
                         f"{needed} items a participant needs (trials.count + trials.learning)")
+    # Practice items are drawn from the pool beside the scored ones (every block's, at most).
+    practice = sum(c.get("tutorial", {}).get("practice", 0) for c in spec["conditions"])
+    if practice and trials["pool_size"] < needed + practice:
+        raise SpecError(f"trials.pool_size: {trials['pool_size']} leaves too few items for the "
+                        f"tutorials' {practice} practice trials beside the {needed} scored "
+                        f"ones; make it at least {needed + practice}")
 
 
 def _check_within(spec: dict[str, Any]) -> None:

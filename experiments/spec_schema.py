@@ -52,6 +52,15 @@ _CONDITION = {
              "properties": {"first": {"type": "integer", "minimum": 1, "maximum": 500},
                             "phases": {"type": "array", "minItems": 1, "uniqueItems": True,
                                        "items": _SLUG}}}]},
+        # A tutorial for this condition's own view (how to read its explanation): paragraphs
+        # shown at the start of its block, on its unscored practice trials (none: on the
+        # block's first trial).
+        "tutorial": {"type": "object", "additionalProperties": False, "required": ["text"],
+                     "properties": {"text": {"type": "array", "minItems": 1, "maxItems": 20,
+                                             "items": {"type": "string", "minLength": 1,
+                                                       "maxLength": 2000}},
+                                    "practice": {"type": "integer", "minimum": 0,
+                                                 "maximum": 10}}},
         # Tables: the features this condition's model uses and participants see ("key": the
         # scenario's key features, "all", or a list of column names), for "2 vs 8 features".
         "features": {"oneOf": [

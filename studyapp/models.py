@@ -249,6 +249,7 @@ class Trial(models.Model):
     class Kind(models.TextChoices):
         MAIN = "main", "Main"
         ATTENTION = "attention", "Attention check"
+        PRACTICE = "practice", "Practice (unscored, the condition's tutorial)"
 
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="trials")
     index = models.PositiveIntegerField()

@@ -131,6 +131,23 @@ def _steps(study: Study, condition: Condition, phase: str, *,
                       feedback=feedback)
 
 
+def trial_tutorial(trial: Trial) -> list[str]:
+    """The paragraphs of the trial's condition tutorial, if this trial opens its block: a
+    practice trial, or the block's first trial when the tutorial has no practice."""
+    entry: dict[str, Any] = next((c for c in trial.participant.study.spec["conditions"]
+                  if c["name"] == trial.condition.name), {})
+    tutorial = entry.get("tutorial")
+    if not tutorial:
+        return []
+    if trial.kind == Trial.Kind.PRACTICE:
+        return list(tutorial["text"])
+    if tutorial.get("practice", 0):
+        return []
+    earlier = Trial.objects.filter(participant_id=trial.participant_id, index__lt=trial.index,
+                                   condition_id=trial.condition_id)
+    return [] if earlier.exists() else list(tutorial["text"])
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a feedback page says about the answer just stored (labels as the page showed

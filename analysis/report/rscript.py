@@ -158,8 +158,8 @@ for (rule in names(rules)) {
 print(flow)
 kept <- participants$participant[remaining]
 
-# ---- Scored trials: no attention checks, no learning phase ----
-d <- trials[trials$participant %in% kept & !(trials$trial_kind %in% "attention") &
+# ---- Scored trials: main trials only (no attention checks, no practice), no learning phase ----
+d <- trials[trials$participant %in% kept & trials$trial_kind %in% "main" &
               !(trials$phase %in% "learning"), ]
 if ("trial_condition" %in% names(d)) {
   d$condition <- ifelse(is.na(d$trial_condition), d$condition, d$trial_condition)

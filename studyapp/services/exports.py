@@ -282,7 +282,9 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
     truth = task.truth(item_truth=item.truth, model_variant=item.model_variant)
     answer = final.answer if final else None
     classes = {o["value"] for o in study.answer_options}
-    if trial.kind == Trial.Kind.ATTENTION:
+    if trial.kind == Trial.Kind.PRACTICE:
+        correct = None  # a tutorial's practice trial is not scored
+    elif trial.kind == Trial.Kind.ATTENTION:
         correct = None if answer is None else answer == item.expected_answer
     else:
         correct = task.score(answer, truth=truth,

@@ -35,9 +35,12 @@ class PlannedItem:
 
 
 def plan_draw(*, pool: list[Item], attention: list[Item], trials: dict[str, Any],
-              task: Design, seed: int, n_blocks: int = 1) -> list[PlannedItem]:
+              task: Design, seed: int, n_blocks: int = 1,
+              practice: tuple[int, ...] = ()) -> list[PlannedItem]:
     """The participant's trials, phase by phase: items balanced on AI correct x predicted
-    class (learning and test sets disjoint), attention checks inserted where allowed."""
+    class (learning and test sets disjoint), attention checks inserted where allowed, and
+    each block opened by ``practice[block]`` unscored practice trials (a condition's
+    tutorial) on pool items no scored trial uses."""
     rng = np.random.default_rng(seed)
     ai_correct, predicted = item_strata(pool, trials.get("balance", []), task=task)
     blocks = max(n_blocks, 1)
@@ -59,10 +62,37 @@ def plan_draw(*, pool: list[Item], attention: list[Item], trials: dict[str, Any]
         planned = list(insert_attention_checks(planned, rng=rng, count=n_checks,
                                                phases=checked))
     checks = iter(attention[int(i)] for i in rng.permutation(len(attention)))
-    return [PlannedItem(pool[t.item_index].pk, "main", t.phase, int(t.condition))
-            if t.item_index is not None
-            else PlannedItem(next(checks).pk, "attention", t.phase, int(t.condition))
-            for t in planned]
+    drawn = [PlannedItem(pool[t.item_index].pk, "main", t.phase, int(t.condition))
+             if t.item_index is not None
+             else PlannedItem(next(checks).pk, "attention", t.phase, int(t.condition))
+             for t in planned]
+    if not any(practice):
+        return drawn
+    spare = _spare_items(pool, item_sets, rng)
+    return _with_practice(drawn, practice, spare, first_phase=task.phases[0].name)
+
+
+def _spare_items(pool: list[Item], item_sets: dict[str, list[int]],
+                 rng: np.random.Generator) -> list[int]:
+    """Pool items (their pks) that no scored trial of this plan uses, in random order."""
+    used = {int(i) for chosen in item_sets.values() for i in chosen}
+    return [pool[int(i)].pk for i in rng.permutation(len(pool)) if int(i) not in used]
+
+
+def _with_practice(drawn: list[PlannedItem], practice: tuple[int, ...], spare: list[int], *,
+                   first_phase: str) -> list[PlannedItem]:
+    """``drawn`` with each block's practice trials placed before its first trial."""
+    needed = sum(practice)
+    if needed > len(spare):
+        raise ValueError(f"practice trials need {needed} pool items no scored trial uses; "
+                         f"the pool has {len(spare)} spare: raise trials.pool_size")
+    items = iter(spare)
+    out: list[PlannedItem] = []
+    for block in sorted({p.block for p in drawn}):
+        count = practice[block] if block < len(practice) else 0
+        out += [PlannedItem(next(items), "practice", first_phase, block) for _ in range(count)]
+        out += [p for p in drawn if p.block == block]
+    return out
 
 
 def _with_unusual(pool: list[Item], count: int, unusual: int,
@@ -114,7 +144,8 @@ def trial_plan_create(*, participant: Participant) -> list[Trial]:
     pool = list(items.filter(role=Item.Role.POOL))
     attention = list(items.filter(role=Item.Role.ATTENTION))
     planned = plan_draw(pool=pool, attention=attention, trials=study.spec["trials"],
-                        task=task, seed=participant.seed, n_blocks=len(order))
+                        task=task, seed=participant.seed, n_blocks=len(order),
+                        practice=_practice_counts(study, order))
     ids = [p.item_id for p in planned]
     # Panel designs look their explanations up per panel on the page.
     explanations = [{} if task.answers_from_panels else _explanations_by_item(condition, ids)
@@ -124,10 +155,17 @@ def trial_plan_create(*, participant: Participant) -> list[Trial]:
         Trial(participant=participant, index=i, item_id=p.item_id,
               condition=order[p.block], phase=p.phase, kind=p.kind, feedback=feedback[i],
               explanation=explanations[p.block].get(p.item_id)
-              if p.kind == "main" and task.phase(p.phase).explained else None)
+              if p.kind != "attention" and task.phase(p.phase).explained else None)
         for i, p in enumerate(planned)
     ]
     return Trial.objects.bulk_create(rows)
+
+
+def _practice_counts(study: Study, order: list[Condition]) -> tuple[int, ...]:
+    """Each block's number of practice trials, by its condition's tutorial."""
+    entries = {c["name"]: c for c in study.spec["conditions"]}
+    return tuple(int(entries.get(c.name, {}).get("tutorial", {}).get("practice", 0))
+                 for c in order)
 
 
 def _feedback_flags(study: Study, order: list[Condition], planned: list[PlannedItem],

@@ -97,7 +97,9 @@ def _trial(participant: Participant) -> dict[str, Any]:
         "options": selectors.answer_choices(study, step, trial),
         "confidence_points": list(range(1, study.spec["task"]["confidence_scale"] + 1))
         if question.asks_confidence else [],
-        "phase_title": PHASE_TITLES.get(trial.phase, ""),
+        "phase_title": "Practice: this one does not count" if trial.kind == Trial.Kind.PRACTICE
+        else PHASE_TITLES.get(trial.phase, ""),
+        "tutorial": selectors.trial_tutorial(trial),
         "position": trial.index + 1,
         "total": trial.trial_total,
         "idempotency_key": uuid.uuid4().hex,
