@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from experiments.study_spec import StudySpec
+
 
 def _new_secret() -> str:
     return secrets.token_hex(16)
@@ -73,6 +75,16 @@ class Study(models.Model):
     @property
     def is_accepting(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def typed_spec(self) -> StudySpec:
+        """``spec`` read through its typed view (experiments.study_spec), built once per
+        ``spec`` value: assigning another spec dict gives a fresh view."""
+        cached = self.__dict__.get("_typed_spec")
+        if cached is None or cached[0] is not self.spec:
+            cached = (self.spec, StudySpec.from_dict(self.spec))
+            self.__dict__["_typed_spec"] = cached
+        return cached[1]
 
 
 class StudyAccess(models.Model):

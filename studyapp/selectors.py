@@ -126,7 +126,7 @@ def _steps(study: Study, condition: Condition, phase: str, *,
     task = design(study.task)
     return task.steps(task.phase(phase), show_ai=condition.show_ai,
                       explained=bool(condition.explanation_method),
-                      question=study.spec["task"]["question"], attention=attention)
+                      question=study.typed_spec.task.question, attention=attention)
 
 
 # ----- the answers a step accepts: the page offers them, the service accepts only them ------

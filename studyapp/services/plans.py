@@ -7,8 +7,8 @@ the study's item pool and that seed.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from experiments.randomisation import (
     disjoint_sets,
     insert_attention_checks,
 )
+from experiments.study_spec import TrialsSpec
 from studyapp.models import Condition, Explanation, Item, Participant, Study, Trial
 from studyapp.services.explanations import explanation_key
 from studyapp.services.pools import condition_feature_variant
@@ -33,18 +34,18 @@ class PlannedItem:
     block: int = 0  # within subjects: which condition block (in the participant's order)
 
 
-def plan_draw(*, pool: list[Item], attention: list[Item], trials: dict[str, Any],
+def plan_draw(*, pool: list[Item], attention: list[Item], trials: TrialsSpec,
               task: Design, seed: int, n_blocks: int = 1) -> list[PlannedItem]:
     """The participant's trials, phase by phase: items balanced on AI correct x predicted
     class (learning and test sets disjoint), attention checks inserted where allowed."""
     rng = np.random.default_rng(seed)
-    ai_correct, predicted = item_strata(pool, trials.get("balance", []), task=task)
+    ai_correct, predicted = item_strata(pool, trials.balance, task=task)
     blocks = max(n_blocks, 1)
-    sizes = {f"main{b}": trials["count"] // blocks for b in range(blocks)}
-    if "learning" in trials:
-        sizes = {"learning": trials["learning"], "test0": trials["count"]}
-    if trials.get("unusual"):
-        item_sets = _with_unusual(pool, trials["count"], trials["unusual"], rng)
+    sizes = {f"main{b}": trials.count // blocks for b in range(blocks)}
+    if trials.learning is not None:
+        sizes = {"learning": trials.learning, "test0": trials.count}
+    if trials.unusual:
+        item_sets = _with_unusual(pool, trials.count, trials.unusual, rng)
     else:
         item_sets = disjoint_sets(ai_correct, predicted, sizes, rng=rng)
     # Each block (one per condition in within-subjects designs) is balanced on its own.
@@ -52,7 +53,7 @@ def plan_draw(*, pool: list[Item], attention: list[Item], trials: dict[str, Any]
                             condition=str(b))
                for b in range(blocks) for phase in task.phases
                for i in rng.permutation(item_sets[_set_name(phase.items, b)])]
-    n_checks = min(trials["attention_checks"], len(attention))
+    n_checks = min(trials.attention_checks, len(attention))
     checked = [p.name for p in task.phases if p.attention_checks]
     if n_checks:
         planned = list(insert_attention_checks(planned, rng=rng, count=n_checks,
@@ -83,7 +84,7 @@ def _set_name(items: str, block: int) -> str:
     return "learning" if items == "learning" else f"{items}{block}"
 
 
-def item_strata(items: list[Item], balance: list[str], *, task: Design | None = None
+def item_strata(items: list[Item], balance: Collection[str], *, task: Design | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """The (AI correct, predicted class) cells to balance on; a factor left out of the spec's
     ``balance`` list is held constant, so it does not split the cells. Finding mislabelled
@@ -112,7 +113,7 @@ def trial_plan_create(*, participant: Participant) -> list[Trial]:
         items = items.filter(model_variant=variant)
     pool = list(items.filter(role=Item.Role.POOL))
     attention = list(items.filter(role=Item.Role.ATTENTION))
-    planned = plan_draw(pool=pool, attention=attention, trials=study.spec["trials"],
+    planned = plan_draw(pool=pool, attention=attention, trials=study.typed_spec.trials,
                         task=task, seed=participant.seed, n_blocks=len(order))
     ids = [p.item_id for p in planned]
     # Panel designs look their explanations up per panel on the page.
@@ -141,7 +142,7 @@ def block_conditions(participant: Participant) -> list[Condition]:
 def study_block_orders(study: Study) -> list[BlockOrder]:
     """The study's within/mixed block orders (index = ``Participant.sequence``)."""
     names = [c.name for c in study.conditions.all()]
-    return block_orders(study.spec["design"], names)
+    return block_orders(study.typed_spec.assignment, names)
 
 
 
