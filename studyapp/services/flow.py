@@ -231,7 +231,7 @@ def _response_record(participant: Participant, answer: Answer) -> tuple[Response
     return response, True
 
 
-def number_answer(study: Any, text: str) -> str:
+def number_answer_clean(study: Any, text: str) -> str:
     """A numeric answer in canonical form ("183000", "2.5"), or ParticipantError."""
     cleaned = text.replace(",", "").strip()
     # float() also reads "1_000", "1e5", "nan" and other scripts' digits; people type none.
@@ -249,7 +249,7 @@ def _validate_answer(participant: Participant, trial: Trial, step: Step,
                      answer: Answer) -> Answer:
     """The answer as it will be stored (numbers canonical), or ParticipantError."""
     if step.question.kind == "number":
-        answer = replace(answer, answer=number_answer(participant.study, answer.answer))
+        answer = replace(answer, answer=number_answer_clean(participant.study, answer.answer))
     elif answer.answer not in {choice["value"] for choice in
                                selectors.answer_choices(participant.study, step, trial)}:
         raise ParticipantError("Please choose one of the answers shown.")
