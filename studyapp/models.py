@@ -218,7 +218,9 @@ class Participant(models.Model):
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="participants")
     condition = models.ForeignKey(Condition, on_delete=models.PROTECT,
-                                  related_name="participants")
+                                  related_name="participants", help_text=(
+        "The assigned condition; in within and mixed designs the condition of the first "
+        "block (the order of all blocks is given by sequence)."))
     external_id = models.CharField(max_length=64, help_text="PROLIFIC_PID / workerId / generated.")
     source = models.CharField(max_length=12, default="direct")
     recruitment = models.JSONField(default=dict, help_text="STUDY_ID, SESSION_ID, hitId, ...")
@@ -253,6 +255,12 @@ class Participant(models.Model):
     def is_finished(self) -> bool:
         return self.status in {self.Status.COMPLETED, self.Status.SCREENED_OUT,
                                self.Status.TIMED_OUT}
+
+    @property
+    def first_block_condition(self) -> Condition:
+        """The condition of the participant's first block: between subjects their only one,
+        within and mixed designs the first of their block order (stored as ``condition``)."""
+        return self.condition
 
 
 class Trial(models.Model):

@@ -297,7 +297,7 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
     numeric = task.numeric and trial.kind == Trial.Kind.MAIN
     return {
         "participant": ids[trial.participant_id],
-        "condition": trial.participant.condition.name,
+        "condition": trial.participant.first_block_condition.name,
         "trial_condition": trial.condition.name,
         "trial_index": trial.index, "item_id": item.key, "task": study.task,
         "phase": trial.phase, "trial_kind": trial.kind,
@@ -363,7 +363,7 @@ def _participant_rows(study: Study, participants: list[Participant],
     for p in participants:
         order = orders[p.sequence] if p.sequence is not None and orders else None
         row: Row = {
-            "participant": ids[p.pk], "condition": p.condition.name, "status": p.status,
+            "participant": ids[p.pk], "condition": p.first_block_condition.name, "status": p.status,
             "design_group": order.group or None if order else None,
             "block_order": " > ".join(order.conditions) if order else None,
             "source": p.source, "spec_hash": p.spec_hash, "seed": p.seed,

@@ -133,7 +133,7 @@ def block_conditions(participant: Participant) -> list[Condition]:
     """The conditions of the participant's blocks in order: one block between subjects; in
     within-subjects designs every condition, in the order of their Latin-square row."""
     if participant.sequence is None:
-        return [participant.condition]
+        return [participant.first_block_condition]
     by_name = {c.name: c for c in participant.study.conditions.all()}
     order = study_block_orders(participant.study)[participant.sequence]
     return [by_name[name] for name in order.conditions]
