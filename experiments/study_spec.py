@@ -168,6 +168,8 @@ class TrialsSpec:
 
 @dataclass(frozen=True)
 class ExplanationSpec:
+    """A condition's ``explanation:``: the method and how it is computed and worded."""
+
     method: str
     params: Mapping[str, Any]
     quality: str  # "basic" or "full" (see spec_schema)
@@ -203,6 +205,8 @@ class ConditionSpec:
 
 @dataclass(frozen=True)
 class ConsentSpec:
+    """``consent:``: the text participants agree to before anything else."""
+
     text: str
     # Not filled in when the spec gives a consent section without it (nor read yet).
     screen_out_on_decline: bool = True
@@ -210,6 +214,8 @@ class ConsentSpec:
 
 @dataclass(frozen=True)
 class ComprehensionQuestion:
+    """A multiple-choice question about the task; ``answer`` is one of ``options``."""
+
     id: str
     text: str
     options: tuple[str, ...]
@@ -218,6 +224,8 @@ class ComprehensionQuestion:
 
 @dataclass(frozen=True)
 class ComprehensionSpec:
+    """``comprehension:``: the check after the instructions (no questions: no check)."""
+
     max_attempts: int
     questions: tuple[ComprehensionQuestion, ...]
 
@@ -241,6 +249,8 @@ class FreeTextQuestion:
 
 @dataclass(frozen=True)
 class RecruitmentSpec:
+    """``recruitment:``: the platforms' codes and return addresses, and who may enter."""
+
     completion_code: str
     screenout_code: str
     completion_url: str
