@@ -23,7 +23,8 @@ class Column:
 
 TRIAL_COLUMNS: tuple[Column, ...] = (
     Column("participant", "string", "Pseudonymised participant id (keyed hash of the PID).", True),
-    Column("condition", "string", "Between-subjects condition the participant was assigned.", True),
+    Column("condition", "string", "Condition the participant was assigned (within and mixed "
+           "designs: the condition of their first block).", True),
     Column("trial_condition", "string", "Condition in force on this trial (differs from "
            "`condition` only in within-subjects designs)."),
     Column("trial_index", "integer", "0-based position of the trial in the participant's plan.",
@@ -79,7 +80,8 @@ TRIAL_COLUMNS: tuple[Column, ...] = (
 
 PARTICIPANT_COLUMNS: tuple[Column, ...] = (
     Column("participant", "string", "Pseudonymised participant id.", True),
-    Column("condition", "string", "Assigned condition.", True),
+    Column("condition", "string", "Assigned condition (within and mixed designs: the "
+           "condition of the first block).", True),
     Column("design_group", "string", "Mixed designs: the between-subjects group assigned."),
     Column("block_order", "string", "Within and mixed designs: the participant's condition "
            "blocks in the order seen (Latin-square row), e.g. `ai_only > shap`."),

@@ -70,18 +70,18 @@ def _check(path: Path) -> int:
     from experiments.scenarios import load_scenario
     from experiments.scenarios.own import material_files, section_material
     from experiments.spec import parse_spec
+    from experiments.study_spec import StudySpec
 
     if not path.is_file():
         raise SpecError(f"{path}: no such file")
     spec = parse_spec(path.read_text(encoding="utf-8"), material_dir=path.resolve().parent)
-    s = spec["scenario"]
-    if "data" not in s:
-        print(f"{path}: valid (bundled scenario {s['name']!r})")
+    s = StudySpec.from_dict(spec).scenario
+    if s.data is None:
+        print(f"{path}: valid (bundled scenario {s.name!r})")
         return 0
-    files = material_files(s, path.resolve().parent)
-    material = section_material(s, files)
-    scenario = load_scenario(s["name"], model=s["model"], random_state=s["seed"],
-                             material=material)
+    files = material_files(s.section, path.resolve().parent)
+    material = section_material(s.section, files)
+    scenario = load_scenario(s.name, model=s.model, random_state=s.seed, material=material)
     print(json.dumps(scenario.model_card, indent=2))
     print("one item as a participant sees it:", json.dumps(scenario.item(0), indent=2))
     return 0

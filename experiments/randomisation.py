@@ -25,6 +25,7 @@ from experiments.sampling import (
     participant_rng,
     unusual_items,
 )
+from experiments.study_spec import AssignmentSpec
 
 TrialKind = Literal["main", "attention"]
 
@@ -152,19 +153,20 @@ class BlockOrder:
     conditions: tuple[str, ...]
 
 
-def block_orders(design: Mapping[str, Any], conditions: Sequence[str]) -> list[BlockOrder]:
+def block_orders(assignment: AssignmentSpec, conditions: Sequence[str]) -> list[BlockOrder]:
     """Every sequence of a within or mixed design, in a fixed order (the stored index).
 
     Within: the Williams-design rows over all conditions. Mixed: for each group in turn, the
     Williams rows over the group's conditions.
     """
-    if design["type"] == "within":
+    if assignment.kind == "within":
         return [BlockOrder("", tuple(conditions[i] for i in row))
                 for row in latin_square(len(conditions))]
-    if design["type"] != "mixed":
-        raise ValueError(f"block orders exist for within and mixed designs, not {design['type']!r}")
-    return [BlockOrder(group["name"], tuple(group["conditions"][i] for i in row))
-            for group in design["groups"] for row in latin_square(len(group["conditions"]))]
+    if assignment.kind != "mixed":
+        raise ValueError(f"block orders exist for within and mixed designs, not "
+                         f"{assignment.kind!r}")
+    return [BlockOrder(group.name, tuple(group.conditions[i] for i in row))
+            for group in assignment.groups for row in latin_square(len(group.conditions))]
 
 
 def insert_attention_checks(

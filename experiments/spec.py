@@ -3,7 +3,8 @@
 ``parse_spec(text)`` validates a YAML string against the schema and the semantic rules (known
 scenario, model, task design and explanation methods; consistent conditions and codes) and
 returns the normalised spec as a plain dict, with defaults filled in. ``spec_hash`` is the
-content hash of that normalised form: the citable identity of one study version.
+content hash of that normalised form: the citable identity of one study version. Code that reads
+a validated spec uses its typed view, ``experiments.study_spec.StudySpec.from_dict(spec)``.
 
 Errors name the field and what was expected: ``SpecError("conditions[2].explanation.method:
 unknown method 'shapp'; expected one of ...")``.
@@ -38,6 +39,7 @@ from experiments.spec_schema import SPEC_SCHEMA
 
 # SpecError is defined beside the YAML reader and imported from here as before.
 from experiments.spec_yaml import SpecError, check_plain_json, field_path, load_yaml, shorten
+from experiments.study_spec import ConsentSpec, ExclusionsSpec
 
 MAX_SPEC_BYTES = 256 * 1024
 
@@ -168,7 +170,8 @@ def _fill_defaults(spec: dict[str, Any]) -> None:
     task.setdefault("prompt", "")
     if task["design"] == "distinction":
         task.setdefault("candidates", 4)  # HIVE's four class-explanation pairs
-    spec.setdefault("consent", {"text": "", "screen_out_on_decline": True})
+    spec.setdefault("consent", {"text": "",
+                                "screen_out_on_decline": ConsentSpec.screen_out_on_decline})
     spec.setdefault("instructions", [])
     spec.setdefault("comprehension", {"max_attempts": 2, "questions": []})
     spec["comprehension"].setdefault("max_attempts", 2)
@@ -182,8 +185,8 @@ def _fill_defaults(spec: dict[str, Any]) -> None:
     rec.setdefault("screenout_url", "")
     spec.setdefault("assignment_seed", 0)
     exclusions = spec.setdefault("exclusions", {})
-    exclusions.setdefault("speeder_fraction", 0.3)
-    exclusions.setdefault("min_seconds_per_trial", None)
+    exclusions.setdefault("speeder_fraction", ExclusionsSpec.speeder_fraction)
+    exclusions.setdefault("min_seconds_per_trial", ExclusionsSpec.min_seconds_per_trial)
     for condition in spec["conditions"]:
         condition.setdefault("label", condition["name"])
         condition.setdefault("show_ai", True)

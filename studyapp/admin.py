@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from experiments.spec import dump_spec, parse_spec
+from experiments.study_spec import StudySpec
 from studyapp import selectors
 from studyapp.auth import ThrottledAdminAuthenticationForm
 from studyapp.models import (
@@ -91,11 +92,12 @@ class StudyForm(forms.ModelForm):
             spec = studies.spec_parse(text)
         except StudyConfigError as exc:
             raise forms.ValidationError(str(exc)) from None
-        if self.instance.pk and spec["slug"] != self.instance.slug:
+        slug = StudySpec.from_dict(spec).slug
+        if self.instance.pk and slug != self.instance.slug:
             raise forms.ValidationError(f"slug: a study's slug cannot change "
                                         f"(it is {self.instance.slug!r})")
-        if not self.instance.pk and Study.objects.filter(slug=spec["slug"]).exists():
-            raise forms.ValidationError(f"slug: {spec['slug']!r} is taken")
+        if not self.instance.pk and Study.objects.filter(slug=slug).exists():
+            raise forms.ValidationError(f"slug: {slug!r} is taken")
         return text
 
 

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from experiments.study_spec import StudySpec
+
 
 def _new_secret() -> str:
     return secrets.token_hex(16)
@@ -73,6 +75,16 @@ class Study(models.Model):
     @property
     def is_accepting(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def typed_spec(self) -> StudySpec:
+        """``spec`` read through its typed view (experiments.study_spec), built once per
+        ``spec`` value: assigning another spec dict gives a fresh view."""
+        cached = self.__dict__.get("_typed_spec")
+        if cached is None or cached[0] is not self.spec:
+            cached = (self.spec, StudySpec.from_dict(self.spec))
+            self.__dict__["_typed_spec"] = cached
+        return cached[1]
 
 
 class StudyAccess(models.Model):
@@ -206,7 +218,9 @@ class Participant(models.Model):
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="participants")
     condition = models.ForeignKey(Condition, on_delete=models.PROTECT,
-                                  related_name="participants")
+                                  related_name="participants", help_text=(
+        "The assigned condition; in within and mixed designs the condition of the first "
+        "block (the order of all blocks is given by sequence)."))
     external_id = models.CharField(max_length=64, help_text="PROLIFIC_PID / workerId / generated.")
     source = models.CharField(max_length=12, default="direct")
     recruitment = models.JSONField(default=dict, help_text="STUDY_ID, SESSION_ID, hitId, ...")
@@ -241,6 +255,12 @@ class Participant(models.Model):
     def is_finished(self) -> bool:
         return self.status in {self.Status.COMPLETED, self.Status.SCREENED_OUT,
                                self.Status.TIMED_OUT}
+
+    @property
+    def first_block_condition(self) -> Condition:
+        """The condition of the participant's first block: between subjects their only one,
+        within and mixed designs the first of their block order (stored as ``condition``)."""
+        return self.condition
 
 
 class Trial(models.Model):

@@ -127,25 +127,23 @@ def _steps(study: Study, condition: Condition, phase: str, *,
     task = design(study.task)
     return task.steps(task.phase(phase), show_ai=condition.show_ai,
                       explained=bool(condition.explanation_method),
-                      question=study.spec["task"]["question"], attention=attention,
+                      question=study.typed_spec.task.question, attention=attention,
                       feedback=feedback)
 
 
 def trial_tutorial(trial: Trial) -> list[str]:
     """The paragraphs of the trial's condition tutorial, if this trial opens its block: a
     practice trial, or the block's first trial when the tutorial has no practice."""
-    entry: dict[str, Any] = next((c for c in trial.participant.study.spec["conditions"]
-                  if c["name"] == trial.condition.name), {})
-    tutorial = entry.get("tutorial")
-    if not tutorial:
+    tutorial = trial.participant.study.typed_spec.condition(trial.condition.name).tutorial
+    if tutorial is None:
         return []
     if trial.kind == Trial.Kind.PRACTICE:
-        return list(tutorial["text"])
-    if tutorial.get("practice", 0):
+        return list(tutorial.text)
+    if tutorial.practice:
         return []
     earlier = Trial.objects.filter(participant_id=trial.participant_id, index__lt=trial.index,
                                    condition_id=trial.condition_id)
-    return [] if earlier.exists() else list(tutorial["text"])
+    return [] if earlier.exists() else list(tutorial.text)
 
 
 @dataclass(frozen=True)

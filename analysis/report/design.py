@@ -78,6 +78,8 @@ def study_design(export: StudyExport, *, human_alone: str | None = None,
                  reference: str | None = None) -> StudyDesign:
     """The design of the exported study (module docstring); ``human_alone`` and ``reference``
     are the report options of the same names and win over what the data suggest."""
+    # The export's study.yaml is read as a plain mapping, not experiments.study_spec's typed
+    # view: it may be hand-written or from an older version, so any section may be missing.
     spec = read_specification(export)
     in_data = _conditions_in_data(export)
     if spec is not None and spec.get("conditions"):

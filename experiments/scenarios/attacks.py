@@ -3,11 +3,11 @@
 ``scaffolded_scenarios(scenario, biased_feature=..., innocuous_feature=...)`` gives two views of
 one AI: the *biased* model, which decides by the sensitive feature alone (Slack et al.'s f: the
 group with the highest rate of the positive class in the training data gets the positive class),
-and the *scaffolded* model (:class:`explainers.models.ScaffoldedClassifier`), which gives the same
-answers on real rows but answers by the innocuous feature on the off-manifold rows LIME and
-KernelSHAP query. Participants see the biased model's predictions in every condition; an honest
-condition explains the biased model, an attacked one the scaffolded model, whose LIME and SHAP
-explanations point at the innocuous feature and hide the bias.
+and the *scaffolded* model (:class:`explainers.control_models.ScaffoldedClassifier`), which
+gives the same answers on real rows but answers by the innocuous feature on the off-manifold
+rows LIME and KernelSHAP query. Participants see the biased model's predictions in every
+condition; an honest condition explains the biased model, an attacked one the scaffolded model,
+whose LIME and SHAP explanations point at the innocuous feature and hide the bias.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 
 from experiments.scenarios.scenario import Scenario, load_scenario
 from explainers.base import TabularDataset
-from explainers.models import ScaffoldedClassifier
+from explainers.control_models import ScaffoldedClassifier
 
 # The explanation methods the attack is aimed at (they query off-manifold perturbations), and the
 # model-agnostic methods that can explain the biased rule itself (tree or gradient methods need a

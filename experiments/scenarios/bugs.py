@@ -3,7 +3,8 @@
 Each data bug takes a :class:`~experiments.scenarios.sources.Source` and a generator and returns
 the changed source plus ``details``: what was planted, where, and how strongly, so that a
 debugging study can score a participant's answer against the known bug. The fourth bug,
-``randomised_weights``, acts on the fitted model (:func:`explainers.models.randomise_weights`).
+``randomised_weights``, acts on the fitted model
+(:func:`explainers.control_models.randomise_weights`).
 
 * ``spurious``: an artifact that tracks the label in the training data only (a "processing
   office" column, a "Photos in listing" count, an edge patch on digits, a sign-off on tweets).

@@ -63,7 +63,7 @@ def try_text_vocabulary(source: Source, model: str, *, label: str, column: str,
                         random_state: int) -> None:
     """The model can learn from these texts: a vocabulary of words that occur in at least two
     of them (the bag of words drops rarer ones)."""
-    from experiments.scenarios.models import fit_model
+    from experiments.scenarios.model_training import fit_model
 
     try:
         fit_model(source, model, random_state=random_state)

@@ -23,7 +23,7 @@ from experiments.scenarios.bugs import (
     plant_spurious,
 )
 from experiments.scenarios.model_card import model_card
-from experiments.scenarios.models import fit_model
+from experiments.scenarios.model_training import fit_model
 from experiments.scenarios.own import (
     SUPPLIED,
     Material,
@@ -33,8 +33,8 @@ from experiments.scenarios.own import (
 )
 from experiments.scenarios.sources import LOADERS, MODELS, Source, Task, load_source
 from explainers.base import Feature, TabularDataset
+from explainers.control_models import randomise_weights
 from explainers.data import ImageDataset, TextDataset
-from explainers.models import randomise_weights
 
 Dataset = TabularDataset | ImageDataset | TextDataset
 

@@ -14,7 +14,7 @@ from scipy.stats import spearmanr
 
 from explainers._common import attribution_vector
 from explainers.base import Explanation, TabularDataset
-from explainers.models import randomise_weights
+from explainers.control_models import randomise_weights
 from explainers.registry import explain
 
 
@@ -137,7 +137,7 @@ def randomisation_check(
     """Adebayo et al. (2018): Spearman correlation of |attributions| for the real model and
     for a copy with randomised weights (same input, method and seed). Low passes: the
     explanation depends on what the model learned; high fails. Tree splits are redrawn too
-    (see :func:`explainers.models.randomise_weights`). ``random_state`` seeds the copy.
+    (see :func:`explainers.control_models.randomise_weights`). ``random_state`` seeds the copy.
     """
     scrambled = randomised_copy(model, dataset, random_state=random_state)
     other = rerun(explanation, scrambled, x, dataset,

@@ -39,7 +39,7 @@ class Payment:
 def page_incentives(study: Study, participant: Participant, page: str) -> dict[str, Any] | None:
     """What a participant's page says about the bonus: the rule in the instructions, the
     running total on trial pages (if the spec shows it), the amount on the final page."""
-    rule = Incentives.from_spec(study.spec)
+    rule = study.typed_spec.incentives
     if rule is None:
         return None
     context: dict[str, Any] = {"statement": rule.statement()}
@@ -61,7 +61,7 @@ def study_payments(study: Study, source: str) -> list[Payment]:
     participants = list(Participant.objects.filter(
         study=study, source=source, status=Status.COMPLETED, is_bot=False, is_preview=False)
         .select_related("study").order_by("id"))
-    rule = Incentives.from_spec(study.spec)
+    rule = study.typed_spec.incentives
     if rule is None:
         return [Payment(p, Decimal(0)) for p in participants]
     outcomes = scored_outcomes(study, participants)

@@ -132,7 +132,7 @@ def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = 
             raise ParticipantError(WITHDRAWN_ALREADY)
         if not locked.is_accepting:
             raise ParticipantError("This study is not accepting participants at the moment.")
-        if locked.spec["design"]["type"] in ("within", "mixed"):
+        if locked.typed_spec.assignment.in_blocks:
             condition, seed, sequence = _assign_sequence(locked)
         else:
             (condition, seed), sequence = _assign(locked), None
@@ -163,7 +163,7 @@ def preview_participant_create(*, study: Study, condition: Condition) -> Partici
     recruitment = Recruitment(source="preview", external_id=f"preview-{secrets.token_hex(10)}")
     seed = secrets.randbelow(2**31)
     sequence = None
-    if study.spec["design"]["type"] in ("within", "mixed"):
+    if study.typed_spec.assignment.in_blocks:
         # The first block order that starts with the condition asked for.
         orders = study_block_orders(study)
         sequence = next(r for r, order in enumerate(orders)

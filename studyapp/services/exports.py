@@ -141,7 +141,7 @@ def _export_parts(study: Study, raw_ids: bool | None) -> Iterator[tuple[str, Ite
     yield "participants.csv", _csv_chunks(PARTICIPANT_COLUMNS + tuple(extra_columns),
                                           participant_rows)
     yield "events.csv", _csv_chunks(EVENT_COLUMNS, _event_rows(study, ids))
-    rule = Incentives.from_spec(study.spec)
+    rule = study.typed_spec.incentives
     if rule is not None:
         yield "bonuses.csv", _csv_chunks(BONUS_COLUMNS, _bonus_rows(study, rule, participants,
                                                                     ids))
@@ -299,7 +299,7 @@ def _trial_row(study: Study, trial: Trial, steps: dict[str, Response],
     numeric = task.numeric and trial.kind == Trial.Kind.MAIN
     return {
         "participant": ids[trial.participant_id],
-        "condition": trial.participant.condition.name,
+        "condition": trial.participant.first_block_condition.name,
         "trial_condition": trial.condition.name,
         "trial_index": trial.index, "item_id": item.key, "task": study.task,
         "phase": trial.phase, "trial_kind": trial.kind,
@@ -347,10 +347,10 @@ def _number(response: Response | None) -> float | None:
 
 
 def _fairness_group(study: Study, item: Item) -> str | None:
-    fairness = study.spec["task"].get("fairness")
-    if not fairness or not isinstance(item.display, dict):
+    fairness = study.typed_spec.task.fairness
+    if fairness is None or not isinstance(item.display, dict):
         return None
-    value = item.display.get(fairness["feature"])
+    value = item.display.get(fairness.feature)
     return None if value is None else str(value)
 
 
@@ -362,12 +362,12 @@ def _participant_rows(study: Study, participants: list[Participant],
     attention = _attention_results(participants)
     asked = _scales_asked(study, participants)
     extra = _questionnaire_columns(study)
-    orders = study_block_orders(study) if study.spec["design"]["type"] != "between" else []
+    orders = study_block_orders(study) if study.typed_spec.assignment.in_blocks else []
     rows = []
     for p in participants:
         order = orders[p.sequence] if p.sequence is not None and orders else None
         row: Row = {
-            "participant": ids[p.pk], "condition": p.condition.name, "status": p.status,
+            "participant": ids[p.pk], "condition": p.first_block_condition.name, "status": p.status,
             "design_group": order.group or None if order else None,
             "block_order": " > ".join(order.conditions) if order else None,
             "source": p.source, "spec_hash": p.spec_hash, "seed": p.seed,
@@ -482,7 +482,7 @@ def _datapackage(study: Study, extra_columns: list[Column]) -> str:
          PARTICIPANT_COLUMNS + tuple(extra_columns)),
         ("events", "Client and server events, one row each.", EVENT_COLUMNS),
     ]
-    if Incentives.from_spec(study.spec) is not None:
+    if study.typed_spec.incentives is not None:
         resources.append(("bonuses", "Each participant's performance bonus by the spec's "
                           "incentives rule (completed participants only are paid).",
                           BONUS_COLUMNS))

@@ -113,7 +113,7 @@ def consent_record(*, participant: Participant, agreed: bool) -> Participant:
 def instructions_done(*, participant: Participant) -> Participant:
     participant = _lock(participant)
     _expect_stage(participant, Stage.INSTRUCTIONS)
-    if participant.study.spec["comprehension"]["questions"]:
+    if participant.study.typed_spec.comprehension.questions:
         participant.stage = Stage.COMPREHENSION
         participant.save(update_fields=["stage"])
     else:
@@ -138,9 +138,9 @@ def comprehension_submit(*, participant: Participant, answers: dict[str, str],
         # Re-reading the instructions after a wrong attempt, an answer still counts: a
         # re-sent wrong one is recognised below, a right one from the old tab passes.
         _expect_stage(participant, Stage.COMPREHENSION)
-    questions = participant.study.spec["comprehension"]["questions"]
-    given = {q["id"]: str(answers.get(q["id"], ""))[:200] for q in questions}
-    wrong = [q["id"] for q in questions if given[q["id"]] != q["answer"]]
+    questions = participant.study.typed_spec.comprehension.questions
+    given = {q.id: str(answers.get(q.id, ""))[:200] for q in questions}
+    wrong = [q.id for q in questions if given[q.id] != q.answer]
     if wrong and _resent(participant, attempt, given):
         _event(participant, "duplicate_comprehension", "comprehension", attempt=attempt)
         return wrong
@@ -231,7 +231,7 @@ def _response_record(participant: Participant, answer: Answer) -> tuple[Response
     return response, True
 
 
-def number_answer(study: Any, text: str) -> str:
+def number_answer_clean(study: Any, text: str) -> str:
     """A numeric answer in canonical form ("183000", "2.5"), or ParticipantError."""
     cleaned = text.replace(",", "").strip()
     # float() also reads "1_000", "1e5", "nan" and other scripts' digits; people type none.
@@ -249,11 +249,11 @@ def _validate_answer(participant: Participant, trial: Trial, step: Step,
                      answer: Answer) -> Answer:
     """The answer as it will be stored (numbers canonical), or ParticipantError."""
     if step.question.kind == "number":
-        answer = replace(answer, answer=number_answer(participant.study, answer.answer))
+        answer = replace(answer, answer=number_answer_clean(participant.study, answer.answer))
     elif answer.answer not in {choice["value"] for choice in
                                selectors.answer_choices(participant.study, step, trial)}:
         raise ParticipantError("Please choose one of the answers shown.")
-    scale = participant.study.spec["task"]["confidence_scale"]
+    scale = participant.study.typed_spec.task.confidence_scale
     if scale and step.question.asks_confidence and (
             answer.confidence is None or not 1 <= answer.confidence <= scale):
         raise ParticipantError(f"Please say how confident you are (1 to {scale}).")

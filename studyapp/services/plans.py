@@ -7,13 +7,13 @@ the study's item pool and that seed.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from experiments.designs import LABEL_RIGHT, Design, design
-from experiments.feedback import FeedbackRule, feedback_flags
+from experiments.feedback import feedback_flags
 from experiments.randomisation import (
     BlockOrder,
     PlannedTrial,
@@ -21,6 +21,7 @@ from experiments.randomisation import (
     disjoint_sets,
     insert_attention_checks,
 )
+from experiments.study_spec import TrialsSpec
 from studyapp.models import Condition, Explanation, Item, Participant, Study, Trial
 from studyapp.services.explanations import explanation_key
 from studyapp.services.pools import condition_feature_variant
@@ -34,7 +35,7 @@ class PlannedItem:
     block: int = 0  # within subjects: which condition block (in the participant's order)
 
 
-def plan_draw(*, pool: list[Item], attention: list[Item], trials: dict[str, Any],
+def plan_draw(*, pool: list[Item], attention: list[Item], trials: TrialsSpec,
               task: Design, seed: int, n_blocks: int = 1,
               practice: tuple[int, ...] = ()) -> list[PlannedItem]:
     """The participant's trials, phase by phase: items balanced on AI correct x predicted
@@ -42,13 +43,13 @@ def plan_draw(*, pool: list[Item], attention: list[Item], trials: dict[str, Any]
     each block opened by ``practice[block]`` unscored practice trials (a condition's
     tutorial) on pool items no scored trial uses."""
     rng = np.random.default_rng(seed)
-    ai_correct, predicted = item_strata(pool, trials.get("balance", []), task=task)
+    ai_correct, predicted = item_strata(pool, trials.balance, task=task)
     blocks = max(n_blocks, 1)
-    sizes = {f"main{b}": trials["count"] // blocks for b in range(blocks)}
-    if "learning" in trials:
-        sizes = {"learning": trials["learning"], "test0": trials["count"]}
-    if trials.get("unusual"):
-        item_sets = _with_unusual(pool, trials["count"], trials["unusual"], rng)
+    sizes = {f"main{b}": trials.count // blocks for b in range(blocks)}
+    if trials.learning is not None:
+        sizes = {"learning": trials.learning, "test0": trials.count}
+    if trials.unusual:
+        item_sets = _with_unusual(pool, trials.count, trials.unusual, rng)
     else:
         item_sets = disjoint_sets(ai_correct, predicted, sizes, rng=rng)
     # Each block (one per condition in within-subjects designs) is balanced on its own.
@@ -56,7 +57,7 @@ def plan_draw(*, pool: list[Item], attention: list[Item], trials: dict[str, Any]
                             condition=str(b))
                for b in range(blocks) for phase in task.phases
                for i in rng.permutation(item_sets[_set_name(phase.items, b)])]
-    n_checks = min(trials["attention_checks"], len(attention))
+    n_checks = min(trials.attention_checks, len(attention))
     checked = [p.name for p in task.phases if p.attention_checks]
     if n_checks:
         planned = list(insert_attention_checks(planned, rng=rng, count=n_checks,
@@ -114,7 +115,7 @@ def _set_name(items: str, block: int) -> str:
     return "learning" if items == "learning" else f"{items}{block}"
 
 
-def item_strata(items: list[Item], balance: list[str], *, task: Design | None = None
+def item_strata(items: list[Item], balance: Collection[str], *, task: Design | None = None
                 ) -> tuple[np.ndarray, np.ndarray]:
     """The (AI correct, predicted class) cells to balance on; a factor left out of the spec's
     ``balance`` list is held constant, so it does not split the cells. Finding mislabelled
@@ -143,7 +144,7 @@ def trial_plan_create(*, participant: Participant) -> list[Trial]:
         items = items.filter(model_variant=variant)
     pool = list(items.filter(role=Item.Role.POOL))
     attention = list(items.filter(role=Item.Role.ATTENTION))
-    planned = plan_draw(pool=pool, attention=attention, trials=study.spec["trials"],
+    planned = plan_draw(pool=pool, attention=attention, trials=study.typed_spec.trials,
                         task=task, seed=participant.seed, n_blocks=len(order),
                         practice=_practice_counts(study, order))
     ids = [p.item_id for p in planned]
@@ -163,16 +164,14 @@ def trial_plan_create(*, participant: Participant) -> list[Trial]:
 
 def _practice_counts(study: Study, order: list[Condition]) -> tuple[int, ...]:
     """Each block's number of practice trials, by its condition's tutorial."""
-    entries = {c["name"]: c for c in study.spec["conditions"]}
-    return tuple(int(entries.get(c.name, {}).get("tutorial", {}).get("practice", 0))
-                 for c in order)
+    tutorials = [study.typed_spec.condition(c.name).tutorial for c in order]
+    return tuple(t.practice if t else 0 for t in tutorials)
 
 
 def _feedback_flags(study: Study, order: list[Condition], planned: list[PlannedItem],
                     task: Design) -> list[bool]:
     """Which planned trials show their outcome, by each block's condition rule."""
-    entries = {c["name"]: c for c in study.spec["conditions"]}
-    rules = {block: FeedbackRule.from_condition(entries.get(condition.name, {}))
+    rules = {block: study.typed_spec.condition(condition.name).feedback
              for block, condition in enumerate(order)}
     return feedback_flags(((p.block, p.phase, p.kind == "main" and task.phase(p.phase).scored)
                            for p in planned), rules)
@@ -182,7 +181,7 @@ def block_conditions(participant: Participant) -> list[Condition]:
     """The conditions of the participant's blocks in order: one block between subjects; in
     within-subjects designs every condition, in the order of their Latin-square row."""
     if participant.sequence is None:
-        return [participant.condition]
+        return [participant.first_block_condition]
     by_name = {c.name: c for c in participant.study.conditions.all()}
     order = study_block_orders(participant.study)[participant.sequence]
     return [by_name[name] for name in order.conditions]
@@ -191,7 +190,7 @@ def block_conditions(participant: Participant) -> list[Condition]:
 def study_block_orders(study: Study) -> list[BlockOrder]:
     """The study's within/mixed block orders (index = ``Participant.sequence``)."""
     names = [c.name for c in study.conditions.all()]
-    return block_orders(study.spec["design"], names)
+    return block_orders(study.typed_spec.assignment, names)
 
 
 

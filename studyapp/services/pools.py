@@ -55,11 +55,10 @@ def feature_variant(features: Any) -> str:
 def condition_feature_variant(study: Study, condition_name: str) -> str | None:
     """The scenario variant whose items a condition's participants see in a feature-set
     design; None when the study has no feature sets (every item)."""
-    conditions = study.spec["conditions"]
-    if not any("features" in c for c in conditions):
+    conditions = study.typed_spec.conditions
+    if not any(c.features is not None for c in conditions):
         return None
-    return next(feature_variant(c.get("features")) for c in conditions
-                if c["name"] == condition_name)
+    return feature_variant(study.typed_spec.condition(condition_name).features)
 
 
 def bug_variant(scenarios: Scenarios) -> str:
@@ -75,21 +74,21 @@ def scenarios_load(study: Study) -> Scenarios:
     from experiments.scenarios.own import material_from_spec
     from studyapp.services.studies import material_store
 
-    s = study.spec["scenario"]
+    s = study.typed_spec.scenario
     # The researcher's own data (None for a bundled scenario), found again by content hash.
-    material = material_from_spec(s, material_store()) if "data" in s else None
-    if "scaffolding" in s:
+    material = material_from_spec(s.section, material_store()) if s.data else None
+    if s.scaffolding is not None:
         return scaffolding_scenarios(study)
-    if "bugs" in s:
-        variants: list[str | None] = [None, *s["bugs"]]
-        return {bug or CLEAN_MODEL: load_scenario(s["name"], model=s["model"], bug=bug,
-                                                  random_state=s["seed"], material=material)
+    if s.bugs:
+        variants: list[str | None] = [None, *s.bugs]
+        return {bug or CLEAN_MODEL: load_scenario(s.name, model=s.model, bug=bug,
+                                                  random_state=s.seed, material=material)
                 for bug in variants}
-    base = load_scenario(s["name"], model=s["model"], bug=s["bug"], random_state=s["seed"],
+    base = load_scenario(s.name, model=s.model, bug=s.bug, random_state=s.seed,
                          material=material)
     scenarios: Scenarios = {}
-    for condition in study.spec["conditions"]:
-        chosen = condition.get("features")
+    for condition in study.typed_spec.conditions:
+        chosen = condition.features
         name = feature_variant(chosen)
         if name in scenarios:
             continue
@@ -98,10 +97,10 @@ def scenarios_load(study: Study) -> Scenarios:
             continue
         columns = base.key_features if chosen == "key" else chosen
         if not columns:
-            raise ValueError(f"scenario {s['name']!r} names no key features; list the "
-                             f"features of condition {condition['name']!r} instead")
-        scenarios[name] = load_scenario(s["name"], model=s["model"], bug=s["bug"],
-                                        random_state=s["seed"], features=columns,
+            raise ValueError(f"scenario {s.name!r} names no key features; list the "
+                             f"features of condition {condition.name!r} instead")
+        scenarios[name] = load_scenario(s.name, model=s.model, bug=s.bug,
+                                        random_state=s.seed, features=columns,
                                         material=material)
     return scenarios
 
@@ -111,15 +110,17 @@ def scaffolding_scenarios(study: Study) -> Scenarios:
     and its scaffolded twin (explained in the conditions with model_variant: scaffolded)."""
     from experiments.scenarios.attacks import SCAFFOLDED, load_scaffolded
 
-    s = study.spec["scenario"]
-    biased, scaffolded = load_scaffolded(s["name"], model=s["model"], random_state=s["seed"],
-                                         **s["scaffolding"])
+    s = study.typed_spec.scenario
+    assert s.scaffolding is not None, "called for studies with scenario.scaffolding only"
+    biased, scaffolded = load_scaffolded(s.name, model=s.model, random_state=s.seed,
+                                         biased_feature=s.scaffolding.biased_feature,
+                                         innocuous_feature=s.scaffolding.innocuous_feature)
     return {"": biased, SCAFFOLDED: scaffolded}
 
 
 def explained_only(study: Study) -> set[str]:
     """Scenario variants that only explain (the scaffolded twin), never supply items."""
-    return {c["model_variant"] for c in study.spec["conditions"] if c.get("model_variant")}
+    return {c.model_variant for c in study.typed_spec.conditions if c.model_variant}
 
 
 def explained_scenario(condition: Condition, item: Item, scenarios: Scenarios) -> Any:
@@ -145,7 +146,7 @@ def item_input(study: Study, item: Item, scenarios: Scenarios) -> Any:
 
 def pool_create(study: Study, scenarios: Scenarios) -> None:
     """Build the pool (trial items, attention checks) and the study's answer options."""
-    rng = np.random.default_rng(study.spec["scenario"]["seed"])
+    rng = np.random.default_rng(study.typed_spec.scenario.seed)
     _BUILDERS.get(study.task, classification_pool)(study, scenarios, rng)
     if design(study.task).numeric:
         _number_attention_create(study, scenarios, rng)
@@ -165,7 +166,7 @@ def classification_pool(study: Study, scenarios: Scenarios, rng: np.random.Gener
     variant in a debugging study)."""
     twins = explained_only(study)
     shown = {name: scenario for name, scenario in scenarios.items() if name not in twins}
-    share = study.spec["trials"]["pool_size"] // len(shown)
+    share = study.typed_spec.trials.pool_size // len(shown)
     for variant, scenario in shown.items():
         proba = _test_proba(scenario)
         # An explained twin must predict what participants are shown, or its explanation
@@ -188,7 +189,7 @@ def _balanced_rows(study: Study, scenario: Any, size: int, rng: np.random.Genera
                    proba: np.ndarray, exclude: Sequence[int] = ()) -> list[int]:
     predicted = proba.argmax(axis=1)
     correct = predicted == np.asarray(scenario.y_test)
-    balance = study.spec["trials"]["balance"]
+    balance = study.typed_spec.trials.balance
     chosen = balanced_items(correct if "ai_correct" in balance else np.ones_like(correct),
                             predicted if "predicted_class" in balance
                             else np.zeros_like(predicted), size, rng=rng, exclude=exclude)
@@ -249,7 +250,7 @@ def _unused_rows(study: Study, scenario: Any, rng: np.random.Generator) -> list[
     taken = [i for i in study.items.filter(source_split="test")
              .values_list("source_index", flat=True) if i is not None]
     rest = np.setdiff1d(np.arange(scenario.n_test), taken)
-    count = max(study.spec["trials"]["attention_checks"], 0) * 2
+    count = max(study.typed_spec.trials.attention_checks, 0) * 2
     return [int(i) for i in rng.choice(rest, size=min(count, len(rest)), replace=False)]
 
 
@@ -259,10 +260,12 @@ def distinction_pool(study: Study, scenarios: Scenarios, rng: np.random.Generato
     """Balanced items, each offering k candidate classes (HIVE): the model's top k when it is
     right; its top k-1 plus the true class when it is wrong, so the answer is always there."""
     scenario = scenarios[""]
-    k = min(int(study.spec["task"]["candidates"]), len(class_names(scenario)))
+    candidates = study.typed_spec.task.candidates
+    assert candidates is not None, "a distinction spec is normalised with its candidates"
+    k = min(candidates, len(class_names(scenario)))
     proba = _test_proba(scenario)
     names = class_names(scenario)
-    for index in _balanced_rows(study, scenario, study.spec["trials"]["pool_size"], rng, proba):
+    for index in _balanced_rows(study, scenario, study.typed_spec.trials.pool_size, rng, proba):
         item = _classified_item_create(study, scenario, index, proba[index])
         classes = candidate_classes(proba[index], int(scenario.y_test[index]), k)
         item.panels = [{"label": names[c], "value": names[c], "item": item.pk, "target": c,
@@ -279,7 +282,7 @@ def comparison_pool(study: Study, scenarios: Scenarios, rng: np.random.Generator
     clean = scenarios[CLEAN_MODEL]
     bug_name = bug_variant(scenarios)
     bugged = scenarios[bug_name]
-    size = study.spec["trials"]["pool_size"]
+    size = study.typed_spec.trials.pool_size
     bugged_proba = _test_proba(bugged)
     clean_proba = _test_proba(clean, bugged.X_test)  # both models see the same input
     # Balanced on the bug model's mistakes: its errors are the evidence against it.
@@ -306,7 +309,7 @@ def mislabelled_pool(study: Study, scenarios: Scenarios, rng: np.random.Generato
     flipped = np.zeros(len(scenario.y_train), dtype=bool)
     flipped[scenario.bug_details["flipped_indices"]] = True
     labels = np.asarray(scenario.y_train)
-    chosen = [int(i) for i in balanced_items(~flipped, labels, study.spec["trials"]["pool_size"],
+    chosen = [int(i) for i in balanced_items(~flipped, labels, study.typed_spec.trials.pool_size,
                                              rng=rng)]
     names = class_names(scenario)
     predicted = np.asarray(scenario.model.predict(scenario.X_train[chosen]))
@@ -331,9 +334,9 @@ def regression_pool(study: Study, scenarios: Scenarios, rng: np.random.Generator
     error = np.abs(np.asarray(first.test_predictions) - np.asarray(first.y_test))
     typical = np.flatnonzero(error <= np.quantile(error, TYPICAL_QUANTILE))
     unusual = np.flatnonzero(error >= np.quantile(error, UNUSUAL_QUANTILE))
-    trials = study.spec["trials"]
-    n_unusual = min(len(unusual), max(2 * trials.get("unusual", 0), 0))
-    n_typical = min(len(typical), trials["pool_size"])
+    trials = study.typed_spec.trials
+    n_unusual = min(len(unusual), max(2 * trials.unusual, 0))
+    n_typical = min(len(typical), trials.pool_size)
     rows = [(int(i), False) for i in rng.choice(typical, size=n_typical, replace=False)]
     rows += [(int(i), True) for i in rng.choice(unusual, size=n_unusual, replace=False)]
     for variant, scenario in scenarios.items():

@@ -214,16 +214,16 @@ def _explain_item(study: Study, scenarios: pools.Scenarios, condition: Condition
     result = explanation_compute(
         condition.explanation_method, pools.explained_scenario(condition, item, scenarios),
         pools.item_input(study, item, scenarios), params=explanation_params(condition, target),
-        seed=study.spec["scenario"]["seed"], quality=_quality_level(study, condition))
+        seed=study.typed_spec.scenario.seed, quality=_quality_level(study, condition))
     _, created = explanation_store(item=item, key=key, wording=condition.explanation_wording,
                                    result=result)
     return created
 
 
 def _quality_level(study: Study, condition: Condition) -> str:
-    for entry in study.spec["conditions"]:
-        if entry["name"] == condition.name and "explanation" in entry:
-            return str(entry["explanation"].get("quality", "full"))
+    for entry in study.typed_spec.conditions:
+        if entry.name == condition.name and entry.explanation is not None:
+            return entry.explanation.quality
     return "full"
 
 

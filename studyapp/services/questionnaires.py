@@ -67,15 +67,14 @@ def questionnaire_items(study: Study, *, seen: Exposure | None = None) -> list[Q
     spec names, as the codebook lists them). A scale about the AI is asked only of those who
     saw the AI, one about explanations only of those who saw an explanation."""
     items: list[QuestionItem] = []
-    for entry in study.spec.get("questionnaires", []):
+    for entry in study.typed_spec.questionnaires:
         if isinstance(entry, str):
             if seen is None or scale_applies(SCALES[entry], seen):
                 items.extend(_scale_items(entry))
         else:
-            free = entry["free_text"]
-            items.append(QuestionItem(questionnaire="text", item=free["name"],
-                                      text=free["prompt"], kind="text",
-                                      required=free.get("required", False)))
+            items.append(QuestionItem(questionnaire="text", item=entry.name,
+                                      text=entry.prompt, kind="text",
+                                      required=entry.required))
     return items
 
 
@@ -86,8 +85,7 @@ def scale_applies(scale: Questionnaire, seen: Exposure) -> bool:
 
 def study_scales(study: Study) -> list[Questionnaire]:
     """The standard scales (with scoring rules) a study's spec asks for."""
-    return [SCALES[entry] for entry in study.spec.get("questionnaires", [])
-            if isinstance(entry, str)]
+    return [SCALES[entry] for entry in study.typed_spec.scales]
 
 
 def _scale_items(name: str) -> list[QuestionItem]:

@@ -30,19 +30,18 @@ REPORT_FILES = ("analysis.ipynb", "analysis.R", "report.html", "requirements.txt
 
 def report_options(study: Study) -> ReportOptions:
     """Analysis options that follow from the study's design."""
-    scale = study.spec["task"].get("confidence_scale") or 0
+    spec = study.typed_spec
+    scale, fairness = spec.task.confidence_scale, spec.task.fairness
     human_alone = next((c.name for c in study.conditions.all() if not c.show_ai), None)
     # A study only bots have played is a rehearsal: analyse the bots, or nothing is left.
     people = Participant.objects.filter(study=study, is_preview=False, is_bot=False)
-    fairness = study.spec["task"].get("fairness") or {}
-    exclusions = study.spec.get("exclusions") or {}
     return ReportOptions(confidence_scale=(1, scale) if scale else None,
-                         speeder_fraction=exclusions.get("speeder_fraction", 0.3),
-                         min_seconds_per_trial=exclusions.get("min_seconds_per_trial"),
+                         speeder_fraction=spec.exclusions.speeder_fraction,
+                         min_seconds_per_trial=spec.exclusions.min_seconds_per_trial,
                          human_alone=human_alone, reference_condition=human_alone,
                          include_bots=not people.exists(),
                          fairness_group="group" if fairness else None,
-                         positive_label=fairness.get("positive"),
+                         positive_label=fairness.positive if fairness else None,
                          ready_threshold=design(study.task).ready_from)
 
 

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from experiments.spec import SpecError, parse_spec, spec_hash
+from experiments.study_spec import StudySpec
 from studyapp.models import Condition, Participant, Study
 from studyapp.services.errors import StudyConfigError
 
@@ -27,7 +28,8 @@ def study_load_spec(*, text: str, owner: User,
     """
     spec = spec_parse(text, base_dir=base_dir)
     with transaction.atomic():
-        study = Study.objects.select_for_update().filter(slug=spec["slug"]).first()
+        slug = StudySpec.from_dict(spec).slug
+        study = Study.objects.select_for_update().filter(slug=slug).first()
         if study is None:
             return _create(spec, owner), True
         _update(study, spec)
@@ -69,22 +71,25 @@ def _known_methods() -> list[str]:
 
 
 def _study_fields(spec: dict[str, Any]) -> dict[str, Any]:
-    rec = spec["recruitment"]
+    """The Study columns that repeat the spec (the dict itself is stored and hashed)."""
+    typed = StudySpec.from_dict(spec)
+    rec = typed.recruitment
     return {
-        "title": spec["title"], "description": spec["description"], "spec": spec,
-        "spec_hash": spec_hash(spec), "task": spec["task"]["design"],
-        "completion_code": rec["completion_code"], "screenout_code": rec["screenout_code"],
-        "completion_url": rec["completion_url"], "screenout_url": rec["screenout_url"],
-        "allow_direct": rec["allow_direct"], "time_limit_minutes": rec["time_limit_minutes"],
-        "active_window_minutes": rec["active_window_minutes"],
-        "comprehension_max_attempts": spec["comprehension"]["max_attempts"],
-        "assignment_seed": spec["assignment_seed"],
+        "title": typed.title, "description": typed.description, "spec": spec,
+        "spec_hash": spec_hash(spec), "task": typed.task.design,
+        "completion_code": rec.completion_code, "screenout_code": rec.screenout_code,
+        "completion_url": rec.completion_url, "screenout_url": rec.screenout_url,
+        "allow_direct": rec.allow_direct, "time_limit_minutes": rec.time_limit_minutes,
+        "active_window_minutes": rec.active_window_minutes,
+        "comprehension_max_attempts": typed.comprehension.max_attempts,
+        "assignment_seed": typed.assignment_seed,
     }
 
 
 def _create(spec: dict[str, Any], owner: User) -> Study:
-    study = Study.objects.create(slug=spec["slug"], owner=owner, **_study_fields(spec))
-    _sync_conditions(study, spec)
+    study = Study.objects.create(slug=StudySpec.from_dict(spec).slug, owner=owner,
+                                 **_study_fields(spec))
+    _sync_conditions(study)
     return study
 
 
@@ -101,11 +106,12 @@ def _update(study: Study, spec: dict[str, Any]) -> None:
         study.preparation = Study.Preparation.NOT_STARTED
         study.preparation_done = study.preparation_total = 0
     study.save()
-    _sync_conditions(study, spec)
+    _sync_conditions(study)
 
 
-def _sync_conditions(study: Study, spec: dict[str, Any]) -> None:
-    wanted = {c["name"]: (i, c) for i, c in enumerate(spec["conditions"])}
+def _sync_conditions(study: Study) -> None:
+    """The study's Condition rows, as its spec lists them."""
+    wanted = {c.name: (i, c) for i, c in enumerate(study.typed_spec.conditions)}
     for condition in study.conditions.all():
         if condition.name not in wanted:
             if condition.participants.exists():
@@ -113,13 +119,13 @@ def _sync_conditions(study: Study, spec: dict[str, Any]) -> None:
                                        "cannot be removed; close it instead")
             condition.delete()
     for name, (position, entry) in wanted.items():
-        explanation = entry.get("explanation") or {}
+        explanation = entry.explanation
         Condition.objects.update_or_create(study=study, name=name, defaults={
-            "label": entry["label"], "position": position, "show_ai": entry["show_ai"],
-            "explanation_method": explanation.get("method", ""),
-            "explanation_params": explanation.get("params", {}),
-            "explanation_wording": explanation.get("wording", Condition.PLAIN),
-            "model_variant": entry.get("model_variant", ""), "cap": entry["cap"]})
+            "label": entry.label, "position": position, "show_ai": entry.show_ai,
+            "explanation_method": explanation.method if explanation else "",
+            "explanation_params": dict(explanation.params) if explanation else {},
+            "explanation_wording": explanation.wording if explanation else Condition.PLAIN,
+            "model_variant": entry.model_variant or "", "cap": entry.cap})
 
 
 def study_set_status(*, study: Study, status: str) -> Study:

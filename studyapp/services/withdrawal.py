@@ -46,7 +46,7 @@ def participant_withdraw(*, participant: Participant) -> Withdrawal | None:
         record, _ = Withdrawal.objects.get_or_create(
             study=study, person=withdrawn_person(study, source=locked.source,
                                                  external_id=locked.external_id),
-            defaults={"condition": locked.condition.name, "stage": locked.stage,
+            defaults={"condition": locked.first_block_condition.name, "stage": locked.stage,
                       "is_bot": locked.is_bot})
         # Runs that finished before this person arrived never exported them.
         analysis_runs_outdate(study=study, containing_since=locked.started_at)

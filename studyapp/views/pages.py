@@ -41,18 +41,18 @@ def _page(study: Study, participant: Participant,
             "rates_the_ai": any(q.kind == "likert" for q in questions)}
     if participant.stage == Stage.COMPREHENSION:
         return "participant/comprehension.html", {
-            **base, "questions": study.spec["comprehension"]["questions"],
+            **base, "questions": study.typed_spec.comprehension.questions,
             "attempts_left": study.comprehension_max_attempts
             - participant.comprehension_attempts,
             "attempt": participant.comprehension_attempts + 1}
     if participant.stage == Stage.INSTRUCTIONS:
         return "participant/instructions.html", {
-            **base, "paragraphs": study.spec["instructions"], "task": study.spec["task"],
+            **base, "paragraphs": study.typed_spec.instructions, "task": study.typed_spec.task,
             # After a wrong comprehension attempt: read again, then the check once more.
             "rereading": participant.comprehension_attempts > 0,
             "attempts_left": study.comprehension_max_attempts
             - participant.comprehension_attempts}
-    return "participant/consent.html", {**base, "consent": study.spec["consent"]}
+    return "participant/consent.html", {**base, "consent": study.typed_spec.consent}
 
 
 def _finished(study: Study, participant: Participant) -> dict[str, Any]:
@@ -95,7 +95,7 @@ def _trial(participant: Participant) -> dict[str, Any]:
                     "prediction": p["prediction"] if step.shows_ai else ""} for p in panels],
         "number": selectors.number_field(study) if question.kind == "number" else None,
         "options": selectors.answer_choices(study, step, trial),
-        "confidence_points": list(range(1, study.spec["task"]["confidence_scale"] + 1))
+        "confidence_points": list(range(1, study.typed_spec.task.confidence_scale + 1))
         if question.asks_confidence else [],
         "phase_title": "Practice: this one does not count" if trial.kind == Trial.Kind.PRACTICE
         else PHASE_TITLES.get(trial.phase, ""),

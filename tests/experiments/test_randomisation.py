@@ -24,6 +24,7 @@ from experiments.randomisation import (
     plan_balanced_trials,
 )
 from experiments.sampling import disjoint_sets, participant_rng
+from experiments.study_spec import AssignmentSpec
 
 
 @pytest.mark.parametrize("n", range(1, 11))
@@ -186,7 +187,7 @@ def test_the_demo_plan_has_twelve_balanced_trials_and_one_attention_check() -> N
 
 def test_within_block_orders_are_the_williams_rows():
     names = ["a", "b", "c", "d"]
-    orders = block_orders({"type": "within"}, names)
+    orders = block_orders(AssignmentSpec.from_dict({"type": "within"}), names)
     assert [list(o.conditions) for o in orders] == [[names[i] for i in row]
                                                     for row in latin_square(4)]
 
@@ -194,7 +195,7 @@ def test_within_block_orders_are_the_williams_rows():
 def test_mixed_block_orders_give_each_group_its_own_latin_square():
     spec = {"type": "mixed", "groups": [{"name": "g1", "conditions": ["a", "b"]},
                                         {"name": "g2", "conditions": ["a", "c", "d"]}]}
-    orders = block_orders(spec, ["a", "b", "c", "d"])
+    orders = block_orders(AssignmentSpec.from_dict(spec), ["a", "b", "c", "d"])
     assert [o.group for o in orders] == ["g1"] * 2 + ["g2"] * 6
     for order in orders:
         group = next(g for g in spec["groups"] if g["name"] == order.group)

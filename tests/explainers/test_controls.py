@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from explainers import Feature, TabularDataset, explain
 from explainers._common import attribution_vector
-from explainers.models import FeatureRuleClassifier, ScaffoldedClassifier, randomise_weights
+from explainers.control_models import FeatureRuleClassifier, ScaffoldedClassifier, randomise_weights
 from tests.explainers.tabular_cases import people_forest, people_gbm, people_logistic
 
 

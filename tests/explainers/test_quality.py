@@ -9,7 +9,7 @@ import pytest
 
 from explainers import TabularDataset, explain
 from explainers._common import attribution_vector
-from explainers.models import FeatureRuleClassifier, randomise_weights
+from explainers.control_models import FeatureRuleClassifier, randomise_weights
 from explainers.quality import (
     ALL_CHECKS,
     baseline_row,

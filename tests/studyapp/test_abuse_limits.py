@@ -104,14 +104,14 @@ def test_a_confidence_in_arabic_indic_digits_is_refused(study):
 @pytest.mark.parametrize("text", ["\u0661\u0662", "1_000", "1e5", "nan", "-"])
 def test_a_number_answer_must_be_written_as_people_write_numbers(text):
     from studyapp.services.errors import ParticipantError
-    from studyapp.services.flow import number_answer
+    from studyapp.services.flow import number_answer_clean
 
     class _Study:
         answer_options = [{"min": 0, "max": 10**6}]
 
     with pytest.raises(ParticipantError):
-        number_answer(_Study(), text)
-    assert number_answer(_Study(), "1,250.5") == "1250.5"
+        number_answer_clean(_Study(), text)
+    assert number_answer_clean(_Study(), "1,250.5") == "1250.5"
 
 
 # ----- uploads ----------------------------------------------------------------------------

@@ -102,7 +102,7 @@ def test_a_plan_is_replayed_exactly_from_the_participants_seed(study):
     participant = _enrol(study, "P0")
     pool = list(study.items.filter(role=Item.Role.POOL).order_by("id"))
     attention = list(study.items.filter(role=Item.Role.ATTENTION).order_by("id"))
-    replay = plan_draw(pool=pool, attention=attention, trials=study.spec["trials"],
+    replay = plan_draw(pool=pool, attention=attention, trials=study.typed_spec.trials,
                        task=design(study.task), seed=participant.seed)
     stored = list(Trial.objects.filter(participant=participant).order_by("index")
                   .values_list("item_id", "kind"))

@@ -454,18 +454,18 @@ def test_a_mixed_design_balances_groups_then_orders_within_each(owner):
 
 def test_numeric_answers_are_canonical_and_bounded() -> None:
     from studyapp.services.errors import ParticipantError
-    from studyapp.services.flow import number_answer
+    from studyapp.services.flow import number_answer_clean
 
     class _Study:
         answer_options = [{"value": "number", "min": 0, "max": 1000000}]
 
-    assert number_answer(_Study, " 183,000 ") == "183000"
-    assert number_answer(_Study, "2.5") == "2.5"
+    assert number_answer_clean(_Study, " 183,000 ") == "183000"
+    assert number_answer_clean(_Study, "2.5") == "2.5"
     for bad in ("", "1e7", "-1", "inf", "nan", "12abc"):
         with pytest.raises(ParticipantError):
-            number_answer(_Study, bad)
-    assert re.fullmatch(r"\d+", number_answer(_Study, "1000000"))
-    assert np.isfinite(float(number_answer(_Study, "0")))
+            number_answer_clean(_Study, bad)
+    assert re.fullmatch(r"\d+", number_answer_clean(_Study, "1000000"))
+    assert np.isfinite(float(number_answer_clean(_Study, "0")))
 
 
 def test_a_number_box_allows_exactly_the_numbers_the_service_accepts(owner):

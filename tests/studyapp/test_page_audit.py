@@ -20,7 +20,6 @@ from django.test import Client
 
 from analysis.questionnaires import Questionnaire
 from experiments.designs import Step, design
-from experiments.feedback import FeedbackRule
 from studyapp.models import Participant, Study, Trial
 from studyapp.services.questionnaires import SCALES
 from tests.factories import make_study, small_spec
@@ -132,14 +131,13 @@ def _declared_steps(study: Study, phase: str, show_ai: bool, method: str, *,
                     attention: bool, feedback: bool = False) -> tuple[Step, ...]:
     task = design(study.task)
     return task.steps(task.phase(phase), show_ai=show_ai, explained=bool(method),
-                      question=study.spec["task"]["question"], attention=attention,
+                      question=study.typed_spec.task.question, attention=attention,
                       feedback=feedback)
 
 
 def _gives_feedback(study: Study, condition: str, phase: str) -> bool:
     """Whether the spec gives this condition's trials of ``phase`` outcome feedback."""
-    entry = next(c for c in study.spec["conditions"] if c["name"] == condition)
-    rule = FeedbackRule.from_condition(entry)
+    rule = study.typed_spec.condition(condition).feedback
     return rule is not None and (rule.phases is None or phase in rule.phases)
 
 

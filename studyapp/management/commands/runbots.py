@@ -75,7 +75,7 @@ def bot_config(study: Study, **options: Any) -> BotConfig:
     targets = {public_id(study, item): _right_answer(task, item)
                for item in study.items.all()}
     behaviour = make_behaviour(options.pop("behaviour"), oracle=targets.get)
-    answers = {q["id"]: q["answer"] for q in study.spec["comprehension"]["questions"]}
+    answers = {q.id: q.answer for q in study.typed_spec.comprehension.questions}
     return BotConfig(slug=study.slug, behaviour=behaviour, comprehension_answers=answers,
                      bot_token=enrolment.bot_token(study), **options)
 

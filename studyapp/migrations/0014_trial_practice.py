@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studyapp', '0012_trial_feedback'),
+        ('studyapp', '0013_trial_feedback'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studyapp', '0011_no_dead_states'),
+        ('studyapp', '0012_participant_condition_help'),
     ]
 
     operations = [
