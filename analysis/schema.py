@@ -88,6 +88,8 @@ PARTICIPANT_COLUMNS: tuple[Column, ...] = (
     Column("status", "string", "started, active, completed, screened_out or timed_out "
            "(withdrawn participants' records are deleted).", True),
     Column("source", "string", "Recruitment source: prolific, mturk or direct."),
+    Column("spec_version", "integer", "Number of the study's spec version the participant "
+           "enrolled under and read the texts of (its YAML is versions/v<number>.yaml)."),
     Column("spec_hash", "string", "Content hash of the study specification version.", True),
     Column("seed", "integer", "Seed of the participant's randomised trial plan.", True),
     Column("started_at", "datetime", "When the participant opened the study (UTC)."),

@@ -9,7 +9,6 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
-from experiments.spec import dump_spec, parse_spec
 from experiments.study_spec import StudySpec
 from studyapp import selectors
 from studyapp.auth import ThrottledAdminAuthenticationForm
@@ -83,8 +82,9 @@ class StudyForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        source = self.instance.spec if self.instance.pk else _example_spec()
-        self.fields["spec_yaml"].initial = dump_spec(source) if source else ""
+        # The YAML as the researcher wrote it, comments and all (the current version's).
+        self.fields["spec_yaml"].initial = (selectors.study_source_text(self.instance)
+                                            if self.instance.pk else _example_spec())
 
     def clean_spec_yaml(self) -> str:
         text: str = self.cleaned_data["spec_yaml"]
@@ -98,14 +98,19 @@ class StudyForm(forms.ModelForm):
                                         f"(it is {self.instance.slug!r})")
         if not self.instance.pk and Study.objects.filter(slug=slug).exists():
             raise forms.ValidationError(f"slug: {slug!r} is taken")
+        if self.instance.pk:
+            try:
+                studies.study_check_change(study=self.instance, spec=spec)
+            except StudyConfigError as exc:
+                raise forms.ValidationError(str(exc)) from None
         return text
 
 
-def _example_spec() -> dict[str, Any]:
+def _example_spec() -> str:
     from django.conf import settings
 
     path = settings.BASE_DIR / "examples" / "studies" / "demo.yaml"
-    return {**parse_spec(path.read_text(encoding="utf-8")), "slug": "my-study"}
+    return studies.spec_with_slug(path.read_text(encoding="utf-8"), "my-study")
 
 
 @admin.register(Study)
@@ -117,8 +122,16 @@ class StudyAdmin(OwnStudiesMixin, admin.ModelAdmin):
     search_fields = ["slug", "title"]
     readonly_fields = ["slug", "title", "status", "spec_hash", "preparation",
                        "preparation_done", "preparation_total", "preparation_error",
-                       "created_at", "updated_at"]
-    actions = ["export_yaml", "prepare", "open_recruitment", "close_recruitment"]
+                       "version_history", "created_at", "updated_at"]
+    actions = ["export_yaml", "copy_study", "prepare", "open_recruitment", "close_recruitment"]
+
+    @admin.display(description="Versions")
+    def version_history(self, obj: Study) -> str:
+        """Every saved version, newest first: what participants' ``version`` refers to."""
+        return "; ".join(
+            f"v{v.number} {v.spec_hash[:12]} {v.created_at:%Y-%m-%d %H:%M}"
+            + (f" by {v.created_by}" if v.created_by else "")
+            for v in obj.versions.select_related("created_by").order_by("-number"))
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
         return [ConditionInline, StudyAccessInline] if obj is not None else []
@@ -139,7 +152,8 @@ class StudyAdmin(OwnStudiesMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Study, form: Any, change: bool) -> None:
         owner = obj.owner if change else request.user
         study, _ = studies.study_load_spec(text=form.cleaned_data["spec_yaml"],
-                                           owner=owner)  # type: ignore[arg-type]
+                                           owner=owner,  # type: ignore[arg-type]
+                                           author=request.user)  # type: ignore[arg-type]
         studies.study_set_raw_ids(study=study, raw_ids=form.cleaned_data["raw_ids_in_export"])
         obj.pk = study.pk
         obj.refresh_from_db()
@@ -159,11 +173,25 @@ class StudyAdmin(OwnStudiesMixin, admin.ModelAdmin):
 
     @admin.action(description="Export the selected study as a YAML spec")
     def export_yaml(self, request: HttpRequest, queryset: QuerySet[Study]) -> HttpResponse:
-        text = "\n---\n".join(dump_spec(study.spec) for study in queryset)
+        text = "\n---\n".join(selectors.study_source_text(study) for study in queryset)
         response = HttpResponse(text, content_type="application/x-yaml")
         name = queryset.first().slug if queryset.count() == 1 else "studies"  # type: ignore
         response["Content-Disposition"] = f'attachment; filename="{name}.yaml"'
         return response
+
+    @admin.action(description="Copy as a new study (new slug, draft, no participants)")
+    def copy_study(self, request: HttpRequest, queryset: QuerySet[Study]) -> None:
+        for study in queryset:
+            if not selectors.can_edit(request.user, study):
+                continue
+            try:
+                copy = studies.study_copy(study=study,
+                                          author=request.user)  # type: ignore[arg-type]
+            except StudyConfigError as exc:
+                self.message_user(request, f"{study.slug}: {exc}", level=messages.ERROR)
+                continue
+            self.message_user(request, f"{study.slug} copied as {copy.slug} (a draft: change "
+                              "it, then prepare and open it).")
 
     @admin.action(description="Prepare items and explanations (background task)")
     def prepare(self, request: HttpRequest, queryset: QuerySet[Study]) -> None:

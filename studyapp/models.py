@@ -87,6 +87,32 @@ class Study(models.Model):
         return cached[1]
 
 
+class StudyVersion(models.Model):
+    """One saved state of a study's spec: every change that alters the hash makes the next.
+
+    ``source_text`` is the YAML as the researcher wrote it (comments, order, quoting), shown
+    again in the admin's editor and exported; ``spec`` is its normalised form and ``spec_hash``
+    that form's hash. Participants keep the version they enrolled under (``Participant.version``).
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    spec = models.JSONField()
+    spec_hash = models.CharField(max_length=64)
+    source_text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["study", "number"]
+        constraints = [models.UniqueConstraint(fields=["study", "number"],
+                                               name="one_version_number_per_study")]
+
+    def __str__(self) -> str:
+        return f"{self.study.slug} v{self.number}"
+
+
 class StudyAccess(models.Model):
     """A colleague's rights on a study that someone else owns."""
 
@@ -232,6 +258,9 @@ class Participant(models.Model):
     sequence = models.PositiveSmallIntegerField(null=True, blank=True)
     seed = models.BigIntegerField()
     spec_hash = models.CharField(max_length=64)
+    # The spec version enrolled under: its texts are the ones this participant reads.
+    version = models.ForeignKey(StudyVersion, on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="participants")
     comprehension_attempts = models.PositiveSmallIntegerField(default=0)
     is_bot = models.BooleanField(default=False)
     is_preview = models.BooleanField(default=False)

@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from experiments.designs import Exposure, Step, design
+from experiments.study_spec import StudySpec
 from studyapp.models import (
     Condition,
     Event,
@@ -20,6 +21,7 @@ from studyapp.models import (
     Response,
     Study,
     StudyAccess,
+    StudyVersion,
     Trial,
     Withdrawal,
 )
@@ -86,6 +88,33 @@ def consort_counts(study: Study) -> dict[str, Any]:
             "conditions": table, "totals": totals, "refused_resumes": refused}
 
 
+# ----- versions of a study's spec -----------------------------------------------------------
+
+def study_version(study: Study) -> StudyVersion | None:
+    """The study's current version: the latest saved (None only before the first save)."""
+    return study.versions.order_by("-number").first()
+
+
+def study_source_text(study: Study) -> str:
+    """The current spec's YAML as the researcher wrote it (comments, order, quoting)."""
+    version = study_version(study)
+    return version.source_text if version else ""
+
+
+def participant_spec(participant: Participant) -> StudySpec:
+    """The spec a participant reads: the version they enrolled under (its wording), even
+    when the study has been reworded since. Every participant-facing read of spec texts
+    goes through here."""
+    version = participant.version
+    if version is None:  # enrolled before versions were kept and not migrated
+        return participant.study.typed_spec
+    cached = participant.__dict__.get("_version_spec")
+    if cached is None or cached[0] != version.pk:
+        cached = (version.pk, StudySpec.from_dict(version.spec))
+        participant.__dict__["_version_spec"] = cached
+    return cached[1]
+
+
 # ----- assignment ------------------------------------------------------------------------
 
 def condition_load(study: Study, *, now: datetime) -> dict[int, int]:
@@ -118,23 +147,22 @@ def sequence_load(study: Study, *, now: datetime) -> dict[int, int]:
 def trial_steps(trial: Trial) -> tuple[Step, ...]:
     """The answers a trial asks for, by its study's design, phase and condition (and, last,
     the outcome feedback its plan gives it)."""
-    return _steps(trial.participant.study, trial.condition, trial.phase,
+    return _steps(participant_spec(trial.participant), trial.condition, trial.phase,
                   attention=trial.kind == Trial.Kind.ATTENTION, feedback=trial.feedback)
 
 
-def _steps(study: Study, condition: Condition, phase: str, *,
+def _steps(spec: StudySpec, condition: Condition, phase: str, *,
            attention: bool, feedback: bool = False) -> tuple[Step, ...]:
-    task = design(study.task)
+    task = design(spec.task.design)
     return task.steps(task.phase(phase), show_ai=condition.show_ai,
                       explained=bool(condition.explanation_method),
-                      question=study.typed_spec.task.question, attention=attention,
-                      feedback=feedback)
+                      question=spec.task.question, attention=attention, feedback=feedback)
 
 
 def trial_tutorial(trial: Trial) -> list[str]:
     """The paragraphs of the trial's condition tutorial, if this trial opens its block: a
     practice trial, or the block's first trial when the tutorial has no practice."""
-    tutorial = trial.participant.study.typed_spec.condition(trial.condition.name).tutorial
+    tutorial = participant_spec(trial.participant).condition(trial.condition.name).tutorial
     if tutorial is None:
         return []
     if trial.kind == Trial.Kind.PRACTICE:
@@ -294,7 +322,7 @@ def participant_for_session(study: Study | str, participant_id: Any) -> Particip
     if not isinstance(participant_id, int):
         return None
     in_study = {"study__slug": study} if isinstance(study, str) else {"study": study}
-    return (Participant.objects.select_related("study")
+    return (Participant.objects.select_related("study", "version")
             .filter(pk=participant_id, **in_study).first())
 
 
@@ -308,7 +336,7 @@ def exposures(study: Study, participant_ids: Iterable[int]) -> dict[int, Exposur
     conditions = {c.pk: c for c in study.conditions.all()}
     seen = {pid: Exposure() for pid in ids}
     for pid, condition_id, phase, kind in kinds:
-        steps = _steps(study, conditions[condition_id], phase,
+        steps = _steps(study.typed_spec, conditions[condition_id], phase,
                        attention=kind == Trial.Kind.ATTENTION)
         seen[pid] = seen[pid] | Exposure.of_steps(steps)
     return seen

@@ -227,7 +227,7 @@ def _create(study: Study, condition: Condition, seed: int, recruitment: Recruitm
     participant = Participant.objects.create(
         study=study, condition=condition, external_id=recruitment.external_id,
         source=recruitment.source, recruitment=recruitment.details, seed=seed,
-        sequence=sequence,
+        sequence=sequence, version=selectors.study_version(study),
         spec_hash=study.spec_hash, is_bot=is_bot, is_preview=is_preview,
         started_at=now, last_seen_at=now, deadline_at=deadline,
     )

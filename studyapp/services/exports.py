@@ -1,5 +1,8 @@
 """Tidy exports: trials.csv, participants.csv, events.csv, datapackage.json, study.yaml.
 
+study.yaml is the current spec as the researcher wrote it; versions/v<n>.yaml every version's,
+and participants.csv says which version each participant enrolled under.
+
 Columns come from ``analysis.schema`` (the contract with the analysis package). Previews are
 never exported; bots are, flagged ``is_bot``. Participant ids are pseudonymised with a keyed
 hash unless the researcher opted in to raw ids.
@@ -35,7 +38,6 @@ from analysis.schema import (
 )
 from experiments.designs import design
 from experiments.incentives import Incentives
-from experiments.spec import dump_spec
 from studyapp import selectors
 from studyapp.models import (
     Event,
@@ -44,6 +46,7 @@ from studyapp.models import (
     QuestionnaireAnswer,
     Response,
     Study,
+    StudyVersion,
     Trial,
 )
 from studyapp.services.plans import study_block_orders
@@ -80,6 +83,7 @@ def study_export(*, study: Study, out_dir: Path, raw_ids: bool | None = None) ->
     written = []
     for name, chunks in _export_parts(study, raw_ids):
         path = out_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)  # versions/
         with path.open("w", encoding="utf-8") as out:
             out.writelines(chunks)
         written.append(path)
@@ -145,9 +149,16 @@ def _export_parts(study: Study, raw_ids: bool | None) -> Iterator[tuple[str, Ite
     if rule is not None:
         yield "bonuses.csv", _csv_chunks(BONUS_COLUMNS, _bonus_rows(study, rule, participants,
                                                                     ids))
-    yield "study.yaml", [dump_spec(study.spec)]
+    versions = list(study.versions.order_by("number"))
+    yield "study.yaml", [selectors.study_source_text(study)]
+    for version in versions:
+        yield _version_path(version), [version.source_text]
     yield "free_text.jsonl", [_free_text_lines(participant_rows, extra_columns)]
-    yield "datapackage.json", [_datapackage(study, extra_columns)]
+    yield "datapackage.json", [_datapackage(study, extra_columns, versions)]
+
+
+def _version_path(version: StudyVersion) -> str:
+    return f"versions/v{version.number}.yaml"
 
 
 def _csv_chunks(columns: Iterable[Column], rows: Iterable[Row]) -> Iterator[str]:
@@ -200,7 +211,7 @@ def _cell(value: Any) -> str:
 def exported_participants(study: Study) -> QuerySet[Participant]:
     """Participants in the export (previews never are), in export order."""
     return (Participant.objects.filter(study=study, is_preview=False)
-            .select_related("condition").order_by("id"))
+            .select_related("condition", "version").order_by("id"))
 
 
 def exported_trials(study: Study) -> QuerySet[Trial]:
@@ -370,7 +381,8 @@ def _participant_rows(study: Study, participants: list[Participant],
             "participant": ids[p.pk], "condition": p.first_block_condition.name, "status": p.status,
             "design_group": order.group or None if order else None,
             "block_order": " > ".join(order.conditions) if order else None,
-            "source": p.source, "spec_hash": p.spec_hash, "seed": p.seed,
+            "source": p.source, "spec_version": p.version.number if p.version else None,
+            "spec_hash": p.spec_hash, "seed": p.seed,
             "started_at": p.started_at, "completed_at": p.completed_at,
             "duration_s": (p.completed_at - p.started_at).total_seconds()
             if p.completed_at else None,
@@ -474,7 +486,8 @@ def _schema(columns: Iterable[Column]) -> dict[str, Any]:
     return {"fields": fields, "missingValues": [""]}
 
 
-def _datapackage(study: Study, extra_columns: list[Column]) -> str:
+def _datapackage(study: Study, extra_columns: list[Column],
+                 versions: list[StudyVersion]) -> str:
     resources = [
         ("trials", "One row per trial that was shown (unanswered trials have empty answers).",
          TRIAL_COLUMNS),
@@ -492,6 +505,10 @@ def _datapackage(study: Study, extra_columns: list[Column]) -> str:
         "explainlab": {"spec_hash": study.spec_hash, "task": study.task,
                        "raw_ids": study.raw_ids_in_export,
                        "spreadsheet_safety": SPREADSHEET_SAFETY,
+                       # participants.csv's spec_version is a number of this list.
+                       "versions": [{"number": v.number, "spec_hash": v.spec_hash,
+                                     "created_at": _cell(v.created_at),
+                                     "path": _version_path(v)} for v in versions],
                        # Not a CSV table, so outside the tabular resources.
                        "free_text": {"path": "free_text.jsonl", "format": "jsonl",
                                      "encoding": "utf-8",

@@ -113,7 +113,7 @@ def consent_record(*, participant: Participant, agreed: bool) -> Participant:
 def instructions_done(*, participant: Participant) -> Participant:
     participant = _lock(participant)
     _expect_stage(participant, Stage.INSTRUCTIONS)
-    if participant.study.typed_spec.comprehension.questions:
+    if selectors.participant_spec(participant).comprehension.questions:
         participant.stage = Stage.COMPREHENSION
         participant.save(update_fields=["stage"])
     else:
@@ -138,7 +138,7 @@ def comprehension_submit(*, participant: Participant, answers: dict[str, str],
         # Re-reading the instructions after a wrong attempt, an answer still counts: a
         # re-sent wrong one is recognised below, a right one from the old tab passes.
         _expect_stage(participant, Stage.COMPREHENSION)
-    questions = participant.study.typed_spec.comprehension.questions
+    questions = selectors.participant_spec(participant).comprehension.questions
     given = {q.id: str(answers.get(q.id, ""))[:200] for q in questions}
     wrong = [q.id for q in questions if given[q.id] != q.answer]
     if wrong and _resent(participant, attempt, given):
@@ -253,7 +253,7 @@ def _validate_answer(participant: Participant, trial: Trial, step: Step,
     elif answer.answer not in {choice["value"] for choice in
                                selectors.answer_choices(participant.study, step, trial)}:
         raise ParticipantError("Please choose one of the answers shown.")
-    scale = participant.study.typed_spec.task.confidence_scale
+    scale = selectors.participant_spec(participant).task.confidence_scale
     if scale and step.question.asks_confidence and (
             answer.confidence is None or not 1 <= answer.confidence <= scale):
         raise ParticipantError(f"Please say how confident you are (1 to {scale}).")
@@ -271,7 +271,8 @@ def _advance(participant: Participant, *, trial_total: int) -> None:
         # A questionnaire whose every scale rates what this participant never saw (a control
         # group and an explanation scale) is not shown at all.
         if questionnaire_items(participant.study,
-                               seen=selectors.participant_exposure(participant)):
+                               seen=selectors.participant_exposure(participant),
+                               spec=selectors.participant_spec(participant)):
             participant.stage = Stage.QUESTIONNAIRE
         else:
             _complete(participant)

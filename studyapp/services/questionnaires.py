@@ -17,6 +17,7 @@ from analysis.questionnaires import (
     Questionnaire,
 )
 from experiments.designs import Exposure
+from experiments.study_spec import StudySpec
 from studyapp.models import Study
 from studyapp.services.errors import ParticipantError
 
@@ -62,12 +63,14 @@ class QuestionItem:
         return bool(self.labels) and all(self.labels)
 
 
-def questionnaire_items(study: Study, *, seen: Exposure | None = None) -> list[QuestionItem]:
+def questionnaire_items(study: Study, *, seen: Exposure | None = None,
+                        spec: StudySpec | None = None) -> list[QuestionItem]:
     """The questionnaire fields put to a participant who saw ``seen`` (None: every field the
     spec names, as the codebook lists them). A scale about the AI is asked only of those who
-    saw the AI, one about explanations only of those who saw an explanation."""
+    saw the AI, one about explanations only of those who saw an explanation. ``spec`` is the
+    participant's version (its prompts' wording); None: the study's current one."""
     items: list[QuestionItem] = []
-    for entry in study.typed_spec.questionnaires:
+    for entry in (spec or study.typed_spec).questionnaires:
         if isinstance(entry, str):
             if seen is None or scale_applies(SCALES[entry], seen):
                 items.extend(_scale_items(entry))

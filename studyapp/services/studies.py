@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -9,31 +10,69 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from experiments.spec import SpecError, parse_spec, spec_hash
+from experiments.spec import SpecError, dump_spec, parse_spec, spec_hash
+from experiments.spec_changes import fixed_changes
+from experiments.spec_yaml import load_yaml
 from experiments.study_spec import StudySpec
-from studyapp.models import Condition, Participant, Study
+from studyapp import selectors
+from studyapp.models import Condition, Participant, Study, StudyAccess, StudyVersion
 from studyapp.services.errors import StudyConfigError
 
 # Spec sections whose change invalidates the prepared items and explanations.
 _POOL_SECTIONS = ("scenario", "trials")
 
 
-def study_load_spec(*, text: str, owner: User,
-                    base_dir: Path | None = None) -> tuple[Study, bool]:
+def study_load_spec(*, text: str, owner: User, base_dir: Path | None = None,
+                    author: User | None = None) -> tuple[Study, bool]:
     """Create or update the study a YAML spec describes; returns ``(study, created)``.
 
     All or nothing: a bad spec raises StudyConfigError naming the field, and the database is
     left untouched. ``base_dir`` is the spec file's folder: a scenario of the researcher's own
     data is found there, checked, and copied (by content hash) into :func:`material_store`.
+    A change that alters the spec's hash is a new version (``author`` wrote it; None: the
+    command line); one that would alter what enrolled participants get is refused
+    (:func:`study_check_change`).
     """
     spec = spec_parse(text, base_dir=base_dir)
+    source = _source_text(text, spec)
     with transaction.atomic():
         slug = StudySpec.from_dict(spec).slug
         study = Study.objects.select_for_update().filter(slug=slug).first()
         if study is None:
-            return _create(spec, owner), True
+            study = _create(spec, owner)
+            _version_add(study, source, author)
+            return study, True
+        study_check_change(study=study, spec=spec)
         _update(study, spec)
+        _version_record(study, source, author)
         return study, False
+
+
+def study_check_change(*, study: Study, spec: dict[str, Any]) -> None:
+    """Refuse (StudyConfigError naming the field) a change of ``study`` to the validated
+    ``spec`` that would alter what its enrolled participants get (experiments.spec_changes).
+    Previews are not participants: they are dropped when such a change is saved."""
+    if not Participant.objects.filter(study=study, is_preview=False).exists():
+        return
+    changed = fixed_changes(study.spec, spec)
+    if changed:
+        raise StudyConfigError(
+            f"{changed[0]}: this study has participants, and changing "
+            f"{'this' if len(changed) == 1 else f'this (and {len(changed) - 1} more)'} would "
+            "alter what they get. Only wording, recruitment and exclusions may change now; "
+            "copy the study (a new slug: the admin's \"Copy as a new study\") and change the "
+            "copy instead")
+
+
+def _source_text(text: str, spec: dict[str, Any]) -> str:
+    """The YAML to keep as written. A spec of the researcher's own data gets the files'
+    hashes filled in when loaded beside them; kept as written it could not be loaded again
+    without its folder (the admin's editor has none), so it is kept as normalised instead."""
+    written = load_yaml(text)
+    pinned = spec["scenario"].get("sha256")
+    if pinned and written.get("scenario", {}).get("sha256") != pinned:
+        return dump_spec(spec)
+    return text
 
 
 def spec_parse(text: str, *, base_dir: Path | None = None) -> dict[str, Any]:
@@ -94,11 +133,11 @@ def _create(spec: dict[str, Any], owner: User) -> Study:
 
 
 def _update(study: Study, spec: dict[str, Any]) -> None:
-    has_participants = Participant.objects.filter(study=study, is_preview=False).exists()
     pool_changed = any(study.spec.get(k) != spec.get(k) for k in _POOL_SECTIONS)
-    if pool_changed and has_participants:
-        raise StudyConfigError("scenario/trials: cannot change the item pool of a study that "
-                               "has participants; create a new study (new slug) instead")
+    if fixed_changes(study.spec, spec):
+        # Only previews can be left (study_check_change): walks through the old study,
+        # whose trials hold its items and conditions.
+        Participant.objects.filter(study=study, is_preview=True).delete()
     for name, value in _study_fields(spec).items():
         setattr(study, name, value)
     if pool_changed:
@@ -126,6 +165,63 @@ def _sync_conditions(study: Study) -> None:
             "explanation_params": dict(explanation.params) if explanation else {},
             "explanation_wording": explanation.wording if explanation else Condition.PLAIN,
             "model_variant": entry.model_variant or "", "cap": entry.cap})
+
+
+def _version_add(study: Study, source: str, author: User | None) -> StudyVersion:
+    latest = selectors.study_version(study)
+    return StudyVersion.objects.create(
+        study=study, number=latest.number + 1 if latest else 1, spec=study.spec,
+        spec_hash=study.spec_hash, source_text=source, created_by=author)
+
+
+def _version_record(study: Study, source: str, author: User | None) -> None:
+    """A new version when the hash changed; else the same version, its text as now written
+    (a comment or the layout changed, which no participant reads)."""
+    latest = selectors.study_version(study)
+    if latest is None or latest.spec_hash != study.spec_hash:
+        _version_add(study, source, author)
+    elif latest.source_text != source:
+        latest.source_text = source
+        latest.save(update_fields=["source_text"])
+
+
+@transaction.atomic
+def study_copy(*, study: Study, author: User | None = None) -> Study:
+    """A new draft study with the same spec under a new slug (``<slug>-copy``,
+    ``<slug>-copy-2``, ...), its YAML as written but for the slug, the same owner and
+    colleagues, and no items or participants: a changed study that is not a running one."""
+    slug = _copy_slug(study.slug)
+    source = spec_with_slug(selectors.study_source_text(study), slug)
+    spec = spec_parse(source)
+    copy = _create(spec, study.owner)
+    _version_add(copy, _source_text(source, spec), author)
+    for access in study.access.all():
+        StudyAccess.objects.create(study=copy, user=access.user, role=access.role)
+    return copy
+
+
+def _copy_slug(slug: str) -> str:
+    for n in range(1, 1000):
+        suffix = "-copy" if n == 1 else f"-copy-{n}"
+        candidate = slug[:64 - len(suffix)] + suffix
+        if not Study.objects.filter(slug=candidate).exists():
+            return candidate
+    raise StudyConfigError(f"slug: no free slug for a copy of {slug!r}")
+
+
+_SLUG_LINE = re.compile(r"^slug[ \t]*:[^#\n]*(#.*)?$", re.MULTILINE)
+
+
+def spec_with_slug(text: str, slug: str) -> str:
+    """The YAML ``text`` with its top-level slug replaced, everything else as written; a spec
+    whose slug is not on a ``slug:`` line of its own is rewritten whole."""
+    replaced, count = _SLUG_LINE.subn(
+        lambda m: f"slug: {slug}" + (f"  {m.group(1)}" if m.group(1) else ""), text, count=1)
+    data = load_yaml(replaced) if count else None
+    original = load_yaml(text)
+    if isinstance(data, dict) and data == {**original, "slug": slug}:
+        return replaced
+    return dump_spec({**original, "slug": slug})
 
 
 def study_set_status(*, study: Study, status: str) -> Study:

@@ -23,6 +23,7 @@ def page_context(request: HttpRequest, study: Study, participant: Participant,
     # The page's name (consent, trial, questionnaire, ...): events logged from it carry it.
     page_name = template.rsplit("/", 1)[-1].removesuffix(".html")
     return template, {**context, "page_name": page_name,
+                      "title": selectors.participant_spec(participant).title,
                       "incentives": page_incentives(study, participant, page_name)}
 
 
@@ -30,29 +31,31 @@ def _page(study: Study, participant: Participant,
           error: str | None) -> tuple[str, dict[str, Any]]:
     base = {"study": study, "participant": participant, "error": error,
             "is_preview": participant.is_preview}
+    spec = selectors.participant_spec(participant)  # the texts of their version
     if participant.is_finished:
         return "participant/finished.html", {**base, **_finished(study, participant)}
     if participant.stage == Stage.TRIALS:
         return "participant/trial.html", {**base, **_trial(participant)}
     if participant.stage == Stage.QUESTIONNAIRE:
-        questions = questionnaire_items(study, seen=selectors.participant_exposure(participant))
+        questions = questionnaire_items(study, seen=selectors.participant_exposure(participant),
+                                        spec=spec)
         return "participant/questionnaire.html", {
             **base, "questions": questions,
             "rates_the_ai": any(q.kind == "likert" for q in questions)}
     if participant.stage == Stage.COMPREHENSION:
         return "participant/comprehension.html", {
-            **base, "questions": study.typed_spec.comprehension.questions,
+            **base, "questions": spec.comprehension.questions,
             "attempts_left": study.comprehension_max_attempts
             - participant.comprehension_attempts,
             "attempt": participant.comprehension_attempts + 1}
     if participant.stage == Stage.INSTRUCTIONS:
         return "participant/instructions.html", {
-            **base, "paragraphs": study.typed_spec.instructions, "task": study.typed_spec.task,
+            **base, "paragraphs": spec.instructions, "task": spec.task,
             # After a wrong comprehension attempt: read again, then the check once more.
             "rereading": participant.comprehension_attempts > 0,
             "attempts_left": study.comprehension_max_attempts
             - participant.comprehension_attempts}
-    return "participant/consent.html", {**base, "consent": study.typed_spec.consent}
+    return "participant/consent.html", {**base, "consent": spec.consent}
 
 
 def _finished(study: Study, participant: Participant) -> dict[str, Any]:
@@ -95,7 +98,8 @@ def _trial(participant: Participant) -> dict[str, Any]:
                     "prediction": p["prediction"] if step.shows_ai else ""} for p in panels],
         "number": selectors.number_field(study) if question.kind == "number" else None,
         "options": selectors.answer_choices(study, step, trial),
-        "confidence_points": list(range(1, study.typed_spec.task.confidence_scale + 1))
+        "confidence_points": list(range(
+            1, selectors.participant_spec(participant).task.confidence_scale + 1))
         if question.asks_confidence else [],
         "phase_title": "Practice: this one does not count" if trial.kind == Trial.Kind.PRACTICE
         else PHASE_TITLES.get(trial.phase, ""),
