@@ -87,7 +87,9 @@ class StudyForm(forms.ModelForm):
                                             if self.instance.pk else _example_spec())
 
     def clean_spec_yaml(self) -> str:
-        text: str = self.cleaned_data["spec_yaml"]
+        # Kept as written (studies.study_load_spec): browsers send a textarea's lines with
+        # CRLF and the field strips the final newline, neither of which the researcher wrote.
+        text: str = self.cleaned_data["spec_yaml"].replace("\r\n", "\n") + "\n"
         try:
             spec = studies.spec_parse(text)
         except StudyConfigError as exc:

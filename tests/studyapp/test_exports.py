@@ -120,7 +120,8 @@ def test_export_study_command_writes_the_files(study, tmp_path):
     call_command("export_study", study.slug, "--out", str(tmp_path), "--no-reports")
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["datapackage.json", "events.csv", "free_text.jsonl", "participants.csv",
-                     "study.yaml", "trials.csv"]
+                     "study.yaml", "trials.csv", "versions"]
+    assert [p.name for p in (tmp_path / "versions").iterdir()] == ["v1.yaml"]
 
 
 def test_export_study_on_an_unknown_slug_is_a_clear_error(db, tmp_path):
