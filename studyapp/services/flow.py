@@ -57,6 +57,7 @@ def _lock(participant: Participant) -> Participant:
     """
     locked = Participant.objects.select_for_update().get(pk=participant.pk)
     locked.study = participant.study
+    locked.version = participant.version  # fixed at enrolment: the caller's copy serves
     return locked
 
 
