@@ -59,8 +59,8 @@ def study_check_change(*, study: Study, spec: dict[str, Any]) -> None:
         raise StudyConfigError(
             f"{changed[0]}: this study has participants, and changing "
             f"{'this' if len(changed) == 1 else f'this (and {len(changed) - 1} more)'} would "
-            "alter what they get. Only wording, recruitment and exclusions may change now; "
-            "copy the study (a new slug: the admin's \"Copy as a new study\") and change the "
+            "alter what they get. Only wording, recruitment, caps and exclusions may change "
+            "now; copy the study (a new slug: the admin's \"Copy as a new study\") and change the "
             "copy instead")
 
 

@@ -82,6 +82,7 @@ def test_a_wording_change_in_the_admin_keeps_the_comments_and_makes_version_2(ru
     assert versions[1].source_text == _source(CONSENT_V2)
     page = _admin(owner).get(f"/admin/studyapp/study/{running.pk}/change/").content.decode()
     assert COMMENT in page and CONSENT_V2 in page
+    assert f"v2 {versions[1].spec_hash[:12]}" in page and f"by {owner.username}" in page
 
 
 def test_export_as_yaml_returns_the_text_as_written(running, owner):
