@@ -15,6 +15,7 @@ import pytest
 import yaml
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from studyapp.models import Study
@@ -145,17 +146,22 @@ def _unescape(match: re.Match[str] | None) -> str:
     return html_lib.unescape(match.group(1))
 
 
+def _tumours_block(client: Client) -> dict:
+    """The example's table and codebook uploaded; the page's scenario block."""
+    folder = EXAMPLE / "tumours"
+    html = _post(client, SimpleUploadedFile("tumours.csv", (folder / "tumours.csv").read_bytes()),
+                 SimpleUploadedFile("tumours.codebook.yaml",
+                                    (folder / "tumours.codebook.yaml").read_bytes()),
+                 name="tumours", target="diagnosis")
+    snippet = _unescape(re.search(r'<pre class="spec-snippet">(.*?)</pre>', html, re.S))
+    return yaml.safe_load(snippet)["scenario"]
+
+
 def test_the_spec_block_loads_prepares_and_runs_from_the_store_without_the_files(
         researcher, owner, settings):
     """Oracle: a spec whose scenario is the page's block, pasted as text (no folder), loads
     and is prepared from the stored copies."""
-    data = (EXAMPLE / "tumours" / "tumours.csv").read_bytes()
-    book = (EXAMPLE / "tumours" / "tumours.codebook.yaml").read_bytes()
-    html = _post(researcher, SimpleUploadedFile("tumours.csv", data),
-                 SimpleUploadedFile("tumours.codebook.yaml", book),
-                 name="tumours", target="diagnosis")
-    snippet = _unescape(re.search(r'<pre class="spec-snippet">(.*?)</pre>', html, re.S))
-    block = yaml.safe_load(snippet)["scenario"]
+    block = _tumours_block(researcher)
     assert block["sha256"]["data"] and block["sha256"]["codebook"]
     assert block["task"] == "classification" and block["data"] == "tumours.csv"
     spec = yaml.safe_load((EXAMPLE / "tumours.yaml").read_text())
@@ -165,6 +171,26 @@ def test_the_spec_block_loads_prepares_and_runs_from_the_store_without_the_files
     preparation.study_prepare(study=study)
     study.refresh_from_db()
     assert study.preparation == Study.Preparation.DONE and study.items.count() > 0
+
+
+def test_a_spec_file_with_the_block_loads_with_load_study_from_a_folder_without_the_data(
+        researcher, owner, tmp_path):
+    """The stored copies stand in for files not beside the spec, and are checked again: a
+    block edited to another target is refused at load, naming the file."""
+    block = _tumours_block(researcher)
+    spec = yaml.safe_load((EXAMPLE / "tumours.yaml").read_text())
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+    path = folder / "study.yaml"
+    path.write_text(yaml.safe_dump({**spec, "scenario": block}))
+    call_command("load_study", str(path), "--owner", "owner")
+    study = Study.objects.get(slug=spec["slug"])
+    assert study.spec["scenario"]["sha256"] == block["sha256"]
+    path.write_text(yaml.safe_dump({**spec, "slug": "other", "scenario": {
+        **block, "target": "radius"}}))
+    with pytest.raises(CommandError, match=r"tumours\.csv: column 'radius' gives a regression"):
+        call_command("load_study", str(path), "--owner", "owner")
+    assert not Study.objects.filter(slug="other").exists()
 
 
 def test_a_regression_target_shows_its_error_metrics_and_a_number(researcher):
