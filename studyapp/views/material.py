@@ -38,9 +38,10 @@ def material_new(request: HttpRequest) -> HttpResponse:
     # The upload stores files and trains a model: researchers (staff) only.
     if not request.user.is_staff:
         raise PermissionDenied("Only researchers can bring material.")
-    form = MaterialForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"
+    form = MaterialForm(request.POST, request.FILES) if posted else MaterialForm()
     report, draft = None, ""
-    if request.method == "POST" and form.is_valid():
+    if posted and form.is_valid():
         try:
             fields = dict(form.cleaned_data)
             report = material.material_upload(data=fields.pop("table"), **fields)
