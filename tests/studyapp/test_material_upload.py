@@ -118,7 +118,7 @@ def test_the_draft_codebook_is_offered_to_download_and_reads_back(researcher):
     schema = _section(html, "schema")
     assert "(inferred from loans.csv)" in schema
     assert 'download="loans.codebook.yaml" href="data:text/yaml;charset=utf-8,' in schema
-    text = _unescape(re.search(r'<pre class="codebook-yaml">(.*?)</pre>', schema, re.S))
+    text = _unescape(re.search(r'<pre class="codebook-yaml"[^>]*>(.*?)</pre>', schema, re.S))
     draft = yaml.safe_load(text)
     assert draft["columns"]["income"]["kind"] == "numeric"
     assert set(draft["columns"]) == set(table.columns)
@@ -134,7 +134,7 @@ def test_an_identifier_column_is_refused_with_a_draft_that_excludes_it(researche
     html = _post(researcher, _csv(loans()))
     assert "loans.csv: column 'loan_id' has 80 distinct values" in _form_error(html)
     assert not _store(settings).exists()
-    text = _unescape(re.search(r'<pre class="codebook-yaml">(.*?)</pre>', html, re.S))
+    text = _unescape(re.search(r'<pre class="codebook-yaml"[^>]*>(.*?)</pre>', html, re.S))
     assert yaml.safe_load(text)["columns"]["loan_id"] == {"exclude": True}
     again = _post(researcher, _csv(loans()), SimpleUploadedFile("loans.codebook.yaml",
                                                                 text.encode()))
@@ -153,7 +153,7 @@ def _tumours_block(client: Client) -> dict:
                  SimpleUploadedFile("tumours.codebook.yaml",
                                     (folder / "tumours.codebook.yaml").read_bytes()),
                  name="tumours", target="diagnosis")
-    snippet = _unescape(re.search(r'<pre class="spec-snippet">(.*?)</pre>', html, re.S))
+    snippet = _unescape(re.search(r'<pre class="spec-snippet"[^>]*>(.*?)</pre>', html, re.S))
     return yaml.safe_load(snippet)["scenario"]
 
 
