@@ -31,6 +31,8 @@ from experiments.scenarios.own import (
     MaterialError,
     check_material,
     default_model,
+    material_files,
+    stored_path,
 )
 from experiments.scenarios.own_images import IMAGE_METHODS
 from experiments.scenarios.own_texts import TEXT_METHODS
@@ -312,14 +314,33 @@ def _check_own_material(spec: dict[str, Any], base_dir: Path | None,
                             "so that the data beside it can be found and checked (python "
                             "manage.py load_study PATH)")
         return
+    stored = _stored_files(s, base_dir, store)
     try:
-        found = check_material(s, base_dir=base_dir, store=store)
+        found = check_material(s, base_dir=base_dir, store=None if stored else store,
+                               files=stored)
     except MaterialError as exc:
         raise SpecError(f"scenario: {exc}") from None
     if "sha256" in s and s["sha256"] != found["sha256"]:
         raise SpecError("scenario.sha256: the files are not the ones this spec was pinned to "
                         "(they changed since); remove sha256 to accept the new files")
     s.update(found)
+
+
+def _stored_files(section: dict[str, Any], base_dir: Path,
+                  store: Path | None) -> dict[str, Path] | None:
+    """The stored copies of a pinned spec's files (``sha256`` and ``task`` recorded) when the
+    files are not beside it, e.g. a table uploaded on the researcher's page; they are then
+    checked in their place. None when the files are beside the spec (those are checked) or a
+    copy is missing (the check then says which file is not found). Pictures are never stored
+    whole, so their spec needs the folder."""
+    if (store is None or "sha256" not in section or "task" not in section
+            or section.get("modality") == "image"):
+        return None
+    if any(path.exists() for path in material_files(section, base_dir).values()):
+        return None
+    paths = {key: stored_path(store, digest, str(section.get(key, "")))
+             for key, digest in section["sha256"].items()}
+    return paths if all(path.is_file() for path in paths.values()) else None
 
 
 # Own texts and pictures: the spec key naming their column, and the methods that read them.

@@ -12,7 +12,7 @@ from rest_framework.routers import DefaultRouter
 
 from studyapp.api.views import EventView, StudyViewSet
 from studyapp.auth import ThrottledAuthenticationForm
-from studyapp.views import participant, researcher
+from studyapp.views import material, participant, researcher
 
 # No ".json" twins of the routes: the API speaks JSON only, and its schema lists no such
 # paths (the twins passed a `format` argument no action takes: a 500).
@@ -38,6 +38,7 @@ urlpatterns = [
     path("s/<slug:slug>/withdraw", participant.withdraw_page, name="study-withdraw"),
     path("r/", researcher.study_list, name="researcher-studies"),
     path("r/gallery/", researcher.explanation_gallery, name="researcher-gallery"),
+    path("r/material/new/", material.material_new, name="researcher-material"),
     path("r/<slug:slug>/", researcher.study_detail, name="researcher-study"),
     path("r/<slug:slug>/counts.json", researcher.study_counts, name="researcher-counts"),
     path("r/<slug:slug>/status", researcher.study_status, name="researcher-status"),

@@ -3,7 +3,8 @@
 Classification: accuracy (and the majority-class baseline), ROC AUC (one-vs-rest macro for more
 than two classes), the Brier score (mean squared error of the class probabilities, summed over
 classes) and the expected calibration error of the top-class probability over 10 equal-width
-bins. Regression: RMSE, MAE and R². All on ``X_test``, which the model never saw.
+bins (the bins themselves: :func:`reliability_bins`). Regression: RMSE, MAE and R². All on
+``X_test``, which the model never saw.
 """
 
 from __future__ import annotations
@@ -16,19 +17,30 @@ from sklearn.metrics import mean_absolute_error, r2_score, roc_auc_score
 CALIBRATION_BINS = 10
 
 
-def expected_calibration_error(proba: np.ndarray, y: np.ndarray,
-                               bins: int = CALIBRATION_BINS) -> float:
-    """Weighted mean gap between confidence and accuracy of the top class per bin."""
+def reliability_bins(proba: np.ndarray, y: np.ndarray,
+                     bins: int = CALIBRATION_BINS) -> list[dict[str, float]]:
+    """The reliability diagram as a table: per equal-width bin of top-class probability that
+    holds items, its range, its share of the items, mean confidence and accuracy."""
     confidence = proba.max(axis=1)
     correct = proba.argmax(axis=1) == y
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
-    gap = 0.0
+    table = []
     for b in range(bins):
         inside = which == b
         if inside.any():
-            gap += inside.mean() * abs(confidence[inside].mean() - correct[inside].mean())
-    return float(gap)
+            table.append({"low": float(edges[b]), "high": float(edges[b + 1]),
+                          "count": int(inside.sum()), "share": float(inside.mean()),
+                          "confidence": float(confidence[inside].mean()),
+                          "accuracy": float(correct[inside].mean())})
+    return table
+
+
+def expected_calibration_error(proba: np.ndarray, y: np.ndarray,
+                               bins: int = CALIBRATION_BINS) -> float:
+    """Weighted mean gap between confidence and accuracy of the top class per bin."""
+    return float(sum(b["share"] * abs(b["confidence"] - b["accuracy"])
+                     for b in reliability_bins(proba, y, bins)))
 
 
 def brier_score(proba: np.ndarray, y: np.ndarray) -> float:

@@ -493,11 +493,18 @@ def own_source(material: Material, *, random_state: int,
     return source, plan
 
 
-def draft_codebook(path: Path, target: str) -> str:
-    """The codebook as inferred from the data, as YAML for the researcher to check and edit."""
-    frame = read_table(path)
-    plan = plan_material(frame, target, None, name=path.name, draft=True)
-    header = (f"# Draft codebook inferred from {path.name} (target: {target}, task: {plan.task}).\n"
+def draft_codebook(path: Path, target: str, *, label: str = "") -> str:
+    """The codebook as inferred from the data, as YAML for the researcher to check and edit.
+    ``label`` names the data in messages and the header (default: the file's name)."""
+    name = label or path.name
+    frame = read_table(path, label=name)
+    plan = plan_material(frame, target, None, name=name, draft=True)
+    return codebook_yaml(plan, data_name=name, target=target)
+
+
+def codebook_yaml(plan: Plan, *, data_name: str, target: str) -> str:
+    """A plan's codebook (as inferred, with anything given) as YAML to edit and bring back."""
+    header = (f"# Draft codebook inferred from {data_name} (target: {target}, task: {plan.task}).\n"
               "# Check every entry: labels are what participants read; set immutable and\n"
               "# direction for recourse; identifiers and free text are excluded\n"
               f"# (excluded here: {', '.join(plan.excluded) or 'none'}).\n")
@@ -543,16 +550,23 @@ def material_files(section: Mapping[str, Any], base_dir: Path) -> dict[str, Path
             for key in ("data", "codebook", "model_file") if section.get(key)}
 
 
-def check_material(section: Mapping[str, Any], *, base_dir: Path,
-                   store: Path | None) -> dict[str, Any]:
+def check_material(section: Mapping[str, Any], *, base_dir: Path | None,
+                   store: Path | None,
+                   files: Mapping[str, Path] | None = None) -> dict[str, Any]:
     """Check a spec's own material completely; then (if ``store``) copy it into the store.
 
     Returns the fields the normalised spec gains: ``task`` and the files' ``sha256``. Nothing
-    is stored unless every check passed.
+    is stored unless every check passed. The files are the section's names resolved in
+    ``base_dir``, or, for material not beside a spec (a web upload), given as ``files``
+    (key -> path, the section's names then only name them in messages).
     """
     from experiments.scenarios.supplied import load_supplied
 
-    files = material_files(section, base_dir)
+    if files is None:
+        if base_dir is None:
+            raise ValueError("check_material needs the spec's folder or the files")
+        files = material_files(section, base_dir)
+    files = dict(files)
     for key, path in files.items():
         if not path.is_file():
             raise MaterialError(f"{section[key]}: no such file (looked for {path})")

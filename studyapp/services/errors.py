@@ -34,3 +34,13 @@ class StaleSubmission(ConflictError):
 
 class StudyConfigError(ServiceError):
     """A study specification or configuration that cannot be used."""
+
+
+class MaterialRefused(StudyConfigError):
+    """A researcher's own material that fails its checks; ``draft`` is the codebook inferred
+    from it where one could be (an identifier column refused is excluded there), for the
+    researcher to edit and bring with the data."""
+
+    def __init__(self, message: str, *, draft: str = "") -> None:
+        super().__init__(message)
+        self.draft = draft

@@ -18,7 +18,11 @@ import pytest
 import yaml
 
 from experiments.scenarios import load_scenario
-from experiments.scenarios.model_card import brier_score, expected_calibration_error
+from experiments.scenarios.model_card import (
+    brier_score,
+    expected_calibration_error,
+    reliability_bins,
+)
 from experiments.scenarios.own import (
     MAX_CATEGORIES,
     MAX_DATA_BYTES,
@@ -373,6 +377,17 @@ def test_the_calibration_error_by_hand():
     proba = np.array([[0.95, 0.05], [0.05, 0.95], [0.55, 0.45], [0.45, 0.55]])
     y = np.array([0, 1, 0, 0])
     assert np.isclose(expected_calibration_error(proba, y), 0.05)
+
+
+def test_the_reliability_bins_by_hand():
+    # The same four items: only the bins that hold items, low to high, with their shares.
+    proba = np.array([[0.95, 0.05], [0.05, 0.95], [0.55, 0.45], [0.45, 0.55]])
+    y = np.array([0, 1, 0, 0])
+    bins = reliability_bins(proba, y)
+    assert [b["count"] for b in bins] == [2, 2]
+    table = [[b[k] for k in ("low", "high", "share", "confidence", "accuracy")] for b in bins]
+    assert table[0] == pytest.approx([0.5, 0.6, 0.5, 0.55, 0.5])
+    assert table[1] == pytest.approx([0.9, 1.0, 0.5, 0.95, 1.0])
 
 
 def test_numbers_of_a_thousand_and_more_are_shown_without_exponent():

@@ -170,8 +170,10 @@ GET_RULES: list[tuple[str, dict[str, set[int]]]] = [
     (r"^/s/[\w-]+/$", _everyone(200)),
     # Only a browser holding a participant session gets the confirmation page.
     (r"^/s/[\w-]+/withdraw$", {**_everyone(303), "participant": {200}}),
-    (r"^/r/(gallery/)?$", {"anonymous": LOGIN, "participant": LOGIN, "owner": {200},
-                           "colleague": {200}, "outsider": {200}}),
+    # The material upload is every researcher's own page (it names no study).
+    (r"^/r/(gallery/|material/new/)?$", {"anonymous": LOGIN, "participant": LOGIN,
+                                         "owner": {200}, "colleague": {200},
+                                         "outsider": {200}}),
     (r"^/r/[\w-]+/(status|prepare|analysis|conditions/\w+/open|preview/\w+)$",
      {"anonymous": LOGIN, "participant": LOGIN, "owner": {405}, "colleague": {405},
       "outsider": {405}}),
