@@ -88,6 +88,8 @@ PARTICIPANT_COLUMNS: tuple[Column, ...] = (
     Column("status", "string", "started, active, completed, screened_out or timed_out "
            "(withdrawn participants' records are deleted).", True),
     Column("source", "string", "Recruitment source: prolific, mturk or direct."),
+    Column("language", "string", "The language the participant read the study in (ISO 639-1 "
+           "code: en, de, es), chosen by the spec or the study link's ?lang=."),
     Column("spec_hash", "string", "Content hash of the study specification version.", True),
     Column("seed", "integer", "Seed of the participant's randomised trial plan.", True),
     Column("started_at", "datetime", "When the participant opened the study (UTC)."),

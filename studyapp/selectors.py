@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext
 
 from experiments.designs import Exposure, Step, design
+from experiments.study_spec import StudySpec
 from studyapp.models import (
     Condition,
     Event,
@@ -24,6 +26,7 @@ from studyapp.models import (
     Withdrawal,
 )
 from studyapp.services.errors import NotFoundError
+from studyapp.translation import translated
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -115,26 +118,34 @@ def sequence_load(study: Study, *, now: datetime) -> dict[int, int]:
 
 # ----- the participant's position --------------------------------------------------------
 
+def participant_spec(participant: Participant) -> StudySpec:
+    """The spec as this participant reads it, its texts in their language: participant pages
+    and the services behind them read the spec's participant-facing texts through here."""
+    return participant.study.spec_in(participant.language)
+
+
 def trial_steps(trial: Trial) -> tuple[Step, ...]:
     """The answers a trial asks for, by its study's design, phase and condition (and, last,
     the outcome feedback its plan gives it)."""
     return _steps(trial.participant.study, trial.condition, trial.phase,
-                  attention=trial.kind == Trial.Kind.ATTENTION, feedback=trial.feedback)
+                  attention=trial.kind == Trial.Kind.ATTENTION, feedback=trial.feedback,
+                  question=participant_spec(trial.participant).task.question)
 
 
 def _steps(study: Study, condition: Condition, phase: str, *,
-           attention: bool, feedback: bool = False) -> tuple[Step, ...]:
+           attention: bool, feedback: bool = False, question: str | None = None
+           ) -> tuple[Step, ...]:
     task = design(study.task)
     return task.steps(task.phase(phase), show_ai=condition.show_ai,
                       explained=bool(condition.explanation_method),
-                      question=study.typed_spec.task.question, attention=attention,
-                      feedback=feedback)
+                      question=question or study.typed_spec.task.question,
+                      attention=attention, feedback=feedback)
 
 
 def trial_tutorial(trial: Trial) -> list[str]:
     """The paragraphs of the trial's condition tutorial, if this trial opens its block: a
     practice trial, or the block's first trial when the tutorial has no practice."""
-    tutorial = trial.participant.study.typed_spec.condition(trial.condition.name).tutorial
+    tutorial = participant_spec(trial.participant).condition(trial.condition.name).tutorial
     if tutorial is None:
         return []
     if trial.kind == Trial.Kind.PRACTICE:
@@ -196,20 +207,22 @@ NUMBER_MAX = 10**12  # a number step's largest answer when preparation set none
 def answer_choices(study: Study, step: Step, trial: Trial) -> list[dict[str, str]]:
     """The answers a choice step offers (``value`` and ``label``): the points of its scale,
     'seen', the trial's panels, the step's own options, or the study's classes. A number
-    step offers none: ``number_field`` says which numbers it accepts."""
+    step offers none: ``number_field`` says which numbers it accepts. Labels are in the
+    active language (the participant's); values never change with it."""
     question = step.question
     if question.kind == "number":
         return []
     if question.kind == "likert":
-        return [{"value": str(n), "label": label}
+        return [{"value": str(n), "label": translated(label)}
                 for n, label in enumerate(question.scale_labels, start=1)]
     if question.kind == "continue":
-        return [{"value": SEEN, "label": "Continue"}]
+        return [{"value": SEEN, "label": gettext("Continue")}]
     if question.from_panels and trial.item.panels:
-        return [{"value": p["value"], "label": p["label"]} for p in trial.item.panels]
+        return [{"value": p["value"], "label": translated(p["label"])}
+                for p in trial.item.panels]
     if question.options:
-        return [{"value": option, "label": option} for option in question.options]
-    return list(study.answer_options)
+        return [{"value": option, "label": translated(option)} for option in question.options]
+    return [{**option, "label": translated(option["label"])} for option in study.answer_options]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext
+
 from experiments.incentives import Incentives, money
 from studyapp.models import Participant, Study
 from studyapp.services.exports import scored_outcomes, spreadsheet_safe
@@ -42,7 +44,7 @@ def page_incentives(study: Study, participant: Participant, page: str) -> dict[s
     rule = study.typed_spec.incentives
     if rule is None:
         return None
-    context: dict[str, Any] = {"statement": rule.statement()}
+    context: dict[str, Any] = {"statement": rule.statement(gettext)}
     if page == "finished" and participant.status == Status.COMPLETED:
         context["earned"] = money(participant_bonus(rule, participant), rule.currency)
     elif page == "trial" and rule.show_running_total:

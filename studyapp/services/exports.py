@@ -370,7 +370,7 @@ def _participant_rows(study: Study, participants: list[Participant],
             "participant": ids[p.pk], "condition": p.first_block_condition.name, "status": p.status,
             "design_group": order.group or None if order else None,
             "block_order": " > ".join(order.conditions) if order else None,
-            "source": p.source, "spec_hash": p.spec_hash, "seed": p.seed,
+            "source": p.source, "language": p.language, "spec_hash": p.spec_hash, "seed": p.seed,
             "started_at": p.started_at, "completed_at": p.completed_at,
             "duration_s": (p.completed_at - p.started_at).total_seconds()
             if p.completed_at else None,

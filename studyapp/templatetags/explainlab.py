@@ -47,3 +47,12 @@ def digit_svg(pixels: list[list[float]], what: str = "handwritten digit") -> str
         '<svg role="img" aria-label="{}, {} by {} pixels" width="{}" '
         'height="{}" viewBox="0 0 {} {}" xmlns="http://www.w3.org/2000/svg">{}</svg>',
         what, cols, rows, cols * size, rows * size, cols * size, rows * size, cells)
+
+
+@register.filter
+def translated(value: Any) -> str:
+    """A platform word stored in English (a scenario's feature, category or class name) in
+    the page's language (studyapp.translation)."""
+    from studyapp.translation import translated as in_language
+
+    return in_language(str(value)) if value is not None else ""
