@@ -50,9 +50,16 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def money(amount: Decimal, currency: str) -> str:
-    """``£0.35``: an amount as participants read it."""
-    return f"{CURRENCIES[currency]}{amount.quantize(CENT, rounding=ROUND_HALF_UP)}"
+# Languages that write an amount "0,35 €": decimal comma, the symbol after the number.
+_SYMBOL_AFTER = frozenset({"de", "es"})
+
+
+def money(amount: Decimal, currency: str, language: str = "en") -> str:
+    """``£0.35``: an amount as participants read it (``0,35 £`` in German or Spanish)."""
+    number = f"{amount.quantize(CENT, rounding=ROUND_HALF_UP)}"
+    if language in _SYMBOL_AFTER:
+        return f"{number.replace('.', ',')}\u00a0{CURRENCIES[currency]}"
+    return f"{CURRENCIES[currency]}{number}"
 
 
 def _decimal(value: Any) -> Decimal:
@@ -105,15 +112,17 @@ class Incentives:
             amount = min(amount, self.cap)
         return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
-    def statement(self, gettext: Callable[[str], str] = gettext_noop) -> str:
+    def statement(self, gettext: Callable[[str], str] = gettext_noop,
+                  language: str = "en") -> str:
         """The rule in the words participants read in the instructions; ``gettext``
-        translates each sentence (the page passes Django's, in the participant's language)."""
+        translates each sentence (the page passes Django's, in the participant's language),
+        amounts are written as ``language`` writes them."""
         parts = []
         if self.per_correct:
             parts.append(gettext("{amount} for each correct answer").format(
-                amount=self._money(self.per_correct)))
+                amount=self._money(self.per_correct, language)))
         if self.per_accuracy_point:
-            amount = self._money(self.per_accuracy_point)
+            amount = self._money(self.per_accuracy_point, language)
             parts.append(
                 gettext("{amount} for each percentage point of your accuracy above {floor}%")
                 .format(amount=amount, floor=f"{self.accuracy_floor.normalize():f}")
@@ -126,10 +135,10 @@ class Incentives:
         if self.per_incorrect:
             sentences.append(gettext("Each wrong answer takes {amount} off your bonus, which "
                                      "never goes below zero.")
-                             .format(amount=self._money(self.per_incorrect)))
+                             .format(amount=self._money(self.per_incorrect, language)))
         if self.cap is not None:
             sentences.append(gettext("The bonus is at most {amount}.")
-                             .format(amount=self._money(self.cap)))
+                             .format(amount=self._money(self.cap, language)))
         sentences.append(gettext("It is paid after the study, on top of the payment for "
                                  "taking part; questions that check your attention do not "
                                  "count."))
@@ -137,5 +146,5 @@ class Incentives:
             sentences.append(gettext("Each page shows the bonus you have earned so far."))
         return " ".join(sentences)
 
-    def _money(self, amount: Decimal) -> str:
-        return money(amount, self.currency)
+    def _money(self, amount: Decimal, language: str = "en") -> str:
+        return money(amount, self.currency, language)

@@ -44,11 +44,12 @@ def page_incentives(study: Study, participant: Participant, page: str) -> dict[s
     rule = study.typed_spec.incentives
     if rule is None:
         return None
-    context: dict[str, Any] = {"statement": rule.statement(gettext)}
+    language = participant.language
+    context: dict[str, Any] = {"statement": rule.statement(gettext, language)}
     if page == "finished" and participant.status == Status.COMPLETED:
-        context["earned"] = money(participant_bonus(rule, participant), rule.currency)
+        context["earned"] = money(participant_bonus(rule, participant), rule.currency, language)
     elif page == "trial" and rule.show_running_total:
-        context["so_far"] = money(participant_bonus(rule, participant), rule.currency)
+        context["so_far"] = money(participant_bonus(rule, participant), rule.currency, language)
     return context
 
 
