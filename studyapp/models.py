@@ -7,6 +7,7 @@ Writes happen only in ``studyapp.services``; reads shared by several views in
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -91,7 +92,7 @@ class Study(models.Model):
         languages; any other reads as the default), built once per spec value and language."""
         if language not in self.typed_spec.languages:
             return self.typed_spec
-        views = self.__dict__.get("_spec_in")
+        views: tuple[Any, dict[str, StudySpec]] | None = self.__dict__.get("_spec_in")
         if views is None or views[0] is not self.spec:
             views = (self.spec, {})
             self.__dict__["_spec_in"] = views

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -27,7 +28,9 @@ def percent(value: float | None) -> str:
     """0.834 -> '83%'."""
     if value is None:
         return ""
-    return f"{round(float(value) * 100):d}%"
+    number = f"{round(float(value) * 100):d}"
+    # German and Spanish put a (no-break) space before the sign: "83 %".
+    return f"{number}\u00a0%" if get_language() in {"de", "es"} else f"{number}%"
 
 
 @register.filter

@@ -33,9 +33,9 @@ ENGLISH = ("I agree to take part", "I have read the instructions", "Check my ans
 
 
 def _text(response: Any) -> str:
-    """The words a participant reads: the page without its tags and attribute values, any
-    run of white space (a no-break space too) as one space."""
-    html = response.content.decode()
+    """The words a participant reads: the page without its tags and attribute values or soft
+    hyphens, any run of white space (a no-break space too) as one space."""
+    html = response.content.decode().replace("\u00ad", "")  # soft hyphens (locale/de)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
