@@ -214,3 +214,33 @@ def test_the_german_example_is_german_from_consent_to_the_bonus(owner):
     for page in pages:
         left = [word for word in ENGLISH if re.search(rf"\b{re.escape(word)}\b", page)]
         assert not left, left
+
+
+def test_bots_complete_the_german_example_reading_its_german_pages(owner, live_server):
+    """The integration layer plays it with 50 bots on PostgreSQL; here 20 on SQLite, one at a
+    time: bots find the attention check's answer and the AI's by the pages' German labels."""
+    from studyapp.bots.reconcile import reconcile
+    from studyapp.bots.runner import run_bots, summarise
+    from studyapp.management.commands.runbots import bot_config
+    from studyapp.services import preparation
+    from studyapp.services.exports import participant_pseudonym
+
+    study, _ = studies.study_load_spec(text=GERMAN_EXAMPLE.read_text(encoding="utf-8"),
+                                       owner=owner)
+    preparation.study_prepare(study=study)
+    studies.study_set_status(study=study, status="open")
+    config = bot_config(study, base_url=live_server.url, behaviour="planted", seed=3,
+                        dropout=0.1, mischief=True)
+    results = run_bots(config, 20, concurrency=1)
+    summary = summarise(results)
+    assert summary["with_errors"] == 0, summary["errors"]
+    assert summary["completed"] + summary["dropped_out"] == 20
+    trials_csv = study_export_files(study=study)["trials.csv"]
+    assert reconcile(results, trials_csv, lambda pid: participant_pseudonym(study, pid)) == []
+    people = list(csv.DictReader(io.StringIO(study_export_files(study=study)
+                                             ["participants.csv"])))
+    completed = [p for p in people if p["status"] == "completed"]
+    # The attention check asks in German for „label“: every bot that finished found it.
+    assert completed and all(p["attention_passed"] == "true" for p in completed)
+    assert set(Participant.objects.filter(study=study).values_list("language", flat=True)) \
+        == {"de"}
