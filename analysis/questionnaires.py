@@ -169,6 +169,12 @@ HOFFMAN_TRUST = Questionnaire(
 QUESTIONNAIRES: dict[str, Questionnaire] = {
     q.name: q for q in (JIAN_TRUST, HOFFMAN_SATISFACTION, HOFFMAN_TRUST)
 }
+# The names a study spec asks the scales by (its ``questionnaires:`` entries).
+SCALES: dict[str, Questionnaire] = {
+    "jian_trust": JIAN_TRUST,
+    "hoffman_satisfaction": HOFFMAN_SATISFACTION,
+    "hoffman_trust": HOFFMAN_TRUST,
+}
 
 
 def item_responses(

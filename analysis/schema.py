@@ -90,6 +90,8 @@ PARTICIPANT_COLUMNS: tuple[Column, ...] = (
     Column("source", "string", "Recruitment source: prolific, mturk or direct."),
     Column("spec_version", "integer", "Number of the study's spec version the participant "
            "enrolled under and read the texts of (its YAML is versions/v<number>.yaml)."),
+    Column("language", "string", "The language the participant read the study in (ISO 639-1 "
+           "code: en, de, es), chosen by the spec or the study link's ?lang=."),
     Column("spec_hash", "string", "Content hash of the study specification version.", True),
     Column("seed", "integer", "Seed of the participant's randomised trial plan.", True),
     Column("started_at", "datetime", "When the participant opened the study (UTC)."),

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from experiments.languages import gettext_noop
+
 QuestionKind = Literal["choice", "likert", "continue", "number"]
 ItemSet = Literal["main", "learning", "test"]
 # What a page can show besides the item; pages mark each with ``data-panel="<name>"`` so that
@@ -67,7 +69,8 @@ class Step:
 
 # The outcome of the trial's answer, shown after it is stored (never before: the right answer
 # reaches the browser only on this step's page).
-FEEDBACK = Step("feedback", Question("continue", "How did you do?"), shows_ai=False,
+FEEDBACK = Step("feedback", Question("continue", gettext_noop("How did you do?")),
+                shows_ai=False,
                 shows_explanation=False, shows_outcome=True)
 
 
@@ -225,29 +228,32 @@ class Design:
         return truth
 
 
-AGREEMENT_SCALE = ("Definitely wrong", "Probably wrong", "Probably correct",
-                   "Definitely correct")
+# Participant wording is marked for the translation catalogue (experiments.languages).
+AGREEMENT_SCALE = (gettext_noop("Definitely wrong"), gettext_noop("Probably wrong"),
+                   gettext_noop("Probably correct"), gettext_noop("Definitely correct"))
 AGREEMENT_MIDPOINT = 3  # answers 3 and 4 say "correct"
-HELPFULNESS_SCALE = ("Not at all helpful", "Slightly helpful", "Moderately helpful",
-                     "Very helpful", "Extremely helpful")
-READINESS_SCALE = ("Definitely not ready", "Probably not ready", "Unsure", "Probably ready",
-                   "Definitely ready")
+HELPFULNESS_SCALE = (gettext_noop("Not at all helpful"), gettext_noop("Slightly helpful"),
+                     gettext_noop("Moderately helpful"), gettext_noop("Very helpful"),
+                     gettext_noop("Extremely helpful"))
+READINESS_SCALE = (gettext_noop("Definitely not ready"), gettext_noop("Probably not ready"),
+                   gettext_noop("Unsure"), gettext_noop("Probably ready"),
+                   gettext_noop("Definitely ready"))
 READY_FROM = 4  # answers 4 and 5 say "ready to deploy"
 CLEAN_MODEL = "clean"
-LABEL_RIGHT = "The label is right"
-LABEL_WRONG = "The label is wrong"
+LABEL_RIGHT = gettext_noop("The label is right")
+LABEL_WRONG = gettext_noop("The label is wrong")
 COMPARISON_REASONS = (
-    "Its predictions look more accurate",
-    "Its explanations rely on sensible evidence",
-    "The other model relies on something that should not matter",
-    "I could not tell them apart",
+    gettext_noop("Its predictions look more accurate"),
+    gettext_noop("Its explanations rely on sensible evidence"),
+    gettext_noop("The other model relies on something that should not matter"),
+    gettext_noop("I could not tell them apart"),
 )
 DEBUG_REASONS = (
-    "The predictions look wrong",
-    "It relies on something that should not matter",
-    "The explanation looks random or meaningless",
-    "The inputs look unusual for this model",
-    "I saw no problem",
+    gettext_noop("The predictions look wrong"),
+    gettext_noop("It relies on something that should not matter"),
+    gettext_noop("The explanation looks random or meaningless"),
+    gettext_noop("The inputs look unusual for this model"),
+    gettext_noop("I saw no problem"),
 )
 
 
@@ -269,7 +275,7 @@ def _agreement(design: Design, phase: Phase, show_ai: bool, explained: bool,
                question: str) -> tuple[Step, ...]:
     if not show_ai:  # an attention check: answer the instruction like a decision
         return _decision(design, phase, False, False, question)
-    prompt = "How confident are you that the AI's prediction is correct?"
+    prompt = gettext_noop("How confident are you that the AI's prediction is correct?")
     return (Step("final", Question("likert", prompt, scale_labels=AGREEMENT_SCALE), True,
                  explained),)
 
@@ -277,9 +283,9 @@ def _agreement(design: Design, phase: Phase, show_ai: bool, explained: bool,
 def _forward_simulation(design: Design, phase: Phase, show_ai: bool, explained: bool,
                         question: str) -> tuple[Step, ...]:
     if phase.items == "learning":
-        prompt = "Study the AI's prediction for this case, then continue."
+        prompt = gettext_noop("Study the AI's prediction for this case, then continue.")
         return (Step("final", Question("continue", prompt), True, explained),)
-    prompt = "What will the AI predict for this case?"
+    prompt = gettext_noop("What will the AI predict for this case?")
     return (Step("final", Question("choice", prompt, asks_confidence=True), False, False),)
 
 
@@ -287,13 +293,14 @@ def _counterfactual_simulation(design: Design, phase: Phase, show_ai: bool, expl
                                question: str) -> tuple[Step, ...]:
     if not show_ai:  # an attention check: answer the instruction like a decision
         return _decision(design, phase, False, False, question)
-    prompt = "What will the AI predict for the changed case?"
+    prompt = gettext_noop("What will the AI predict for the changed case?")
     simulate = Step("final", Question("choice", prompt, asks_confidence=True), True, explained,
                     shows_edit=True)
     if not explained:
         return (simulate,)
     # Post phase (Hase & Bansal): after predicting, rate how helpful the explanation was.
-    helpful = Question("likert", "How helpful was the explanation for predicting the AI?",
+    helpful = Question("likert",
+                       gettext_noop("How helpful was the explanation for predicting the AI?"),
                        scale_labels=HELPFULNESS_SCALE)
     return (simulate, Step("rating", helpful, True, True, shows_edit=True))
 
@@ -302,8 +309,9 @@ def _debugging(design: Design, phase: Phase, show_ai: bool, explained: bool,
                question: str) -> tuple[Step, ...]:
     if not show_ai:  # an attention check: answer the instruction like a decision
         return _decision(design, phase, False, False, question)
-    ready = Question("likert", "Is this model ready to deploy?", scale_labels=READINESS_SCALE)
-    reason = Question("choice", "What is the main reason for your answer?",
+    ready = Question("likert", gettext_noop("Is this model ready to deploy?"),
+                     scale_labels=READINESS_SCALE)
+    reason = Question("choice", gettext_noop("What is the main reason for your answer?"),
                       options=DEBUG_REASONS)
     return (Step("final", ready, True, explained), Step("reason", reason, True, explained))
 
@@ -324,7 +332,7 @@ def _simulate_then_decide(design: Design, phase: Phase, show_ai: bool, explained
         return (Step("final", Question("number", question), False, False),)
     # Poursabzi-Sangdeh et al. (2021): predict the model's output (with the model, or only the
     # inputs, in view), then see its output and give one's own estimate.
-    simulate = Question("number", "What will the AI predict?")
+    simulate = Question("number", gettext_noop("What will the AI predict?"))
     decide = Question("number", question, asks_confidence=True)
     return (Step("simulate", simulate, False, explained), Step("final", decide, True, explained))
 
@@ -335,9 +343,10 @@ def _model_comparison(design: Design, phase: Phase, show_ai: bool, explained: bo
         return _decision(design, phase, False, False, question)
     # Ribeiro et al. (2016): two models' predictions (and explanations) for the same input;
     # which one would you trust on new data?
-    pick = Question("choice", "Which model would you trust to work well on new cases?",
+    pick = Question("choice",
+                    gettext_noop("Which model would you trust to work well on new cases?"),
                     from_panels=True, asks_confidence=True)
-    reason = Question("choice", "What is the main reason for your choice?",
+    reason = Question("choice", gettext_noop("What is the main reason for your choice?"),
                       options=COMPARISON_REASONS)
     return (Step("final", pick, True, explained, shows_candidates=True),
             Step("reason", reason, True, explained, shows_candidates=True))
@@ -347,7 +356,7 @@ def _mislabelled(design: Design, phase: Phase, show_ai: bool, explained: bool,
                  question: str) -> tuple[Step, ...]:
     if not show_ai:
         return _decision(design, phase, False, False, question)
-    verdict = Question("choice", "Is this training example's label right?",
+    verdict = Question("choice", gettext_noop("Is this training example's label right?"),
                        options=(LABEL_RIGHT, LABEL_WRONG), asks_confidence=True)
     return (Step("final", verdict, True, explained),)
 

@@ -21,10 +21,12 @@ The rule is the participant's contract, so it is stated in the instructions in p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from experiments.languages import gettext_noop
 
 __all__ = ["CURRENCIES", "SCHEMA", "Incentives", "money"]
 
@@ -48,9 +50,16 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def money(amount: Decimal, currency: str) -> str:
-    """``£0.35``: an amount as participants read it."""
-    return f"{CURRENCIES[currency]}{amount.quantize(CENT, rounding=ROUND_HALF_UP)}"
+# Languages that write an amount "0,35 €": decimal comma, the symbol after the number.
+_SYMBOL_AFTER = frozenset({"de", "es"})
+
+
+def money(amount: Decimal, currency: str, language: str = "en") -> str:
+    """``£0.35``: an amount as participants read it (``0,35 £`` in German or Spanish)."""
+    number = f"{amount.quantize(CENT, rounding=ROUND_HALF_UP)}"
+    if language in _SYMBOL_AFTER:
+        return f"{number.replace('.', ',')}\u00a0{CURRENCIES[currency]}"
+    return f"{CURRENCIES[currency]}{number}"
 
 
 def _decimal(value: Any) -> Decimal:
@@ -103,27 +112,39 @@ class Incentives:
             amount = min(amount, self.cap)
         return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
-    def statement(self) -> str:
-        """The rule in the words participants read in the instructions."""
+    def statement(self, gettext: Callable[[str], str] = gettext_noop,
+                  language: str = "en") -> str:
+        """The rule in the words participants read in the instructions; ``gettext``
+        translates each sentence (the page passes Django's, in the participant's language),
+        amounts are written as ``language`` writes them."""
         parts = []
         if self.per_correct:
-            parts.append(f"{self._money(self.per_correct)} for each correct answer")
+            parts.append(gettext("{amount} for each correct answer").format(
+                amount=self._money(self.per_correct, language)))
         if self.per_accuracy_point:
-            above = (f" above {self.accuracy_floor.normalize():f}%" if self.accuracy_floor
-                     else "")
-            parts.append(f"{self._money(self.per_accuracy_point)} for each percentage point"
-                         f" of your accuracy{above}")
-        sentence = "You can earn a bonus: " + " and ".join(parts) + "."
+            amount = self._money(self.per_accuracy_point, language)
+            parts.append(
+                gettext("{amount} for each percentage point of your accuracy above {floor}%")
+                .format(amount=amount, floor=f"{self.accuracy_floor.normalize():f}")
+                if self.accuracy_floor else
+                gettext("{amount} for each percentage point of your accuracy")
+                .format(amount=amount))
+        rule = (parts[0] if len(parts) == 1 else
+                gettext("{first} and {second}").format(first=parts[0], second=parts[1]))
+        sentences = [gettext("You can earn a bonus: {rule}.").format(rule=rule)]
         if self.per_incorrect:
-            sentence += (f" Each wrong answer takes {self._money(self.per_incorrect)} off your"
-                         " bonus, which never goes below zero.")
+            sentences.append(gettext("Each wrong answer takes {amount} off your bonus, which "
+                                     "never goes below zero.")
+                             .format(amount=self._money(self.per_incorrect, language)))
         if self.cap is not None:
-            sentence += f" The bonus is at most {self._money(self.cap)}."
-        sentence += (" It is paid after the study, on top of the payment for taking part;"
-                     " questions that check your attention do not count.")
+            sentences.append(gettext("The bonus is at most {amount}.")
+                             .format(amount=self._money(self.cap, language)))
+        sentences.append(gettext("It is paid after the study, on top of the payment for "
+                                 "taking part; questions that check your attention do not "
+                                 "count."))
         if self.show_running_total:
-            sentence += " Each page shows the bonus you have earned so far."
-        return sentence
+            sentences.append(gettext("Each page shows the bonus you have earned so far."))
+        return " ".join(sentences)
 
-    def _money(self, amount: Decimal) -> str:
-        return money(amount, self.currency)
+    def _money(self, amount: Decimal, language: str = "en") -> str:
+        return money(amount, self.currency, language)

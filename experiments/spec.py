@@ -25,6 +25,14 @@ import yaml
 from experiments.designs import DESIGNS
 from experiments.feedback import FeedbackRule
 from experiments.incentives import Incentives
+from experiments.languages import (
+    LANGUAGES,
+    SCALES_LANGUAGE,
+    localised_fields,
+    missing_languages,
+    spec_languages,
+    text_in,
+)
 from experiments.scenarios.own import (
     MODEL_SPECIFIC_METHODS,
     SUPPLIED,
@@ -137,6 +145,15 @@ def _check_schema(spec: dict[str, Any]) -> None:
 
 
 def _explain(error: jsonschema.ValidationError) -> str:
+    if error.validator == "oneOf" and error.context and _is_localised_text(error.schema):
+        # A text (string or per-language mapping): explain by the form that was given.
+        branch = 1 if isinstance(error.instance, dict) else 0
+        reasons = [e for e in error.context if e.relative_schema_path[0] == branch]
+        if reasons:
+            reason = reasons[0]
+            where = "".join(f".{part}" for part in reason.relative_path)
+            return f"{where.lstrip('.') + ': ' if where else ''}{_explain(reason)}"
+        return str(error.message)
     if error.validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         return f"{error.message}; expected only: {', '.join(allowed)}"
@@ -147,6 +164,11 @@ def _explain(error: jsonschema.ValidationError) -> str:
         return (f"too long: {len(error.instance)} {unit}, at most {error.validator_value} "
                 "allowed")
     return str(error.message)
+
+
+def _is_localised_text(schema: Any) -> bool:
+    branches = schema.get("oneOf", []) if isinstance(schema, dict) else []
+    return len(branches) == 2 and branches[0].get("type") == "string"
 
 
 def _check_one_of(field: str, value: str, allowed: Iterable[str]) -> None:
@@ -216,11 +238,69 @@ def _check_codes(spec: dict[str, Any]) -> None:
         raise SpecError("recruitment.screenout_code: must differ from completion_code")
 
 
+def _check_languages(spec: dict[str, Any]) -> None:
+    """Every participant-facing text gives every declared language; a plain (non-empty)
+    string only in a study of one language."""
+    languages = spec_languages(spec)
+    for field, value in localised_fields(spec):
+        if isinstance(value, str):
+            if value and len(languages) > 1:
+                raise SpecError(f"{field}: a study in {', '.join(languages)} gives this text "
+                                f"in each language ({{{languages[0]}: ..., {languages[1]}: "
+                                "...}), not as one string")
+            continue
+        missing = missing_languages(value, languages)
+        if missing:
+            raise SpecError(f"{field}: no text in {', '.join(missing)} (the study's languages "
+                            f"are {', '.join(languages)})")
+        extra = sorted(set(value) - set(languages))
+        if extra:
+            raise SpecError(f"{field}: {', '.join(extra)} is not one of the study's languages "
+                            f"({', '.join(languages)}); add it to languages or remove it")
+
+
 def _check_comprehension(spec: dict[str, Any]) -> None:
-    for i, question in enumerate(spec["comprehension"]["questions"]):
-        if question["answer"] not in question["options"]:
-            raise SpecError(f"comprehension.questions[{i}].answer: {question['answer']!r} is "
-                            f"not one of its options {question['options']}")
+    for language in spec_languages(spec):
+        for i, question in enumerate(spec["comprehension"]["questions"]):
+            answer = text_in(question["answer"], language)
+            options = [text_in(option, language) for option in question["options"]]
+            if answer not in options:
+                raise SpecError(f"comprehension.questions[{i}].answer: {answer!r} is not one "
+                                f"of its options {options}"
+                                + (f" (in {language})" if "languages" in spec else ""))
+
+
+def _check_scale_languages(spec: dict[str, Any]) -> None:
+    """A standard scale is published in English: in another language it needs the spec's
+    validated translation, with its source, item for item."""
+    from analysis.questionnaires import SCALES
+
+    translations = spec.get("scale_translations", {})
+    asked = {entry for entry in spec["questionnaires"] if isinstance(entry, str)}
+    for name in sorted(set(translations) - asked):
+        raise SpecError(f"scale_translations.{name}: the study does not ask {name} "
+                        "(questionnaires)")
+    for name in sorted(asked):
+        scale = SCALES[name]
+        for language in spec_languages(spec):
+            given = translations.get(name, {}).get(language)
+            if language == SCALES_LANGUAGE and given is None:
+                continue
+            field = f"scale_translations.{name}.{language}"
+            if given is None:
+                raise SpecError(f"questionnaires: {name} is published in English; in "
+                                f"{LANGUAGES[language]} ({language}) it is asked only with a "
+                                f"validated translation: give {field} with its source, items "
+                                "and anchors, or ask your own questions (free_text)")
+            if len(given["items"]) != len(scale.items):
+                raise SpecError(f"{field}.items: {len(given['items'])} items; {name} has "
+                                f"{len(scale.items)}, translated in its order")
+            if len(given["anchors"]) != len(scale.anchors):
+                raise SpecError(f"{field}.anchors: {len(given['anchors'])} anchors; {name} "
+                                f"words {len(scale.anchors)} points, translated in order")
+        for language in sorted(set(translations.get(name, {})) - set(spec_languages(spec))):
+            raise SpecError(f"scale_translations.{name}.{language}: not one of the study's "
+                            f"languages ({', '.join(spec_languages(spec))})")
 
 
 _ALL_SHOW_AI = {"agreement", "forward_simulation", "counterfactual_simulation", "debugging",
@@ -599,7 +679,9 @@ def _check_mixed(spec: dict[str, Any]) -> None:
 _SEMANTIC_CHECKS: tuple[Callable[[dict[str, Any]], None], ...] = (
     _check_unique_conditions,
     _check_codes,
+    _check_languages,
     _check_comprehension,
+    _check_scale_languages,
     _check_task,
     _check_trial_counts,
     _check_within,

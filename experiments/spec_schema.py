@@ -5,13 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from experiments.incentives import SCHEMA as INCENTIVES_SCHEMA
+from experiments.languages import LANGUAGES
 
 # The planted bugs experiments.scenarios offers (kept in step by a test).
 BUG_NAMES = ("spurious", "label_noise", "randomised_weights", "ood")
 
 _SLUG = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}
 _CODE = {"type": "string", "pattern": "^[A-Za-z0-9_-]{4,64}$"}
-_TEXT = {"type": "string", "maxLength": 20000}
+_LANGUAGE = {"enum": list(LANGUAGES)}
+
+
+def _localised(text: dict[str, Any]) -> dict[str, Any]:
+    """A participant-facing text: a string, or the string in each of the study's languages
+    (experiments.languages; which languages must be given is checked beside the schema)."""
+    return {"oneOf": [text, {"type": "object", "minProperties": 1,
+                             "propertyNames": _LANGUAGE, "additionalProperties": text}]}
+
+
+_TEXT = _localised({"type": "string", "maxLength": 20000})
 _PATH = {"type": "string", "minLength": 1, "maxLength": 500}
 
 _EXPLANATION = {
@@ -57,8 +68,9 @@ _CONDITION = {
         # block's first trial).
         "tutorial": {"type": "object", "additionalProperties": False, "required": ["text"],
                      "properties": {"text": {"type": "array", "minItems": 1, "maxItems": 20,
-                                             "items": {"type": "string", "minLength": 1,
-                                                       "maxLength": 2000}},
+                                             "items": _localised({"type": "string",
+                                                                  "minLength": 1,
+                                                                  "maxLength": 2000})},
                                     "practice": {"type": "integer", "minimum": 0,
                                                  "maximum": 10}}},
         # Tables: the features this condition's model uses and participants see ("key": the
@@ -76,16 +88,32 @@ _QUESTION = {
     "required": ["id", "text", "options", "answer"],
     "properties": {
         "id": _SLUG,
-        "text": {"type": "string", "minLength": 1, "maxLength": 1000},
+        "text": _localised({"type": "string", "minLength": 1, "maxLength": 1000}),
         "options": {"type": "array", "minItems": 2, "maxItems": 10,
-                    "items": {"type": "string", "minLength": 1, "maxLength": 300}},
-        "answer": {"type": "string"},
+                    "items": _localised({"type": "string", "minLength": 1, "maxLength": 300})},
+        "answer": _localised({"type": "string"}),
+    },
+}
+
+SCALE_NAMES = ("jian_trust", "hoffman_satisfaction", "hoffman_trust")
+_SCALE_TRANSLATION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["source", "items", "anchors"],
+    "properties": {
+        # The publication of the validated translation (authors, year, journal, pages).
+        "source": {"type": "string", "minLength": 10, "maxLength": 500},
+        # The scale's items in its order, and the words at its anchored points in order.
+        "items": {"type": "array", "minItems": 1, "maxItems": 50,
+                  "items": {"type": "string", "minLength": 1, "maxLength": 500}},
+        "anchors": {"type": "array", "maxItems": 11,
+                    "items": {"type": "string", "minLength": 1, "maxLength": 100}},
     },
 }
 
 _QUESTIONNAIRE = {
     "oneOf": [
-        {"type": "string", "enum": ["jian_trust", "hoffman_satisfaction", "hoffman_trust"]},
+        {"type": "string", "enum": list(SCALE_NAMES)},
         {
             "type": "object",
             "additionalProperties": False,
@@ -97,7 +125,8 @@ _QUESTIONNAIRE = {
                     "required": ["name", "prompt"],
                     "properties": {
                         "name": _SLUG,
-                        "prompt": {"type": "string", "minLength": 1, "maxLength": 1000},
+                        "prompt": _localised({"type": "string", "minLength": 1,
+                                               "maxLength": 1000}),
                         "required": {"type": "boolean"},
                     },
                 }
@@ -112,8 +141,18 @@ SPEC_SCHEMA: dict[str, Any] = {
     "required": ["slug", "title", "scenario", "task", "trials", "conditions", "recruitment"],
     "properties": {
         "slug": _SLUG,
-        "title": {"type": "string", "minLength": 1, "maxLength": 200},
+        "title": _localised({"type": "string", "minLength": 1, "maxLength": 200}),
         "description": _TEXT,
+        # The languages participants can read the study in, the default first
+        # (experiments.languages); without it the study is English.
+        "languages": {"type": "array", "minItems": 1, "maxItems": len(LANGUAGES),
+                      "uniqueItems": True, "items": _LANGUAGE},
+        # A standard scale in a language other than English: the validated translation, with
+        # the publication it is taken from (scale -> language -> translation).
+        "scale_translations": {"type": "object", "propertyNames": {"enum": list(SCALE_NAMES)},
+                               "additionalProperties": {
+                                   "type": "object", "propertyNames": _LANGUAGE,
+                                   "additionalProperties": _SCALE_TRANSLATION}},
         "scenario": {
             "type": "object",
             "additionalProperties": False,
@@ -160,8 +199,8 @@ SPEC_SCHEMA: dict[str, Any] = {
             "required": ["design", "question"],
             "properties": {
                 "design": {"type": "string"},
-                "question": {"type": "string", "minLength": 1, "maxLength": 500},
-                "prompt": {"type": "string", "maxLength": 2000},
+                "question": _localised({"type": "string", "minLength": 1, "maxLength": 500}),
+                "prompt": _localised({"type": "string", "maxLength": 2000}),
                 "confidence_scale": {"type": "integer", "enum": [0, 4, 5, 7]},
                 # Distinction: how many candidate classes each trial offers (HIVE used 4).
                 "candidates": {"type": "integer", "minimum": 2, "maximum": 10},

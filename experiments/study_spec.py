@@ -19,6 +19,10 @@ Two things in the YAML are called "design"; here they have different names:
   whether each participant is assigned one condition (between) or sees condition blocks
   (within, mixed).
 
+Participant-facing texts may be given per language (experiments.languages). A view reads them
+in one language: ``StudySpec.from_dict(spec, language="de")`` (default: the study's first
+language), so ``spec.title``, ``spec.task.question`` ... are always plain strings.
+
 The view is built from a spec that ``validate_spec`` has normalised (defaults filled in). The
 few sections that older stored specs may lack (exclusions, questionnaires, incentives,
 fairness) read as their defaults, as they did before.
@@ -32,6 +36,7 @@ from typing import Any, Literal, cast
 
 from experiments.feedback import FeedbackRule
 from experiments.incentives import Incentives
+from experiments.languages import spec_languages, text_in
 
 __all__ = [
     "AssignmentKind",
@@ -47,6 +52,7 @@ __all__ = [
     "GroupSpec",
     "RecruitmentSpec",
     "ScaffoldingSpec",
+    "ScaleTranslation",
     "ScenarioSpec",
     "StudySpec",
     "TaskSpec",
@@ -109,9 +115,10 @@ class TaskSpec:
     fairness: FairnessSpec | None
 
     @classmethod
-    def from_dict(cls, t: Mapping[str, Any]) -> TaskSpec:
+    def from_dict(cls, t: Mapping[str, Any], language: str = "en") -> TaskSpec:
         fairness = t.get("fairness")
-        return cls(design=t["design"], question=t["question"], prompt=t.get("prompt", ""),
+        return cls(design=t["design"], question=text_in(t["question"], language),
+                   prompt=text_in(t.get("prompt", ""), language),
                    confidence_scale=t.get("confidence_scale") or 0,
                    candidates=t.get("candidates"),
                    fairness=FairnessSpec(**fairness) if fairness else None)
@@ -197,7 +204,7 @@ class ConditionSpec:
     tutorial: TutorialSpec | None = None
 
     @classmethod
-    def from_dict(cls, c: Mapping[str, Any]) -> ConditionSpec:
+    def from_dict(cls, c: Mapping[str, Any], language: str = "en") -> ConditionSpec:
         explanation = c.get("explanation")
         features = c.get("features")
         tutorial = c.get("tutorial")
@@ -206,7 +213,8 @@ class ConditionSpec:
                    model_variant=c.get("model_variant"), cap=c["cap"],
                    features=tuple(features) if isinstance(features, list) else features,
                    feedback=FeedbackRule.from_condition(c),
-                   tutorial=TutorialSpec(text=tuple(tutorial["text"]),
+                   tutorial=TutorialSpec(text=tuple(text_in(paragraph, language)
+                                                    for paragraph in tutorial["text"]),
                                          practice=tutorial.get("practice", 0))
                    if tutorial else None)
 
@@ -247,12 +255,13 @@ class ComprehensionSpec:
     questions: tuple[ComprehensionQuestion, ...]
 
     @classmethod
-    def from_dict(cls, c: Mapping[str, Any]) -> ComprehensionSpec:
+    def from_dict(cls, c: Mapping[str, Any], language: str = "en") -> ComprehensionSpec:
         return cls(max_attempts=c["max_attempts"],
-                   questions=tuple(ComprehensionQuestion(id=q["id"], text=q["text"],
-                                                         options=tuple(q["options"]),
-                                                         answer=q["answer"])
-                                   for q in c["questions"]))
+                   questions=tuple(ComprehensionQuestion(
+                       id=q["id"], text=text_in(q["text"], language),
+                       options=tuple(text_in(option, language) for option in q["options"]),
+                       answer=text_in(q["answer"], language))
+                       for q in c["questions"]))
 
 
 @dataclass(frozen=True)
@@ -262,6 +271,16 @@ class FreeTextQuestion:
     name: str
     prompt: str
     required: bool = False
+
+
+@dataclass(frozen=True)
+class ScaleTranslation:
+    """A standard scale in the view's language, from the validated translation the spec
+    cites (``scale_translations``): items in the scale's order, anchors in its order."""
+
+    source: str
+    items: tuple[str, ...]
+    anchors: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -306,26 +325,45 @@ class StudySpec:
     assignment_seed: int
     exclusions: ExclusionsSpec
     incentives: Incentives | None  # None: no performance bonus
+    # The study's languages (default first) and the one this view reads its texts in.
+    languages: tuple[str, ...] = ("en",)
+    language: str = "en"
+    # Standard scales in this view's language (none in English: the published wording).
+    scale_translations: Mapping[str, ScaleTranslation] = field(default_factory=dict)
 
     @classmethod
-    def from_dict(cls, spec: Mapping[str, Any]) -> StudySpec:
-        """The typed view of a spec that ``validate_spec`` returned (or stored)."""
+    def from_dict(cls, spec: Mapping[str, Any], language: str | None = None) -> StudySpec:
+        """The typed view of a spec that ``validate_spec`` returned (or stored), its texts in
+        ``language`` (one of its languages; None: its default)."""
+        languages = spec_languages(spec)
+        language = language or languages[0]
+        if language not in languages:
+            raise KeyError(f"language {language!r}: the study's languages are {languages}")
+        consent = spec["consent"]
         return cls(
-            slug=spec["slug"], title=spec["title"], description=spec["description"],
+            slug=spec["slug"], title=text_in(spec["title"], language),
+            description=text_in(spec["description"], language),
             scenario=ScenarioSpec.from_dict(spec["scenario"]),
-            task=TaskSpec.from_dict(spec["task"]),
+            task=TaskSpec.from_dict(spec["task"], language),
             assignment=AssignmentSpec.from_dict(spec["design"]),
             trials=TrialsSpec.from_dict(spec["trials"]),
-            conditions=tuple(ConditionSpec.from_dict(c) for c in spec["conditions"]),
-            consent=ConsentSpec(**spec["consent"]),
-            instructions=tuple(spec["instructions"]),
-            comprehension=ComprehensionSpec.from_dict(spec["comprehension"]),
-            questionnaires=tuple(_questionnaire(entry)
+            conditions=tuple(ConditionSpec.from_dict(c, language) for c in spec["conditions"]),
+            consent=ConsentSpec(**{**consent, "text": text_in(consent["text"], language)}),
+            instructions=tuple(text_in(p, language) for p in spec["instructions"]),
+            comprehension=ComprehensionSpec.from_dict(spec["comprehension"], language),
+            questionnaires=tuple(_questionnaire(entry, language)
                                  for entry in spec.get("questionnaires", ())),
             recruitment=RecruitmentSpec(**spec["recruitment"]),
             assignment_seed=spec["assignment_seed"],
             exclusions=ExclusionsSpec(**(spec.get("exclusions") or {})),
-            incentives=Incentives.from_spec(spec))
+            incentives=Incentives.from_spec(spec),
+            languages=languages, language=language,
+            scale_translations={
+                name: ScaleTranslation(source=by_language[language]["source"],
+                                       items=tuple(by_language[language]["items"]),
+                                       anchors=tuple(by_language[language]["anchors"]))
+                for name, by_language in spec.get("scale_translations", {}).items()
+                if language in by_language})
 
     def condition(self, name: str) -> ConditionSpec:
         """The condition of this name (KeyError when the spec has none)."""
@@ -340,7 +378,8 @@ class StudySpec:
         return tuple(entry for entry in self.questionnaires if isinstance(entry, str))
 
 
-def _questionnaire(entry: str | Mapping[str, Any]) -> str | FreeTextQuestion:
+def _questionnaire(entry: str | Mapping[str, Any], language: str) -> str | FreeTextQuestion:
     if isinstance(entry, str):
         return entry
-    return FreeTextQuestion(**entry["free_text"])
+    question = entry["free_text"]
+    return FreeTextQuestion(**{**question, "prompt": text_in(question["prompt"], language)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 
 from studyapp.models import Response
 from studyapp.services.errors import ParticipantError
@@ -34,10 +35,11 @@ def parse_answer(form: AnswerForm) -> Answer:
     if not form.is_valid():
         field, errors = next(iter(form.errors.items()))
         if field == "answer":
-            raise ParticipantError("Please choose one of the answers shown.")
+            raise ParticipantError(gettext("Please choose one of the answers shown."))
         if field == "confidence":
-            raise ParticipantError("Please say how confident you are.")
-        raise ParticipantError(f"The form was not sent correctly ({field}: {errors[0]}).")
+            raise ParticipantError(gettext("Please say how confident you are."))
+        raise ParticipantError(gettext("The form was not sent correctly ({field}: {error}).")
+                               .format(field=field, error=errors[0]))
     data = form.cleaned_data
     return Answer(trial_index=data["trial_index"], step=data["step"], answer=data["answer"],
                   idempotency_key=data["idempotency_key"] or "",

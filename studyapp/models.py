@@ -7,6 +7,7 @@ Writes happen only in ``studyapp.services``; reads shared by several views in
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -85,6 +86,19 @@ class Study(models.Model):
             cached = (self.spec, StudySpec.from_dict(self.spec))
             self.__dict__["_typed_spec"] = cached
         return cached[1]
+
+    def spec_in(self, language: str) -> StudySpec:
+        """The typed spec with its participant-facing texts in ``language`` (one of the spec's
+        languages; any other reads as the default), built once per spec value and language."""
+        if language not in self.typed_spec.languages:
+            return self.typed_spec
+        views: tuple[Any, dict[str, StudySpec]] | None = self.__dict__.get("_spec_in")
+        if views is None or views[0] is not self.spec:
+            views = (self.spec, {})
+            self.__dict__["_spec_in"] = views
+        if language not in views[1]:
+            views[1][language] = StudySpec.from_dict(self.spec, language)
+        return views[1][language]
 
 
 class StudyVersion(models.Model):
@@ -268,6 +282,9 @@ class Participant(models.Model):
     last_seen_at = models.DateTimeField(default=timezone.now)
     deadline_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Chosen at enrolment (the link's ?lang= or the spec's default) and kept for the session.
+    language = models.CharField(max_length=8, default="en",
+                                help_text="The language the participant read the study in.")
 
     class Meta:
         ordering = ["study", "id"]

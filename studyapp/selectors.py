@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext
 
 from experiments.designs import Exposure, Step, design
+from experiments.languages import spec_languages
 from experiments.study_spec import StudySpec
 from studyapp.models import (
     Condition,
@@ -26,6 +28,7 @@ from studyapp.models import (
     Withdrawal,
 )
 from studyapp.services.errors import NotFoundError
+from studyapp.translation import translated
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -102,15 +105,18 @@ def study_source_text(study: Study) -> str:
 
 
 def participant_spec(participant: Participant) -> StudySpec:
-    """The spec a participant reads: the version they enrolled under (its wording), even
-    when the study has been reworded since. Every participant-facing read of spec texts
-    goes through here."""
+    """The spec a participant reads: the version they enrolled under (its wording, even when
+    the study has been reworded since), its texts in their language. Every participant-facing
+    read of spec texts goes through here."""
     version = participant.version
     if version is None:  # enrolled before versions were kept and not migrated
-        return participant.study.typed_spec
+        return participant.study.spec_in(participant.language)
+    key = (version.pk, participant.language)
     cached = participant.__dict__.get("_version_spec")
-    if cached is None or cached[0] != version.pk:
-        cached = (version.pk, StudySpec.from_dict(version.spec))
+    if cached is None or cached[0] != key:
+        languages = spec_languages(version.spec)
+        language = participant.language if participant.language in languages else None
+        cached = (key, StudySpec.from_dict(version.spec, language))
         participant.__dict__["_version_spec"] = cached
     return cached[1]
 
@@ -224,20 +230,22 @@ NUMBER_MAX = 10**12  # a number step's largest answer when preparation set none
 def answer_choices(study: Study, step: Step, trial: Trial) -> list[dict[str, str]]:
     """The answers a choice step offers (``value`` and ``label``): the points of its scale,
     'seen', the trial's panels, the step's own options, or the study's classes. A number
-    step offers none: ``number_field`` says which numbers it accepts."""
+    step offers none: ``number_field`` says which numbers it accepts. Labels are in the
+    active language (the participant's); values never change with it."""
     question = step.question
     if question.kind == "number":
         return []
     if question.kind == "likert":
-        return [{"value": str(n), "label": label}
+        return [{"value": str(n), "label": translated(label)}
                 for n, label in enumerate(question.scale_labels, start=1)]
     if question.kind == "continue":
-        return [{"value": SEEN, "label": "Continue"}]
+        return [{"value": SEEN, "label": gettext("Continue")}]
     if question.from_panels and trial.item.panels:
-        return [{"value": p["value"], "label": p["label"]} for p in trial.item.panels]
+        return [{"value": p["value"], "label": translated(p["label"])}
+                for p in trial.item.panels]
     if question.options:
-        return [{"value": option, "label": option} for option in question.options]
-    return list(study.answer_options)
+        return [{"value": option, "label": translated(option)} for option in question.options]
+    return [{**option, "label": translated(option["label"])} for option in study.answer_options]
 
 
 @dataclass(frozen=True)

@@ -14,3 +14,10 @@ def participant_key(slug: str) -> str:
 def withdrawn_key(slug: str) -> str:
     """Set once the browser's participant withdrew: it shows the confirmation again."""
     return f"withdrawn:{slug}"
+
+
+def language_key(slug: str) -> str:
+    """The language the browser's participant reads study ``slug`` in (studyapp.translation):
+    set at enrolment from the participant, so every page of theirs, the error and withdrawal
+    pages too, is in it."""
+    return f"language:{slug}"

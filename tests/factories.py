@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,3 +50,28 @@ def make_study(owner: Any, spec: dict[str, Any] | None = None, *,
     if open_study:
         studies.study_set_status(study=study, status="open")
     return study
+
+
+def _set_path(spec: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``spec`` at a field path as validation errors name it (``a.b[2].c``)."""
+    parts = [int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", path)]
+    target: Any = spec
+    for part in parts[:-1]:
+        target = target[part]
+    target[parts[-1]] = value
+
+
+def multilingual_spec(languages: tuple[str, ...] = ("en", "de", "es"),
+                      **overrides: Any) -> dict[str, Any]:
+    """The small spec in several languages: every participant-facing text a mapping whose
+    entry in language ``xx`` is the English text marked ``[xx] `` (English stays as is). The
+    standard scale is left out: in German or Spanish it needs a validated translation."""
+    from experiments.languages import localised_fields
+
+    spec = small_spec(**overrides)
+    spec["languages"] = list(languages)
+    spec["questionnaires"] = [q for q in spec["questionnaires"] if not isinstance(q, str)]
+    for path, value in list(localised_fields(spec)):
+        _set_path(spec, path, {lang: value if lang == "en" else f"[{lang}] {value}"
+                               for lang in languages})
+    return spec

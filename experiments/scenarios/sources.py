@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from experiments.languages import gettext_noop
 from experiments.scenarios import tabular_specs as specs
 from experiments.scenarios.columns import ColumnSpec, encode_frame, select_specs
 from explainers.base import Feature
@@ -160,7 +161,7 @@ def load_adult(*, random_state: int, features: Sequence[str] | None) -> Source:
         specs.ADULT,
         features,
         lambda f: (f["income"] == ">50K").to_numpy(dtype=int),
-        class_names=("$50K or less", "More than $50K"),
+        class_names=(gettext_noop("$50K or less"), gettext_noop("More than $50K")),
         positive_class=1,
     )
 

@@ -46,8 +46,9 @@ class FollowsAI:
 
     def answer(self, page: Page, options: list[str], rng: np.random.Generator
                ) -> tuple[str, int]:
-        if page.ai_prediction in options and rng.random() < self.p_follow:
-            return page.ai_prediction, _confidence(page, rng)
+        followed = page.answer_value(page.ai_prediction)
+        if followed in options and rng.random() < self.p_follow:
+            return followed, _confidence(page, rng)
         return str(rng.choice(options)), _confidence(page, rng)
 
 

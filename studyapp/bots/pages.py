@@ -15,6 +15,8 @@ class Form:
     action: str = ""
     hidden: dict[str, str] = field(default_factory=dict)
     radios: dict[str, list[str]] = field(default_factory=dict)
+    # name -> value -> the words its label shows (in the page's language)
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
     numbers: dict[str, tuple[float, float]] = field(default_factory=dict)  # name -> (min, max)
     textareas: list[str] = field(default_factory=list)
     buttons: list[tuple[str, str]] = field(default_factory=list)
@@ -48,6 +50,19 @@ class Page:
     def form(self) -> Form:
         return next(f for f in self.forms if f.hidden.get("action") == self.kind)
 
+    def answer_value(self, words: str) -> str:
+        """The answer option a text on the page names, by its label (pages are in the
+        participant's language; values are not); the text itself when no label shows it."""
+        labels = self.form.labels.get("answer", {}) if self.forms else {}
+        return next((value for value, label in labels.items() if label == words), words)
+
+    def asks_for(self, value: str) -> bool:
+        """Whether the attention instruction asks for the answer ``value``: its label in
+        quotation marks of any of the page's languages (“…”, „…“, «…»)."""
+        label = (self.form.labels.get("answer", {}) if self.forms else {}).get(value, value)
+        return any(f"{left}{label}{right}" in self.instruction
+                   for left, right in (("“", "”"), ("„", "“"), ("«", "»")))
+
 
 class _Parser(HTMLParser):
     def __init__(self) -> None:
@@ -60,6 +75,7 @@ class _Parser(HTMLParser):
         self.instruction = ""
         self.text: list[str] = []
         self._capture: str | None = None
+        self._label: tuple[Form, str, str] | None = None  # the radio whose label is read
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k: v or "" for k, v in attrs}
@@ -89,15 +105,25 @@ class _Parser(HTMLParser):
             form.hidden[name] = a.get("value", "")
         elif kind == "radio":
             form.radios.setdefault(name, []).append(a.get("value", ""))
+            self._label = (form, name, a.get("value", ""))
         elif kind == "number":
             form.numbers[name] = (float(a.get("min") or 0), float(a.get("max") or 1e9))
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "label" and self._label is not None:
+            form, name, value = self._label
+            words = form.labels.get(name, {}).get(value, "")
+            form.labels.setdefault(name, {})[value] = " ".join(words.split())
+            self._label = None
         if tag == "p" or (tag == "strong" and self._capture != "instruction"):
             self._capture = None
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
+        if self._label is not None:
+            form, name, value = self._label
+            labels = form.labels.setdefault(name, {})
+            labels[value] = labels.get(value, "") + data
         if self._capture == "code":
             self.code += data.strip()
         elif self._capture == "ai" and data.strip():

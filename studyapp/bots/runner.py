@@ -208,7 +208,7 @@ class Bot:
             options = [answer]
         elif page.instruction:
             # An attention check names the answer it wants; an attentive person gives it.
-            asked = [o for o in options if f"“{o}”" in page.instruction]
+            asked = [o for o in options if page.asks_for(o)]
             answer = asked[0] if asked else answer
         data = {"action": "answer", "trial_index": form.hidden["trial_index"],
                 "step": form.hidden["step"], "answer": answer,

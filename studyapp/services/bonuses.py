@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext
+
 from experiments.incentives import Incentives, money
 from studyapp.models import Participant, Study
 from studyapp.services.exports import scored_outcomes, spreadsheet_safe
@@ -42,11 +44,12 @@ def page_incentives(study: Study, participant: Participant, page: str) -> dict[s
     rule = study.typed_spec.incentives
     if rule is None:
         return None
-    context: dict[str, Any] = {"statement": rule.statement()}
+    language = participant.language
+    context: dict[str, Any] = {"statement": rule.statement(gettext, language)}
     if page == "finished" and participant.status == Status.COMPLETED:
-        context["earned"] = money(participant_bonus(rule, participant), rule.currency)
+        context["earned"] = money(participant_bonus(rule, participant), rule.currency, language)
     elif page == "trial" and rule.show_running_total:
-        context["so_far"] = money(participant_bonus(rule, participant), rule.currency)
+        context["so_far"] = money(participant_bonus(rule, participant), rule.currency, language)
     return context
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from studyapp import selectors
 from studyapp.models import Condition, Event, Participant, Study
@@ -40,8 +41,8 @@ _SESSION_CHECK = {"prolific": "SESSION_ID", "mturk": "assignmentId"}
 _PROLIFIC_KEYS = ("PROLIFIC_PID", "STUDY_ID", "SESSION_ID")
 _MTURK_KEYS = ("workerId", "assignmentId", "hitId")
 MTURK_PREVIEW = "ASSIGNMENT_ID_NOT_AVAILABLE"
-WITHDRAWN_ALREADY = ("You have withdrawn from this study, so it cannot be taken again. "
-                     "Thank you for your time.")
+WITHDRAWN_ALREADY = gettext_noop("You have withdrawn from this study, so it cannot be taken "
+                                 "again. Thank you for your time.")
 Arm = TypeVar("Arm")  # what assignment balances over: a condition, or a Latin-square row
 
 
@@ -63,7 +64,8 @@ def recruitment_from_query(query: Mapping[str, str]) -> Recruitment | None:
         return _parse_ids("prolific", query, _PROLIFIC_KEYS, "PROLIFIC_PID")
     if any(key in query for key in _MTURK_KEYS):
         if query.get("assignmentId") == MTURK_PREVIEW:
-            raise ParticipantError("This is an MTurk preview: accept the HIT to take part.")
+            raise ParticipantError(gettext("This is an MTurk preview: accept the HIT to take "
+                                           "part."))
         return _parse_ids("mturk", query, _MTURK_KEYS, "workerId")
     return None
 
@@ -74,8 +76,9 @@ def _parse_ids(source: str, query: Mapping[str, str], keys: tuple[str, ...],
     for key in keys:
         value = (query.get(key) or "").strip()
         if key == id_key and not value:
-            raise ParticipantError(f"The study link is missing {id_key}. Please open the "
-                                   f"study again from {source.title()}.")
+            raise ParticipantError(gettext("The study link is missing {key}. Please open the "
+                                           "study again from {platform}.").format(
+                key=id_key, platform=source.title()))
         if value:
             details[key] = _canonical(key, value, source)
     return Recruitment(source=source, external_id=details[id_key], details=details)
@@ -86,8 +89,9 @@ def _canonical(key: str, value: str, source: str) -> str:
     normalise, pattern = _FORMATS.get(key, (str, _TOKEN))
     canonical = normalise(value)
     if not pattern.match(canonical):
-        raise ParticipantError(f"The study link has an invalid {key}. Please open the "
-                               f"study again from {source.title()}.")
+        raise ParticipantError(gettext("The study link has an invalid {key}. Please open the "
+                                       "study again from {platform}.").format(
+            key=key, platform=source.title()))
     return canonical
 
 
@@ -111,9 +115,12 @@ def is_bot_token(study: Study, token: str | None) -> bool:
     return bool(token) and hmac.compare_digest(str(token), bot_token(study))
 
 
-def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = False
-                      ) -> tuple[Participant, bool]:
+def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = False,
+                      language: str | None = None) -> tuple[Participant, bool]:
     """Enrol a newcomer or resume the participant who already has this id.
+
+    A newcomer reads the study in ``language`` (one of the spec's; None: its default) from
+    then on; a returning participant keeps the language they started in.
 
     Returns ``(participant, created)``. The study row is locked for the assignment so that
     simultaneous arrivals see each other's choices (PostgreSQL: SELECT ... FOR UPDATE; SQLite:
@@ -129,15 +136,16 @@ def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = 
             return existing, False
         if has_withdrawn(locked, source=recruitment.source,
                          external_id=recruitment.external_id):
-            raise ParticipantError(WITHDRAWN_ALREADY)
+            raise ParticipantError(gettext(WITHDRAWN_ALREADY))
         if not locked.is_accepting:
-            raise ParticipantError("This study is not accepting participants at the moment.")
+            raise ParticipantError(gettext("This study is not accepting participants at the "
+                                           "moment."))
         if locked.typed_spec.assignment.in_blocks:
             condition, seed, sequence = _assign_sequence(locked)
         else:
             (condition, seed), sequence = _assign(locked), None
         participant = _create(locked, condition, seed, recruitment, is_bot=is_bot,
-                              sequence=sequence)
+                              sequence=sequence, language=language)
     return participant, True
 
 
@@ -186,7 +194,7 @@ def _assign(study: Study) -> tuple[Condition, int]:
     eligible = [c for c in study.conditions.all() if c.is_open and
                 (c.cap is None or load.get(c.pk, 0) < c.cap)]
     if not eligible:
-        raise ParticipantError("This study is full. Thank you for your interest.")
+        raise ParticipantError(gettext("This study is full. Thank you for your interest."))
     return _least_loaded(study, eligible, lambda c: load.get(c.pk, 0))
 
 
@@ -218,9 +226,16 @@ def _least_loaded(study: Study, arms: list[Arm], load: Callable[[Arm], int]) -> 
     return tied[int(rng.integers(len(tied)))], int(rng.integers(2**31))
 
 
+def _language(study: Study, language: str | None) -> str:
+    languages = study.typed_spec.languages
+    if language is not None and language not in languages:
+        raise ValueError(f"language {language!r}: the study's languages are {languages}")
+    return language or languages[0]
+
+
 def _create(study: Study, condition: Condition, seed: int, recruitment: Recruitment, *,
             is_bot: bool = False, is_preview: bool = False,
-            sequence: int | None = None) -> Participant:
+            sequence: int | None = None, language: str | None = None) -> Participant:
     now = timezone.now()
     deadline = (now + timedelta(minutes=study.time_limit_minutes)
                 if study.time_limit_minutes else None)
@@ -228,6 +243,7 @@ def _create(study: Study, condition: Condition, seed: int, recruitment: Recruitm
         study=study, condition=condition, external_id=recruitment.external_id,
         source=recruitment.source, recruitment=recruitment.details, seed=seed,
         sequence=sequence, version=selectors.study_version(study),
+        language=_language(study, language),
         spec_hash=study.spec_hash, is_bot=is_bot, is_preview=is_preview,
         started_at=now, last_seen_at=now, deadline_at=deadline,
     )

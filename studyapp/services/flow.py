@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from experiments.designs import Step
 from studyapp import selectors
@@ -67,9 +68,10 @@ def _event(participant: Participant, kind: str, page: str, **detail: Any) -> Non
 
 def _expect_stage(participant: Participant, stage: str) -> None:
     if participant.is_finished:
-        raise StaleSubmission("You have already finished this study.")
+        raise StaleSubmission(gettext("You have already finished this study."))
     if participant.stage != stage:
-        raise StaleSubmission("That page has already been answered; here is where you are now.")
+        raise StaleSubmission(gettext("That page has already been answered; here is where you "
+                                       "are now."))
 
 
 def participant_touch(*, participant: Participant) -> Participant:
@@ -206,7 +208,7 @@ def _response_record(participant: Participant, answer: Answer) -> tuple[Response
     trial = (selectors.with_progress(Trial.objects.select_related("item", "condition"))
              .filter(participant=participant, index=answer.trial_index).first())
     if trial is None:
-        raise ParticipantError("That trial does not exist.")
+        raise ParticipantError(gettext("That trial does not exist."))
     trial.participant = participant  # the locked row, with its study: not read again
     # The trial's answers, read only if it has any, serve the repeat check and the next step.
     answered = {r.step: r for r in trial.responses.all()} if trial.answer_count else {}
@@ -217,11 +219,13 @@ def _response_record(participant: Participant, answer: Answer) -> tuple[Response
         return stored, False
     _expect_stage(participant, Stage.TRIALS)
     if trial.index != participant.trial_pointer:
-        raise StaleSubmission("That trial has already been answered; here is where you are now.")
+        raise StaleSubmission(gettext("That trial has already been answered; here is where "
+                                       "you are now."))
     steps = selectors.trial_steps(trial)
     expected = selectors.next_step(trial, steps, answered)
     if expected is None or answer.step != expected.name:
-        raise StaleSubmission("That step has already been answered; here is where you are now.")
+        raise StaleSubmission(gettext("That step has already been answered; here is where you "
+                                       "are now."))
     answer = _validate_answer(participant, trial, expected, answer)
     response = Response.objects.create(
         trial=trial, step=answer.step, answer=answer.answer, confidence=answer.confidence,
@@ -237,12 +241,13 @@ def number_answer_clean(study: Any, text: str) -> str:
     cleaned = text.replace(",", "").strip()
     # float() also reads "1_000", "1e5", "nan" and other scripts' digits; people type none.
     if not _PLAIN_NUMBER.fullmatch(cleaned):
-        raise ParticipantError("Please enter a number.")
+        raise ParticipantError(gettext("Please enter a number."))
     value = float(cleaned)
     field = selectors.number_field(study)
     low, high = float(field.min), float(field.max)
     if not low <= value <= high:  # also refuses nan and infinities
-        raise ParticipantError(f"Please enter a number between {low:,.0f} and {high:,.0f}.")
+        raise ParticipantError(gettext("Please enter a number between {low} and {high}.").format(
+            low=f"{low:,.0f}", high=f"{high:,.0f}"))
     return f"{value:.0f}" if value == int(value) else f"{value:g}"
 
 
@@ -253,11 +258,12 @@ def _validate_answer(participant: Participant, trial: Trial, step: Step,
         answer = replace(answer, answer=number_answer_clean(participant.study, answer.answer))
     elif answer.answer not in {choice["value"] for choice in
                                selectors.answer_choices(participant.study, step, trial)}:
-        raise ParticipantError("Please choose one of the answers shown.")
+        raise ParticipantError(gettext("Please choose one of the answers shown."))
     scale = selectors.participant_spec(participant).task.confidence_scale
     if scale and step.question.asks_confidence and (
             answer.confidence is None or not 1 <= answer.confidence <= scale):
-        raise ParticipantError(f"Please say how confident you are (1 to {scale}).")
+        raise ParticipantError(gettext("Please say how confident you are (1 to {scale}).")
+                               .format(scale=scale))
     for name in ("rt_ms", "explanation_visible_ms"):
         value = getattr(answer, name)
         if value is not None and not 0 <= value <= MAX_RT_MS:
@@ -293,7 +299,8 @@ def questionnaire_submit(*, participant: Participant, answers: Any) -> Participa
     participant = _lock(participant)
     _expect_stage(participant, Stage.QUESTIONNAIRE)
     rows = questionnaire_answers_validate(participant.study, answers,
-                                          seen=selectors.participant_exposure(participant))
+                                          seen=selectors.participant_exposure(participant),
+                                          spec=selectors.participant_spec(participant))
     QuestionnaireAnswer.objects.bulk_create([
         QuestionnaireAnswer(participant=participant, questionnaire=q, item=i, value=v)
         for q, i, v in rows])

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from django.utils.translation import gettext_noop
 
 from experiments.designs import CLEAN_MODEL, LABEL_RIGHT, LABEL_WRONG, design
 from experiments.perturb import one_feature_edit
@@ -26,10 +27,13 @@ from experiments.randomisation import balanced_items
 from experiments.sampling import candidate_classes
 from studyapp.models import Condition, Item, Study
 
-ATTENTION_INSTRUCTION = ("Attention check: to show that you are reading carefully, please "
-                         "answer “{label}” on this page, whatever the profile says.")
-NUMBER_ATTENTION_INSTRUCTION = ("Attention check: to show that you are reading carefully, "
-                                "please enter the number {label} in every box on this page.")
+# Stored in English as the record; the page shows them in the participant's language.
+ATTENTION_INSTRUCTION = gettext_noop(
+    "Attention check: to show that you are reading carefully, please answer “{label}” on "
+    "this page, whatever the profile says.")
+NUMBER_ATTENTION_INSTRUCTION = gettext_noop(
+    "Attention check: to show that you are reading carefully, please enter the number "
+    "{label} in every box on this page.")
 NUMBER_ATTENTION_VALUES = ("100000", "250000", "150000", "300000")
 # Simulate then decide: an item is "unusual" when the model's error is in the top tenth of the
 # test set, and "typical" when it is below the median (Poursabzi-Sangdeh et al.'s

@@ -10,26 +10,18 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from analysis.questionnaires import (
-    HOFFMAN_SATISFACTION,
-    HOFFMAN_TRUST,
-    JIAN_TRUST,
-    Questionnaire,
-)
+from django.utils.translation import gettext
+
+from analysis.questionnaires import SCALES, Questionnaire
 from experiments.designs import Exposure
-from experiments.study_spec import StudySpec
+from experiments.study_spec import ScaleTranslation, StudySpec
 from studyapp.models import Study
 from studyapp.services.errors import ParticipantError
 
 MAX_FREE_TEXT = 5000
 # What our pages send for a scale point or a count: ASCII digits only.
 ASCII_INTEGER = re.compile(r"[0-9]{1,9}")
-# Spec names -> scale definitions (item texts, reverse keying, range) from the analysis package.
-SCALES: dict[str, Questionnaire] = {
-    "jian_trust": JIAN_TRUST,
-    "hoffman_satisfaction": HOFFMAN_SATISFACTION,
-    "hoffman_trust": HOFFMAN_TRUST,
-}
+# Spec names -> scale definitions (item texts, reverse keying, range): analysis.SCALES.
 
 
 @dataclass(frozen=True)
@@ -66,14 +58,15 @@ class QuestionItem:
 def questionnaire_items(study: Study, *, seen: Exposure | None = None,
                         spec: StudySpec | None = None) -> list[QuestionItem]:
     """The questionnaire fields put to a participant who saw ``seen`` (None: every field the
-    spec names, as the codebook lists them). A scale about the AI is asked only of those who
-    saw the AI, one about explanations only of those who saw an explanation. ``spec`` is the
-    participant's version (its prompts' wording); None: the study's current one."""
+    spec names, as the codebook lists them), worded as ``spec`` (the participant's view of
+    it; default: the study's default language). A scale about the AI is asked only of those
+    who saw the AI, one about explanations only of those who saw an explanation."""
+    spec = spec or study.typed_spec
     items: list[QuestionItem] = []
-    for entry in (spec or study.typed_spec).questionnaires:
+    for entry in spec.questionnaires:
         if isinstance(entry, str):
             if seen is None or scale_applies(SCALES[entry], seen):
-                items.extend(_scale_items(entry))
+                items.extend(_scale_items(entry, spec.scale_translations.get(entry)))
         else:
             items.append(QuestionItem(questionnaire="text", item=entry.name,
                                       text=entry.prompt, kind="text",
@@ -91,28 +84,36 @@ def study_scales(study: Study) -> list[Questionnaire]:
     return [SCALES[entry] for entry in study.typed_spec.scales]
 
 
-def _scale_items(name: str) -> list[QuestionItem]:
+def _scale_items(name: str, translation: ScaleTranslation | None) -> list[QuestionItem]:
+    """A scale's items in its published English wording, or in the validated translation the
+    spec cites for the participant's language (validation allows no other)."""
     scale = SCALES[name]
     # The wording at each point is the scale's own declaration (analysis.questionnaires).
-    labels = tuple(scale.label_at(point) for point in scale.points)
+    anchors = dict(scale.anchors)
+    texts = [item.render("the AI") for item in scale.items]
+    if translation is not None:
+        anchors = dict(zip(anchors, translation.anchors, strict=True))
+        texts = list(translation.items)
+    labels = tuple(anchors.get(point, "") for point in scale.points)
     return [
-        QuestionItem(questionnaire=scale.name, item=item.key, text=item.render("the AI"),
+        QuestionItem(questionnaire=scale.name, item=item.key, text=text,
                      kind="likert", low=scale.scale_min, high=scale.scale_max, labels=labels)
-        for item in scale.items
+        for item, text in zip(scale.items, texts, strict=True)
     ]
 
 
-def questionnaire_answers_validate(study: Study, form: Any, *, seen: Exposure
+def questionnaire_answers_validate(study: Study, form: Any, *, seen: Exposure,
+                                   spec: StudySpec | None = None
                                    ) -> list[tuple[str, str, str]]:
     """(questionnaire, item, value) rows for every answer to a field put to a participant who
     saw ``seen`` (fields not put to them are ignored, never stored); ParticipantError on any
     bad one."""
     rows: list[tuple[str, str, str]] = []
-    for question in questionnaire_items(study, seen=seen):
+    for question in questionnaire_items(study, seen=seen, spec=spec):
         raw = (form.get(question.field) or "").strip()
         if not raw:
             if question.required:
-                raise ParticipantError("Please answer every question on this page.")
+                raise ParticipantError(gettext("Please answer every question on this page."))
             continue
         rows.append((question.questionnaire, question.item, _validate_value(question, raw)))
     return rows
@@ -121,13 +122,15 @@ def questionnaire_answers_validate(study: Study, form: Any, *, seen: Exposure
 def _validate_value(question: QuestionItem, raw: str) -> str:
     if question.kind == "text":
         if len(raw) > MAX_FREE_TEXT:
-            raise ParticipantError(f"Please keep your answer under {MAX_FREE_TEXT} characters.")
+            raise ParticipantError(gettext("Please keep your answer under {count} characters.")
+                                   .format(count=MAX_FREE_TEXT))
         if "\x00" in raw:  # only a forged request sends NUL; PostgreSQL text cannot hold it
-            raise ParticipantError("Your answer contains a character that cannot be saved.")
+            raise ParticipantError(gettext("Your answer contains a character that cannot be "
+                                           "saved."))
         return raw
     if not ASCII_INTEGER.fullmatch(raw):  # int() would also read "٣" (Arabic-Indic 3)
-        raise ParticipantError("Please choose one of the points on each scale.")
+        raise ParticipantError(gettext("Please choose one of the points on each scale."))
     value = int(raw)
     if not question.low <= value <= question.high:
-        raise ParticipantError("Please choose one of the points on each scale.")
+        raise ParticipantError(gettext("Please choose one of the points on each scale."))
     return str(value)

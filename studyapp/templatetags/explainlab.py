@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -27,7 +28,9 @@ def percent(value: float | None) -> str:
     """0.834 -> '83%'."""
     if value is None:
         return ""
-    return f"{round(float(value) * 100):d}%"
+    number = f"{round(float(value) * 100):d}"
+    # German and Spanish put a (no-break) space before the sign: "83 %".
+    return f"{number}\u00a0%" if get_language() in {"de", "es"} else f"{number}%"
 
 
 @register.filter
@@ -47,3 +50,12 @@ def digit_svg(pixels: list[list[float]], what: str = "handwritten digit") -> str
         '<svg role="img" aria-label="{}, {} by {} pixels" width="{}" '
         'height="{}" viewBox="0 0 {} {}" xmlns="http://www.w3.org/2000/svg">{}</svg>',
         what, cols, rows, cols * size, rows * size, cols * size, rows * size, cells)
+
+
+@register.filter
+def translated(value: Any) -> str:
+    """A platform word stored in English (a scenario's feature, category or class name) in
+    the page's language (studyapp.translation)."""
+    from studyapp.translation import translated as in_language
+
+    return in_language(str(value)) if value is not None else ""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from django.core.handlers.exception import response_for_exception
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views import defaults
 
 from studyapp.models import Study
@@ -36,8 +37,9 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 def error_page(request: HttpRequest, study: Study | None, message: str,
                status: int = 400) -> HttpResponse:
     """The participant's "we could not open the study" page, with the reason."""
-    return render(request, "participant/error.html", {"study": study, "message": message},
-                  status=status)
+    spec = study.spec_in(get_language() or "") if study is not None else None
+    return render(request, "participant/error.html",
+                  {"study": study, "spec": spec, "message": message}, status=status)
 
 
 class ServiceErrorMiddleware:

@@ -6,12 +6,15 @@ import uuid
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 
 from studyapp import selectors
 from studyapp.models import Participant, Study, Trial
 from studyapp.services.bonuses import page_incentives
 from studyapp.services.flow import trial_mark_shown
+from studyapp.services.pools import ATTENTION_INSTRUCTION, NUMBER_ATTENTION_INSTRUCTION
 from studyapp.services.questionnaires import questionnaire_items
+from studyapp.translation import localised_display, localised_number, translated
 
 Stage = Participant.Stage
 Status = Participant.Status
@@ -23,15 +26,14 @@ def page_context(request: HttpRequest, study: Study, participant: Participant,
     # The page's name (consent, trial, questionnaire, ...): events logged from it carry it.
     page_name = template.rsplit("/", 1)[-1].removesuffix(".html")
     return template, {**context, "page_name": page_name,
-                      "title": selectors.participant_spec(participant).title,
                       "incentives": page_incentives(study, participant, page_name)}
 
 
 def _page(study: Study, participant: Participant,
           error: str | None) -> tuple[str, dict[str, Any]]:
-    base = {"study": study, "participant": participant, "error": error,
+    spec = selectors.participant_spec(participant)  # their version's texts, in their language
+    base = {"study": study, "spec": spec, "participant": participant, "error": error,
             "is_preview": participant.is_preview}
-    spec = selectors.participant_spec(participant)  # the texts of their version
     if participant.is_finished:
         return "participant/finished.html", {**base, **_finished(study, participant)}
     if participant.stage == Stage.TRIALS:
@@ -79,9 +81,12 @@ def _trial(participant: Participant) -> dict[str, Any]:
     question = step.question
     # What is on screen comes from the step's declaration (experiments.designs), not the item.
     panels = selectors.trial_panels(trial) if step.shows_candidates else []
+    language = participant.language
     return {
         "trial": trial,
         "item": trial.item,
+        "display": localised_display(trial.item.display, language),
+        "instruction": _instruction(trial, language),
         "display_kind": _display_kind(trial.item.display),
         "step": step,
         "question": question,
@@ -93,7 +98,7 @@ def _trial(participant: Participant) -> dict[str, Any]:
         "explanation": trial.explanation if step.shows_explanation else None,
         # The right answer reaches the page only here, after the answer is stored.
         "outcome": selectors.trial_outcome(trial) if step.shows_outcome else None,
-        "ai_prediction_text": _ai_output(study, trial.item.ai_prediction),
+        "ai_prediction_text": _ai_output(study, trial.item.ai_prediction, language),
         "panels": [{**p, "explanation": p["explanation"] if step.shows_explanation else None,
                     "prediction": p["prediction"] if step.shows_ai else ""} for p in panels],
         "number": selectors.number_field(study) if question.kind == "number" else None,
@@ -101,8 +106,8 @@ def _trial(participant: Participant) -> dict[str, Any]:
         "confidence_points": list(range(
             1, selectors.participant_spec(participant).task.confidence_scale + 1))
         if question.asks_confidence else [],
-        "phase_title": "Practice: this one does not count" if trial.kind == Trial.Kind.PRACTICE
-        else PHASE_TITLES.get(trial.phase, ""),
+        "phase_title": gettext("Practice: this one does not count")
+        if trial.kind == Trial.Kind.PRACTICE else PHASE_TITLES.get(trial.phase, ""),
         "tutorial": selectors.trial_tutorial(trial),
         "position": trial.index + 1,
         "total": trial.trial_total,
@@ -111,22 +116,35 @@ def _trial(participant: Participant) -> dict[str, Any]:
 
 
 PHASE_TITLES = {
-    "learning": "Learning: see how the AI decides",
-    "pre": "Test: predict what the AI will say",
-    "learning_explained": "Learning again, now with explanations",
-    "post": "Final test: predict what the AI will say",
+    "learning": gettext_lazy("Learning: see how the AI decides"),
+    "pre": gettext_lazy("Test: predict what the AI will say"),
+    "learning_explained": gettext_lazy("Learning again, now with explanations"),
+    "post": gettext_lazy("Final test: predict what the AI will say"),
 }
 
 
-def _ai_output(study: Study, value: str) -> str:
+def _instruction(trial: Trial, language: str) -> str:
+    """An attention check's instruction in the participant's language, naming the answer it
+    asks for as the page's options name it (the stored English one is the record)."""
+    item = trial.item
+    if trial.kind != Trial.Kind.ATTENTION or not item.expected_answer:
+        return item.instruction
+    if item.instruction.startswith(NUMBER_ATTENTION_INSTRUCTION.split("{", 1)[0]):
+        number = localised_number(f"{int(float(item.expected_answer)):,}", language)
+        return gettext(NUMBER_ATTENTION_INSTRUCTION).format(label=number)
+    return gettext(ATTENTION_INSTRUCTION).format(label=translated(item.expected_answer))
+
+
+def _ai_output(study: Study, value: str, language: str) -> str:
     """The AI's output as a participant reads it: a class name, or a number with its unit."""
     if not study.answer_options or study.answer_options[0].get("value") != "number":
-        return value
+        return translated(value)
     try:
         number = float(value)
     except ValueError:
         return value
-    return f"{number:,.0f} {study.answer_options[0].get('label', '')}".strip()
+    unit = translated(study.answer_options[0].get("label", ""))
+    return f"{localised_number(f'{number:,.0f}', language)} {unit}".strip()
 
 
 def _display_kind(display: Any) -> str:

@@ -9,11 +9,14 @@ cannot re-answer.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -21,8 +24,9 @@ from studyapp import selectors
 from studyapp.forms import AnswerForm, parse_answer
 from studyapp.models import Participant, Study
 from studyapp.services import enrolment, flow
-from studyapp.services.errors import ServiceError, StaleSubmission
-from studyapp.sessions import participant_key, withdrawn_key
+from studyapp.services.errors import NotFoundError, ServiceError, StaleSubmission
+from studyapp.sessions import language_key, participant_key, withdrawn_key
+from studyapp.translation import LANGUAGE_PARAMETER, link_language
 from studyapp.views.errors import error_page, status_for
 from studyapp.views.pages import page_context
 from studyapp.views.ratelimit import enrolment_allowed
@@ -34,8 +38,41 @@ def _here(study: Study) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse("study", args=[study.slug]), status=303)
 
 
+ParticipantView = Callable[[HttpRequest, str], HttpResponse]
+
+
+def in_participant_language(view: ParticipantView) -> ParticipantView:
+    """Runs a participant view in the participant's language (stored at enrolment, kept in
+    the session), or before enrolment in the one the link asks for or the study's default;
+    a service's error is shown in that language too."""
+    @wraps(view)
+    def in_language(request: HttpRequest, slug: str) -> HttpResponse:
+        with translation.override(_request_language(request, slug)):
+            try:
+                return view(request, slug)
+            except NotFoundError:
+                raise
+            except ServiceError as exc:
+                return error_page(request, Study.objects.filter(slug=slug).first(), str(exc),
+                                  status=status_for(exc))
+    return in_language
+
+
+def _request_language(request: HttpRequest, slug: str) -> str:
+    stored = request.session.get(language_key(slug))
+    if stored:
+        return str(stored)
+    study = Study.objects.filter(slug=slug).first()
+    if study is None:
+        return translation.get_language() or "en"
+    languages = study.typed_spec.languages
+    asked = request.GET.get(LANGUAGE_PARAMETER, "")
+    return asked if asked in languages else languages[0]
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
+@in_participant_language
 def study_page(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "GET" and _has_recruitment(request):
         return _enter(request, get_object_or_404(Study, slug=slug))
@@ -46,9 +83,10 @@ def study_page(request: HttpRequest, slug: str) -> HttpResponse:
         return _landing(request, get_object_or_404(Study, slug=slug))
     study = participant.study
     participant = flow.participant_touch(participant=participant)
-    if request.method == "POST":
-        return _submit(request, study, participant)
-    return render(request, *page_context(request, study, participant))
+    with translation.override(participant.language):
+        if request.method == "POST":
+            return _submit(request, study, participant)
+        return render(request, *page_context(request, study, participant))
 
 
 def _has_recruitment(request: HttpRequest) -> bool:
@@ -66,21 +104,25 @@ def _enrol(request: HttpRequest, study: Study,
            recruitment: enrolment.Recruitment) -> HttpResponse:
     existing = enrolment.participant_existing(study, recruitment)
     if existing is not None and not _resumable(request, study, existing, recruitment):
-        return error_page(request, study, RESUME_REFUSED, status=403)
+        return error_page(request, study, gettext(RESUME_REFUSED), status=403)
     if existing is None and not enrolment_allowed(request):
-        return error_page(request, study, "Too many sign-ups from your network right now. "
-                           "Please wait a minute and open the link again.", status=429)
+        return error_page(request, study, gettext("Too many sign-ups from your network right "
+                                                  "now. Please wait a minute and open the "
+                                                  "link again."), status=429)
     participant, _ = enrolment.participant_enrol(
         study=study, recruitment=recruitment,
-        is_bot=enrolment.is_bot_token(study, request.headers.get("X-Bot-Token")))
+        is_bot=enrolment.is_bot_token(study, request.headers.get("X-Bot-Token")),
+        language=link_language(study, request.GET))
     request.session.cycle_key()
     request.session[participant_key(study.slug)] = participant.pk
+    request.session[language_key(study.slug)] = participant.language
     return _here(study)
 
 
-RESUME_REFUSED = ("This study is already in progress for your ID in another session. Please "
-                  "continue in the browser where you started, or open the study again from "
-                  "the link your recruitment platform gives you (it carries your session).")
+RESUME_REFUSED = gettext_noop(
+    "This study is already in progress for your ID in another session. Please continue in "
+    "the browser where you started, or open the study again from the link your recruitment "
+    "platform gives you (it carries your session).")
 
 
 def _resumable(request: HttpRequest, study: Study, participant: Participant,
@@ -95,20 +137,22 @@ def _resumable(request: HttpRequest, study: Study, participant: Participant,
 def _landing(request: HttpRequest, study: Study) -> HttpResponse:
     """No participant in this browser yet: a start button (direct studies) or an error."""
     if not study.allow_direct:
-        return error_page(request, study, "This link is missing your Prolific ID. Please "
-                           "open the study from Prolific.")
+        return error_page(request, study, gettext("This link is missing your Prolific ID. "
+                                                  "Please open the study from Prolific."))
     if not study.is_accepting:
-        return error_page(request, study, "This study is not accepting participants at the "
-                           "moment.", status=403)
+        return error_page(request, study, gettext("This study is not accepting participants "
+                                                  "at the moment."), status=403)
+    language = link_language(study, request.GET)
     if request.method == "POST" and request.POST.get("action") == "start":
         return _enrol(request, study, enrolment.direct_recruitment())
-    return render(request, "participant/landing.html", {"study": study})
+    return render(request, "participant/landing.html",
+                  {"study": study, "spec": study.spec_in(language)})
 
 
 def _submit(request: HttpRequest, study: Study, participant: Participant) -> HttpResponse:
     handler = _HANDLERS.get(request.POST.get("action", ""))
     if handler is None:
-        return error_page(request, study, "Unknown action.")
+        return error_page(request, study, gettext("Unknown action."))
     try:
         handler(request, participant)
     except StaleSubmission as exc:
@@ -159,6 +203,7 @@ _HANDLERS: dict[str, Callable[[HttpRequest, Participant], None]] = {
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@in_participant_language
 def withdraw_page(request: HttpRequest, slug: str) -> HttpResponse:
     """Withdrawal, open from every participant page: GET asks to confirm, POST deletes every
     record of the participant and shows the confirmation (with the screen-out code)."""
@@ -167,7 +212,8 @@ def withdraw_page(request: HttpRequest, slug: str) -> HttpResponse:
         study, request.session.get(participant_key(slug)))
     if participant is None:
         if request.session.get(withdrawn_key(slug)):
-            return render(request, "participant/withdrawn.html", {"study": study})
+            return render(request, "participant/withdrawn.html", {
+                "study": study, "spec": study.spec_in(translation.get_language() or "")})
         return _here(study)
     if request.method == "POST":
         flow.participant_withdraw(participant=participant)
@@ -175,5 +221,6 @@ def withdraw_page(request: HttpRequest, slug: str) -> HttpResponse:
         request.session[withdrawn_key(slug)] = True
         return HttpResponseRedirect(reverse("study-withdraw", args=[slug]), status=303)
     return render(request, "participant/withdraw.html", {
-        "study": study, "participant": participant, "is_preview": participant.is_preview,
+        "study": study, "spec": selectors.participant_spec(participant),
+        "participant": participant, "is_preview": participant.is_preview,
         "withdrawing": True})

@@ -19,7 +19,7 @@ import pytest
 
 from studyapp.models import Participant
 from studyapp.services import preparation, studies
-from tests.browser.steps import pass_comprehension
+from tests.browser.steps import agree, pass_comprehension, submit
 from tests.studyapp.helpers import prolific_id
 
 pytestmark = pytest.mark.browser
@@ -116,9 +116,9 @@ def _walk(page: Any, study: Any, pid: str, inspect: Inspector) -> None:
     """One participant from consent to the completion code, looking at every new page."""
     page.goto(f"/s/{study.slug}/?PROLIFIC_PID={pid}&STUDY_ID=x&SESSION_ID=y")
     inspect.look(page, "consent")
-    page.get_by_role("button", name="I agree to take part").click()
+    agree(page)  # by the form, not its words: some examples are in German
     inspect.look(page, "instructions")
-    page.get_by_role("button", name="I have read the instructions").click()
+    submit(page, "instructions")
     inspect.look(page, "comprehension")
     pass_comprehension(page, study)
     for _ in range(200):
@@ -134,7 +134,7 @@ def _walk(page: Any, study: Any, pid: str, inspect: Inspector) -> None:
             group.locator("input[type=radio]").first.check()
         for box in page.locator("form textarea").all():
             box.fill("Fine.")
-        page.get_by_role("button", name="Finish").click()
+        submit(page, "questionnaire")
     assert page.locator("#completion-code").inner_text() == study.completion_code
     inspect.look(page, "completion")
 

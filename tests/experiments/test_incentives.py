@@ -99,3 +99,17 @@ def test_a_task_scored_by_error_cannot_pay_per_correct_answer():
     spec["incentives"] = {"currency": "USD", "per_correct": 0.1}
     with pytest.raises(SpecError, match="numbers scored by their error"):
         validate_spec(spec)
+
+
+def test_amounts_and_the_rule_are_written_as_the_participant_s_language_writes_them():
+    from decimal import Decimal
+
+    from experiments.incentives import Incentives, money
+
+    assert money(Decimal("0.05"), "EUR", "de") == "0,05\u00a0€"
+    assert money(Decimal("1.5"), "GBP", "es") == "1,50\u00a0£"
+    assert money(Decimal("0.05"), "GBP") == "£0.05"
+    rule = Incentives(currency="EUR", per_correct=Decimal("0.05"))
+    marked = rule.statement(lambda text: f"<{text}>", "de")
+    assert marked.startswith("<You can earn a bonus: {rule}.>".replace(
+        "{rule}", "<{amount} for each correct answer>".replace("{amount}", "0,05\u00a0€")))

@@ -17,11 +17,14 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.utils import translation
+from django.utils.translation import gettext
 
 from analysis.questionnaires import Questionnaire
 from experiments.designs import Step, design
 from studyapp.models import Participant, Study, Trial
 from studyapp.services.questionnaires import SCALES
+from studyapp.translation import translated
 from tests.factories import make_study, small_spec
 from tests.studyapp.helpers import Walker
 from tests.studyapp.page_tree import Element, parse_tree
@@ -51,11 +54,20 @@ class Seen:
     steps: set[tuple[str, str, str, str]] = field(default_factory=set)  # condition, phase, ...
 
 
+@pytest.fixture(autouse=True)
+def _language_reset():  # type: ignore[no-untyped-def]
+    """The audit reads expectations in the study's language; later tests get the default."""
+    yield
+    translation.deactivate()
+
+
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_every_page_shows_and_asks_what_its_design_declares(owner, settings, tmp_path, name):
     settings.VAR_DIR = tmp_path  # own material (own_material/) is stored there by hash
     source = SPECS[name]
     study = _example(owner, source) if isinstance(source, Path) else make_study(owner, source)
+    # The pages are in the study's language: the expected words are read in it too.
+    translation.activate(study.typed_spec.language)
     covered: set[tuple[str, str, str, str]] = set()
     for n, condition in enumerate(study.conditions.order_by("pk")):
         if study.spec["design"]["type"] == "between":  # everyone in this condition
@@ -193,9 +205,11 @@ def _check_outcome(study: Study, trial: Trial, section: Element, where: str) -> 
     outcome = section.find(data_panel="outcome")
     assert outcome is not None, where
     heading = outcome.find("h2")
-    assert heading is not None and heading.text == ("Right" if right else "Not right"), where
+    assert heading is not None and heading.text == (gettext("Right") if right
+                                                    else gettext("Not right")), where
+    said = gettext("The AI said <strong>%(answer)s</strong>, which was right.").split("<")[0]
     if not trial.condition.show_ai:
-        assert "The AI said" not in outcome.text, f"{where}: a control group told the AI's answer"
+        assert said.strip() not in outcome.text, f"{where}: a control group told the AI's answer"
 
 
 def _check_method_not_named(trial: Trial, section: Element, where: str) -> None:
@@ -212,7 +226,7 @@ def _ai_output(study: Study, value: str) -> str:
     options = {o["value"]: o["label"] for o in study.answer_options}
     if list(options) == ["number"]:  # a regression: the number as people write it
         return f"{float(value):,.0f}"
-    return options.get(value, value)
+    return translated(options.get(value, value))
 
 
 def _check_question(study: Study, trial: Trial, step: Step, section: Element,
@@ -226,10 +240,12 @@ def _check_question(study: Study, trial: Trial, step: Step, section: Element,
     heading = section.find("h1")
     if trial.kind == Trial.Kind.ATTENTION:
         instruction = section.find("p", class_="instruction")
-        assert instruction is not None and trial.item.instruction in instruction.text, where
+        asked = translated(trial.item.expected_answer)  # the answer as the page labels it
+        assert instruction is not None and (trial.item.instruction in instruction.text
+                                            or f"{asked}" in instruction.text), where
     # The page is headed with what this step asks, never with another question (a learning
     # page that only asks to continue, a rating after a simulation).
-    assert heading is not None and heading.text == question.prompt, \
+    assert heading is not None and heading.text == translated(question.prompt), \
         f"{where}: the page is headed {heading and heading.text!r}, the step asks " \
         f"{question.prompt!r}"
     if question.kind == "continue":
@@ -247,6 +263,11 @@ def _check_question(study: Study, trial: Trial, step: Step, section: Element,
 
 
 def _declared_options(study: Study, trial: Trial, step: Step) -> list[tuple[str, str]]:
+    """(value, label) the step offers; labels in the page's language."""
+    return [(value, translated(label)) for value, label in _offered(study, trial, step)]
+
+
+def _offered(study: Study, trial: Trial, step: Step) -> list[tuple[str, str]]:
     question = step.question
     if question.kind == "likert":
         return [(str(n), label) for n, label in enumerate(question.scale_labels, start=1)]
