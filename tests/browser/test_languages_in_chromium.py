@@ -10,7 +10,6 @@ words that must not be left over are listed below.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,31 +18,18 @@ import pytest
 from studyapp.models import Participant
 from studyapp.services import preparation, studies
 from tests.browser.steps import agree, pass_comprehension, submit
+from tests.browser.test_demo_in_chromium import browser  # noqa: F401 (fixture)
 from tests.studyapp.helpers import prolific_id
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "studies" / "feedback_and_bonus_adult_de.yaml"
 SCREENSHOTS = ROOT / "var" / "screenshots" / "languages"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 LEFT_OVER = ("I agree", "I have read", "Check my answers", "Withdraw from the study", "Page ",
              "How confident", "The AI's prediction", "Profile", "Next", "Bonus so far",
              "You can earn", "Right", "Not right", "Your answer", "Education", "years",
              "Finish", "Thank you", "completion code", "Return to Prolific", "Practice")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # ORM calls between browser steps
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium",
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Looker:
@@ -87,7 +73,7 @@ def _answer(page: Any) -> None:
 
 
 def test_the_german_example_is_walked_in_german_on_a_desktop_and_a_phone(
-        browser, live_server, transactional_db, owner, settings):
+        browser, live_server, transactional_db, owner, settings):  # noqa: F811
     settings.ENROL_RATE_PER_MINUTE = 0
     study, _ = studies.study_load_spec(text=EXAMPLE.read_text(encoding="utf-8"), owner=owner)
     preparation.study_prepare(study=study)
