@@ -85,7 +85,7 @@ def project() -> Project:
 
 # The task designs the analysis scores by (each design's rule and metrics) travel with it, so a
 # notebook away from the repository reads the declarations the app used. Standard library only.
-DESIGN_MODULES = ("experiments/__init__.py", "experiments/designs.py")
+DESIGN_MODULES = ("experiments/__init__.py", "experiments/designs.py", "experiments/languages.py")
 
 
 def shipped_files() -> list[Path]:
