@@ -59,7 +59,7 @@ def write_synthetic_export(directory: Path, *, n_participants: int = 40, seed: i
         participants.append({
             "participant": pid, "condition": condition, "design_group": "", "block_order": "",
             "status": "completed" if completed else "returned", "source": "prolific",
-            "spec_version": "1", "spec_hash": "synthetic", "seed": str(seed),
+            "language": "en", "spec_version": "1", "spec_hash": "synthetic", "seed": str(seed),
             "started_at": "2026-02-01T12:00:00Z",
             "completed_at": "2026-02-01T12:20:00Z" if completed else "",
             "duration_s": str(int(rng.integers(600, 1500))) if completed else "",
