@@ -191,7 +191,7 @@ def _report(section: dict[str, Any]) -> MaterialReport:
     item = scenario.item(PREVIEW_ITEM)
     confidence = None
     reliability: list[dict[str, float]] = []
-    if scenario.task == "classification":
+    if hasattr(scenario.model, "predict_proba"):  # a classifier: calibration applies
         proba = np.asarray(scenario.model.predict_proba(scenario.X_test), dtype=float)
         reliability = reliability_bins(proba, np.asarray(scenario.y_test, dtype=int))
         confidence = float(proba[PREVIEW_ITEM].max())
