@@ -66,13 +66,52 @@ def study_check_change(*, study: Study, spec: dict[str, Any]) -> None:
 
 def _source_text(text: str, spec: dict[str, Any]) -> str:
     """The YAML to keep as written. A spec of the researcher's own data gets the files'
-    hashes filled in when loaded beside them; kept as written it could not be loaded again
-    without its folder (the admin's editor has none), so it is kept as normalised instead."""
+    hashes filled in when loaded beside them; without them it could not be loaded again
+    without its folder (the admin's editor has none), so they are added to its ``scenario:``
+    block, and only where that cannot be done line by line is the spec kept as normalised."""
     written = load_yaml(text)
     pinned = spec["scenario"].get("sha256")
-    if pinned and written.get("scenario", {}).get("sha256") != pinned:
-        return dump_spec(spec)
-    return text
+    if not pinned or written.get("scenario", {}).get("sha256") == pinned:
+        return text
+    return _with_filled_in_scenario(text, written, spec["scenario"]) or dump_spec(spec)
+
+
+_SCENARIO_LINE = re.compile(r"^scenario[ \t]*:[ \t]*(#.*)?$")
+_FILLED_IN_NOTE = "# Filled in on loading: the stored copies of the files, by content hash."
+
+
+def _with_filled_in_scenario(text: str, written: dict[str, Any],
+                             scenario: dict[str, Any]) -> str | None:
+    """``text`` with the scenario keys the platform filled in (the hashes, the task) appended
+    to its ``scenario:`` block, every other line as written; None when the block is not a
+    plain block mapping or the result would not read back as ``scenario``."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if _SCENARIO_LINE.match(line.rstrip())),
+                 None)
+    if start is None:
+        return None
+    last, indent = start, 0
+    for i in range(start + 1, len(lines)):
+        content = lines[i].strip()
+        if not content or content.startswith("#"):
+            continue
+        width = len(lines[i]) - len(lines[i].lstrip(" "))
+        if width == 0:  # the next top-level key: the block ended at the last content line
+            break
+        last, indent = i, indent or width
+    added = {key: value for key, value in scenario.items()
+             if key not in written.get("scenario", {})}
+    if not indent or not added:
+        return None
+    block = [_FILLED_IN_NOTE, *dump_spec(added).splitlines()]
+    lines[last] = lines[last] if lines[last].endswith("\n") else lines[last] + "\n"
+    lines[last + 1:last + 1] = [" " * indent + line + "\n" for line in block]
+    result = "".join(lines)
+    try:
+        read_back = load_yaml(result)
+    except SpecError:
+        return None
+    return result if read_back == {**written, "scenario": scenario} else None
 
 
 def spec_parse(text: str, *, base_dir: Path | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from studyapp.models import Study
-from studyapp.services import preparation
+from studyapp.services import preparation, studies
 
 pytestmark = pytest.mark.django_db
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "studies" / "own_material"
@@ -50,3 +50,24 @@ def test_bad_material_leaves_no_study_and_no_stored_file(owner, tmp_path, settin
         call_command("load_study", str(spec_path), "--owner", "owner")
     assert not Study.objects.exists()
     assert not (tmp_path / "var" / "material").exists()
+
+
+def test_own_material_keeps_its_comments_with_the_hashes_filled_in(owner, tmp_path, settings):
+    """The version keeps the researcher's text (oracle: the example file's own comments) with
+    the stored files' hashes added to its scenario block, and that text, loaded again without
+    the folder (as the admin's editor does), is the same spec: no new version."""
+    settings.VAR_DIR = tmp_path / "var"
+    spec_path = _copy_example(tmp_path)
+    written = spec_path.read_text()
+    call_command("load_study", str(spec_path), "--owner", "owner")
+    study = Study.objects.get(slug="own-tumours")
+    (version,) = study.versions.all()
+    kept = version.source_text
+    for line in written.splitlines():  # every line as written, the comments too
+        assert line in kept.splitlines()
+    assert "# our name for this material" in kept
+    assert f"data: {study.spec['scenario']['sha256']['data']}" in kept
+    shutil.rmtree(spec_path.parent)
+    again, _ = studies.study_load_spec(text=kept, owner=study.owner)
+    assert again.pk == study.pk and again.spec_hash == study.spec_hash
+    assert again.versions.count() == 1
