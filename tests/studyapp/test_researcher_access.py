@@ -57,6 +57,12 @@ def test_anonymous_visitors_are_sent_to_log_in(study, path):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
+def test_the_login_page_offers_no_researcher_pages_until_logged_in(owner):
+    """Oracle: the nav's own label. Logged out, every link in it would only lead back here."""
+    assert 'aria-label="Researcher"' not in Client().get("/accounts/login/").content.decode()
+    assert 'aria-label="Researcher"' in _client(owner).get("/r/").content.decode()
+
+
 @pytest.mark.parametrize("path", READ_API)
 def test_anonymous_api_calls_are_refused(study, path):
     assert Client().get(path.format(slug=study.slug)).status_code in {401, 403}
