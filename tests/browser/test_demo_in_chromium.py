@@ -220,7 +220,7 @@ def test_each_example_study_is_completed_in_chromium(browser, live_server, trans
         group.locator("input[type=radio]").first.check()
     if page.locator("form textarea").count():
         page.locator("form textarea").first.fill("Fine.")
-    # The questionnaire's own form, not the English word "Finish": the German example says "Abschließen".
+    # The questionnaire's own form, not the English word "Finish" (German: "Abschließen").
     page.locator("form:has(input[name=action][value=questionnaire]) button[type=submit]").click()
     assert page.locator("#completion-code").inner_text() == study.completion_code
     context.close()

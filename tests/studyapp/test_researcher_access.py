@@ -63,6 +63,21 @@ def test_the_login_page_offers_no_researcher_pages_until_logged_in(owner):
     assert 'aria-label="Researcher"' in _client(owner).get("/r/").content.decode()
 
 
+def test_open_recruitment_waits_for_preparation_on_the_study_page(owner):
+    """Oracle: the page's forms. Unprepared, opening would only fail with an error, so there is
+    no form to press, only a disabled button saying why; prepared, the form is there."""
+    from studyapp.services import preparation, studies
+    from tests.factories import small_spec, to_yaml
+
+    study, _ = studies.study_load_spec(text=to_yaml(small_spec()), owner=owner)
+    opening = 'name="status" value="open"'
+    page = _client(owner).get(f"/r/{study.slug}/").content.decode()
+    assert opening not in page and "Prepare the items and explanations first." in page
+    preparation.study_prepare(study=study)
+    page = _client(owner).get(f"/r/{study.slug}/").content.decode()
+    assert opening in page and "Prepare the items and explanations first." not in page
+
+
 @pytest.mark.parametrize("path", READ_API)
 def test_anonymous_api_calls_are_refused(study, path):
     assert Client().get(path.format(slug=study.slug)).status_code in {401, 403}
