@@ -68,6 +68,9 @@ DATA_SUFFIXES = (".csv", ".parquet")
 MODEL_SUFFIXES = (".skops", ".onnx")
 
 
+CODEBOOK_KINDS = ("numeric", "categorical", "ordinal")
+
+
 class MaterialError(ValueError):
     """Bad material; the message names the file and, where it can, the row and the column."""
 
@@ -83,7 +86,7 @@ _CODEBOOK_SCHEMA: dict[str, Any] = {
             "properties": {
                 "label": {"type": "string", "maxLength": 200},
                 "unit": {"type": "string", "maxLength": 50},
-                "kind": {"enum": ["numeric", "categorical", "ordinal"]},
+                "kind": {"enum": list(CODEBOOK_KINDS)},
                 # raw value -> the words participants read; for ordinal, from low to high
                 "categories": {"type": "object", "minProperties": 1,
                                "additionalProperties": {"type": "string", "minLength": 1}},
@@ -508,7 +511,11 @@ def codebook_yaml(plan: Plan, *, data_name: str, target: str) -> str:
               "# Check every entry: labels are what participants read; set immutable and\n"
               "# direction for recourse; identifiers and free text are excluded\n"
               f"# (excluded here: {', '.join(plan.excluded) or 'none'}).\n")
-    body = {"description": plan.description, "columns": plan.inferred}
+    # A text's or picture's column has its role as its kind, which the spec gives instead
+    # (text:, image:); the codebook takes only its label.
+    columns = {column: {k: v for k, v in entry.items() if k != "kind" or v in CODEBOOK_KINDS}
+               for column, entry in plan.inferred.items()}
+    body = {"description": plan.description, "columns": columns}
     return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
 
 

@@ -29,14 +29,6 @@ URL = "/r/material/new/"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "studies" / "own_material"
 
 
-@pytest.fixture
-def researcher(owner, settings, tmp_path) -> Client:
-    settings.VAR_DIR = tmp_path / "var"
-    client = Client()
-    client.force_login(owner)
-    return client
-
-
 def _csv(frame: pd.DataFrame, name: str = "loans.csv") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, frame.to_csv(index=False).encode(), "text/csv")
 
@@ -83,8 +75,9 @@ def _form_error(html: str) -> str:
 
 def test_the_page_states_the_limits(researcher):
     html = researcher.get(URL).content.decode()
-    assert "8 MiB per table" in html and 'enctype="multipart/form-data"' in html
-    assert "csrfmiddlewaretoken" in html
+    assert "8 MiB for the files of one upload together" in html
+    assert "20000 of them and 64 MiB" in html and "5000 characters" in html
+    assert 'enctype="multipart/form-data"' in html and "csrfmiddlewaretoken" in html
 
 
 def test_a_good_upload_shows_schema_metrics_calibration_and_one_item(researcher, settings):
