@@ -19,6 +19,7 @@ from studyapp.models import Participant
 from studyapp.services import preparation, studies
 from tests.browser.steps import agree, pass_comprehension, submit
 from tests.browser.test_demo_in_chromium import browser  # noqa: F401 (fixture)
+from tests.browser.test_material_page_in_chromium import _signed_in_page
 from tests.studyapp.helpers import prolific_id
 
 pytestmark = pytest.mark.browser
@@ -152,3 +153,43 @@ def test_the_german_example_s_explanation_is_german_on_a_desktop_and_a_phone(
     looker.look(page, "4-trial-explained")
     page.context.close()
     assert not looker.problems, "\n".join(looker.problems)
+
+
+def test_a_researcher_previews_the_explained_condition_and_switches_its_language(
+        browser, live_server, transactional_db, owner, settings):  # noqa: F811
+    """A study in English and German: the preview starts in German from the study page's
+    button, and the switcher shows the same trial page in English. Oracle: locale/de's and
+    the English wording of the attribution sentence."""
+    import yaml
+
+    from experiments.languages import localised_fields
+    from tests.factories import _set_path
+
+    spec = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    spec.update(slug="feedback-bonus-de-en", languages=["de", "en"])
+    for path, text in list(localised_fields(spec)):  # each text in both (the English marked)
+        _set_path(spec, path, {"de": text, "en": f"[en] {text}"})
+    study, _ = studies.study_load_spec(text=yaml.safe_dump(spec, allow_unicode=True),
+                                       owner=owner)
+    preparation.study_prepare(study=study)
+    page = _signed_in_page(browser, live_server, owner)
+    page.goto(f"/r/{study.slug}/")
+    page.get_by_role("button", name="Preview KI-Vorhersage mit Erklärung, keine Rückmeldung "
+                                    "as a participant in Deutsch").click()
+    agree(page)
+    submit(page, "instructions")
+    pass_comprehension(page, study, "de")
+    while page.locator("p.instruction").count():
+        _answer(page)
+    looker = Looker()
+    looker.look(page, "7-preview-explained")
+    assert "Für einen durchschnittlichen Fall" in page.locator("main").inner_text()
+    page.locator(".preview-languages button", has_text="English").click()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert "For an average case" in page.locator("main").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "7-preview-explained-switched-en.png"),
+                    full_page=True)
+    page.context.close()
+    assert Participant.objects.get(is_preview=True).language == "en"
+    assert not looker.problems, "\n".join(looker.problems)
+
