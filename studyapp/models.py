@@ -231,8 +231,17 @@ class Explanation(models.Model):
     fingerprint = models.CharField(max_length=32)
     payload = models.JSONField()
     metrics = models.JSONField(default=dict)
-    html = models.TextField(help_text="Rendered fragment shown to participants.")
+    html = models.TextField(help_text="Rendered fragment shown to participants (in the "
+                                      "study's default language).")
+    html_by_language = models.JSONField(default=dict, blank=True, help_text=(
+        "The fragment in each of the study's languages (code -> HTML), rendered at "
+        "preparation; a participant sees theirs."))
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def html_in(self, language: str) -> str:
+        """The fragment in ``language``; rows prepared before the study's languages were
+        rendered have only ``html``."""
+        return str(self.html_by_language.get(language, self.html))
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "method", "params_key"],

@@ -10,20 +10,16 @@ all translated by Django from ``locale/``. Researcher pages stay English.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext
 
+from explainers.render.words import Words
 from studyapp.models import Study
 from studyapp.services.errors import ParticipantError
 
 LANGUAGE_PARAMETER = "lang"
-# A number as the scenarios write it ("2,174", "39", "-1.5"), then its unit ("dollars").
-_NUMBER_WITH_UNIT = re.compile(r"^(-?[0-9][0-9,]*(?:\.[0-9]+)?)(?: (.+))?$")
-# Languages that write 2.174,5 where English writes 2,174.5.
-_DECIMAL_COMMA = {"de", "es"}
 
 
 def translated(text: str) -> str:
@@ -50,21 +46,10 @@ def link_language(study: Study, query: Mapping[str, str]) -> str:
     return asked
 
 
-def localised_number(text: str, language: str) -> str:
-    """A number written the English way (2,174.5) as ``language`` writes it (2.174,5)."""
-    if language not in _DECIMAL_COMMA:
-        return text
-    return text.translate(str.maketrans(",.", ".,"))
-
-
 def localised_value(value: Any, language: str) -> str:
-    """A profile value in ``language``: a category's words, or a number with its unit."""
-    text = str(value)
-    match = _NUMBER_WITH_UNIT.match(text)
-    if match is None:
-        return translated(text)
-    number, unit = match.groups()
-    return " ".join(filter(None, [localised_number(number, language), translated(unit or "")]))
+    """A profile value in ``language``: a category's words, or a number with its unit (the
+    same words and numbers the explanation beside it writes, explainers.render.words)."""
+    return Words(language).value(value)
 
 
 def localised_display(display: Any, language: str) -> Any:

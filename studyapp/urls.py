@@ -55,6 +55,8 @@ urlpatterns = [
          name="researcher-condition"),
     path("r/<slug:slug>/preview/<slug:name>", researcher.study_preview,
          name="researcher-preview"),
+    path("r/<slug:slug>/preview-language", researcher.preview_language,
+         name="researcher-preview-language"),
     path("accounts/login/",
          auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
          name="login"),

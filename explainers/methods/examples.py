@@ -20,6 +20,7 @@ from explainers.data import Dataset, ImageDataset, TextDataset
 from explainers.payloads import Example, ExamplesContent
 from explainers.prototypes import influence_on_prediction, median_distance, protodash
 from explainers.registry import register
+from explainers.render.words import gettext_noop  # translated where shown
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def explain_nearest_examples(
         dataset,
         x,
         "distance",
-        "Distance to the case being explained (smaller is more similar).",
+        gettext_noop("Distance to the case being explained (smaller is more similar)."),
         cards,
     )
     return build_explanation(
@@ -182,7 +183,7 @@ def explain_prototypes(
         dataset,
         x,
         "weight",
-        "How much of the class this example stands for (weights sum to 1).",
+        gettext_noop("How much of the class this example stands for (weights sum to 1)."),
         cards,
     )
     params = {"n_prototypes": n_prototypes, "kernel_width": float(width), "max_rows": max_rows}
@@ -231,8 +232,8 @@ def explain_influence(
         dataset,
         flat,
         "influence",
-        "How much less sure the AI would be of this prediction without the example "
-        "(negative: the example pulls the other way).",
+        gettext_noop("How much less sure the AI would be of this prediction without the "
+                     "example (negative: the example pulls the other way)."),
         cards,
     )
     return build_explanation(

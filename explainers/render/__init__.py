@@ -34,13 +34,15 @@ def element_id(explanation: Explanation) -> str:
     return f"xl-{digest[:10]}"
 
 
-def render_html(explanation: Explanation, *, wording: str = "plain", **options: Any) -> str:
-    """The explanation's HTML fragment. ``wording`` ("plain" for participants, "technical" for
+def render_html(explanation: Explanation, *, wording: str = "plain", language: str = "en",
+                **options: Any) -> str:
+    """The explanation's HTML fragment in ``language`` (en, de, es: every word the renderer
+    writes, explainers.render.words). ``wording`` ("plain" for participants, "technical" for
     researchers) reaches the renderers whose text has two registers; the others have one."""
     if wording not in ("plain", "technical"):
         raise ValueError(f"wording must be plain or technical, not {wording!r}")
     module = importlib.import_module(f"explainers.render.{explanation.kind}")
     if "wording" in inspect.signature(module.render).parameters:
         options["wording"] = wording
-    html: str = module.render(explanation, **options)
+    html: str = module.render(explanation, language=language, **options)
     return html

@@ -29,6 +29,7 @@ from typing import Any
 from explainers.base import Explanation
 from explainers.render import NEGATIVE_COLOUR, NEUTRAL_COLOUR, POSITIVE_COLOUR, element_id
 from explainers.render.rule import percent
+from explainers.render.words import Words, gettext_noop
 
 WORDINGS = ("plain", "technical")
 # Methods whose base and output are a local surrogate's, not the model's (LIME's intercept and
@@ -42,21 +43,26 @@ MINUS = "\u2212"
 HATCH = f"repeating-linear-gradient(135deg,{NEGATIVE_COLOUR} 0 3px,#fff 3px 6px)"
 
 
-def signed(value: float) -> str:
+def signed(value: float, words: Words | None = None) -> str:
     """A value with its sign written out: +0.12, -0.05 (true minus sign), 0.00."""
     digits = 2 if abs(value) >= 0.01 or value == 0 else 3
-    text = f"{abs(value):.{digits}f}"
-    if float(text) == 0:
+    return _with_sign(value, (words or Words()).number(abs(value), digits))
+
+
+def signed_points(share: float, words: Words | None = None) -> str:
+    """A probability change as signed percentage points: +12.3, -0.4, 0.0."""
+    return _with_sign(share, (words or Words()).number(abs(100 * share), 1))
+
+
+def _with_sign(value: float, text: str) -> str:
+    if is_zero(text):
         return text
     return f"+{text}" if value > 0 else f"{MINUS}{text}"
 
 
-def signed_points(share: float) -> str:
-    """A probability change as signed percentage points: +12.3, -0.4, 0.0."""
-    text = f"{abs(100 * share):.1f}"
-    if float(text) == 0:
-        return text
-    return f"+{text}" if share > 0 else f"{MINUS}{text}"
+def is_zero(text: str) -> bool:
+    """Whether a written number ("0.00", "-0,0") says nothing but zero, in any language."""
+    return not any(digit in text for digit in "123456789")
 
 
 def _sigmoid(z: float) -> float:
@@ -80,25 +86,27 @@ def probability_scale(content: dict[str, Any]) -> tuple[float, float, list[float
     return start, end, [v * factor for v in values]
 
 
-def rows_to_show(features: list[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:
-    """The ``top_k`` largest |attributions|, then one row summing the others (if any)."""
+def rows_to_show(features: list[dict[str, Any]], top_k: int,
+                 words: Words | None = None) -> list[dict[str, Any]]:
+    """The ``top_k`` largest |attributions|, then one row summing the others (if any); each
+    row's ``text`` is the feature and its value in the participant's words."""
+    words = words or Words()
     ranked = sorted(features, key=lambda f: -abs(float(f["attribution"])))
-    shown, rest = ranked[:top_k], ranked[top_k:]
+    shown = [{**f, "text": _row_text(f, words)} for f in ranked[:top_k]]
+    rest = ranked[top_k:]
     if rest:
-        shown = [
-            *shown,
-            {
-                "label": f"{len(rest)} other feature{'s' if len(rest) > 1 else ''}",
-                "display_value": "",
-                "attribution": math.fsum(float(f["attribution"]) for f in rest),
-            },
-        ]
+        others = (words.gettext("1 other feature") if len(rest) == 1 else
+                  words.gettext("{count} other features").format(count=len(rest)))
+        shown.append({"text": others,
+                      "attribution": math.fsum(float(f["attribution"]) for f in rest)})
     return shown
 
 
-def _row_text(row: dict[str, Any]) -> str:
-    value = f" = {row['display_value']}" if row["display_value"] != "" else ""
-    return f"{row['label']}{value}"
+def _row_text(row: dict[str, Any], words: Words) -> str:
+    label = words.gettext(str(row["label"]))
+    if row["display_value"] == "":
+        return label
+    return f"{label} = {words.value(row['display_value'])}"
 
 
 def _bar(row: dict[str, Any], span: float, value_text: str) -> str:
@@ -108,8 +116,8 @@ def _bar(row: dict[str, Any], span: float, value_text: str) -> str:
     side = "left:50%" if positive else "right:50%"
     paint = (f"background:{POSITIVE_COLOUR};border:1px solid {POSITIVE_COLOUR}" if positive
              else f"background:{HATCH};border:1px solid {NEGATIVE_COLOUR}")
-    marker = "\u25b6 " if positive else "\u25c0 "  # ▶ / ◀: direction as a shape, too
-    if float(value_text.replace(MINUS, "-")) == 0:
+    marker = "▶ " if positive else "◀ "  # ▶ / ◀: direction as a shape, too
+    if is_zero(value_text):
         # Rounds to nothing: no direction to show, and a border alone would draw a sliver.
         marker, width, paint = "", 0.0, "border:0"
     return (
@@ -117,7 +125,7 @@ def _bar(row: dict[str, Any], span: float, value_text: str) -> str:
         'style="display:grid;grid-template-columns:minmax(0,1fr) 6.5em;gap:2px .5em;'
         'align-items:center;margin:0 0 .45em">'
         f'<span class="xl-label" style="grid-column:1/-1;overflow-wrap:anywhere">'
-        f"{escape(_row_text(row))}</span>"
+        f"{escape(row['text'])}</span>"
         '<span class="xl-track" style="position:relative;display:block;height:18px">'
         '<span class="xl-zero" style="position:absolute;left:50%;top:0;bottom:0;'
         f'border-left:1px solid {NEUTRAL_COLOUR}"></span>'
@@ -128,70 +136,95 @@ def _bar(row: dict[str, Any], span: float, value_text: str) -> str:
     )
 
 
-def _sentences(explanation: Explanation, wording: str) -> tuple[str, str]:
-    """(where the output starts and ends, how to read the bars)."""
-    content, prediction = explanation.content, explanation.prediction
-    name = prediction["class_name"]
-    model_p = float(prediction["probability"])
-    surrogate = explanation.method in SURROGATE_METHODS
-    if wording == "plain":
-        base, output, values = probability_scale(content)
-        change = signed_points(math.fsum(values))
-        if surrogate:
-            start = (f"A simple model that imitates the AI near this case gives \u201c{name}\u201d "
-                     f"a probability of {percent(base)} to start with and {percent(output)} for "
-                     f"this case (the AI itself gives {percent(model_p)}).")
-        else:
-            start = (f"For an average case the AI gives \u201c{name}\u201d a probability of "
-                     f"{percent(base)}; for this case, {percent(output)}.")
-        how = (f"Each bar shows how many percentage points one fact added (\u25b6, right) or "
-               f"took away (\u25c0, left); together they make the change of {change} points.")
-        return start, how
-    units = "probability" if content["output_space"] == "probability" else "log-odds"
-    base, output = float(content["base_value"]), float(content["output_value"])
-    who = "the local surrogate's" if surrogate else "the model's"
-    start = (f"Base value {base:.2f} and {who} output for this case {output:.2f}, in {units} "
-             f"of {name} (the model's probability of {name}: {percent(model_p)}).")
-    how = (f"Each bar is a feature's attribution in {units}, towards {name} (+, right) or away "
-           f"from it ({MINUS}, left); they sum to {signed(output - base)}.")
+def _plain_sentences(explanation: Explanation, words: Words) -> tuple[str, str]:
+    """(where the AI starts and ends, how to read the bars) on the probability scale."""
+    name = words.gettext(explanation.prediction["class_name"])
+    base, output, values = probability_scale(explanation.content)
+    shares = {"name": name, "start": percent(base, words), "end": percent(output, words),
+              "model": percent(float(explanation.prediction["probability"]), words)}
+    if explanation.method in SURROGATE_METHODS:
+        start = words.gettext(
+            "A simple model that imitates the AI near this case gives “{name}” a "
+            "probability of {start} to start with and {end} for this case (the AI itself "
+            "gives {model}).").format(**shares)
+    else:
+        start = words.gettext("For an average case the AI gives “{name}” a "
+                              "probability of {start}; for this case, {end}.").format(**shares)
+    how = words.gettext(
+        "Each bar shows how many percentage points one fact added (▶, right) or took "
+        "away (◀, left); together they make the change of {change} points.").format(
+        change=signed_points(math.fsum(values), words))
     return start, how
 
 
-def _direction(value_text: str, name: str) -> str:
+def _technical_sentences(explanation: Explanation, words: Words) -> tuple[str, str]:
+    """(base and output in the explanation's own units, how to read the bars)."""
+    content = explanation.content
+    base, output = float(content["base_value"]), float(content["output_value"])
+    fields = {
+        "name": words.gettext(explanation.prediction["class_name"]),
+        "units": words.gettext(gettext_noop("probability")
+                               if content["output_space"] == "probability"
+                               else gettext_noop("log-odds")),
+        "base": words.number(base, 2), "output": words.number(output, 2),
+        "model": percent(float(explanation.prediction["probability"]), words),
+        "total": signed(output - base, words), "minus": MINUS}
+    if explanation.method in SURROGATE_METHODS:
+        start = words.gettext(
+            "Base value {base} and the local surrogate's output for this case {output}, in "
+            "{units} of {name} (the model's probability of {name}: {model}).")
+    else:
+        start = words.gettext(
+            "Base value {base} and the model's output for this case {output}, in {units} of "
+            "{name} (the model's probability of {name}: {model}).")
+    how = words.gettext("Each bar is a feature's attribution in {units}, towards {name} (+, "
+                        "right) or away from it ({minus}, left); they sum to {total}.")
+    return start.format(**fields), how.format(**fields)
+
+
+def _direction(value_text: str, name: str, words: Words) -> str:
     """ "towards X", "away from X", or "no change" for a value that rounds to nothing."""
-    if float(value_text.replace(MINUS, "-")) == 0:
-        return "no change"
-    return f"away from {name}" if value_text.startswith(MINUS) else f"towards {name}"
+    if is_zero(value_text):
+        return words.gettext("no change")
+    message = (gettext_noop("away from {name}") if value_text.startswith(MINUS)
+               else gettext_noop("towards {name}"))
+    return words.gettext(message).format(name=name)
 
 
-def render(explanation: Explanation, *, top_k: int = 8, wording: str = "plain") -> str:
+def render(explanation: Explanation, *, top_k: int = 8, wording: str = "plain",
+           language: str = "en") -> str:
     """The explanation as an HTML fragment (a bar chart with a text alternative)."""
     if wording not in WORDINGS:
         raise ValueError(f"wording must be one of {', '.join(WORDINGS)}, not {wording!r}")
+    words = Words(language)
     content = explanation.content
     features = [dict(f) for f in content["features"]]
     if wording == "plain":
         for feature, value in zip(features, probability_scale(content)[2], strict=True):
             feature["attribution"] = value
-    rows = rows_to_show(features, top_k)
-    number = signed_points if wording == "plain" else signed
+    rows = rows_to_show(features, top_k, words)
     uid = element_id(explanation)
     span = max((abs(float(r["attribution"])) for r in rows), default=0.0)
-    start, how = _sentences(explanation, wording)
-    name = escape(explanation.prediction["class_name"])
-    bars = "".join(_bar(r, span, number(float(r["attribution"]))) for r in rows)
-    unit = " points" if wording == "plain" else ""
+    sentences = _plain_sentences if wording == "plain" else _technical_sentences
+    start, how = sentences(explanation, words)
+    name = words.gettext(explanation.prediction["class_name"])
+    values = [(signed_points if wording == "plain" else signed)(float(r["attribution"]), words)
+              for r in rows]
+    bars = "".join(_bar(r, span, value) for r, value in zip(rows, values, strict=True))
+    amount = words.gettext("{value} points") if wording == "plain" else "{value}"
     items = "".join(
-        f"<li>{escape(_row_text(r))}: {escape(number(float(r['attribution'])))}{unit} "
-        f"({_direction(number(float(r['attribution'])), name)})</li>"
-        for r in rows
+        f"<li>{escape(r['text'])}: {escape(amount.format(value=value))} "
+        f"({escape(_direction(value, name, words))})</li>"
+        for r, value in zip(rows, values, strict=True)
     )
+    title = words.gettext("Feature contributions to the AI's output for {name}").format(
+        name=name)
     return (
         f'<div class="xl-explanation xl-attribution xl-wording-{wording}" '
         'style="position:relative">'
         f'<p class="xl-start">{escape(start)}</p>'
         f'<div class="xl-chart" role="img" aria-labelledby="{uid}-title {uid}-desc">'
-        f'<span id="{uid}-title" hidden>Feature contributions to the AI\'s output for {name}'
+        f'<span id="{uid}-title" hidden>{escape(title)}'
         f'</span><span id="{uid}-desc" hidden>{escape(start)} {escape(how)}</span>'
         f"{bars}</div>"
         f'<p class="xl-how-to-read">{escape(how)}</p>'

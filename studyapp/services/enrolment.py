@@ -19,7 +19,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from studyapp import selectors
 from studyapp.models import Condition, Event, Participant, Study
-from studyapp.services.errors import ParticipantError
+from studyapp.services.errors import NotFoundError, ParticipantError
 from studyapp.services.plans import study_block_orders, trial_plan_create
 from studyapp.services.withdrawal import has_withdrawn
 
@@ -166,8 +166,10 @@ def resume_allowed(*, participant: Participant, recruitment: Recruitment) -> boo
     return False
 
 
-def preview_participant_create(*, study: Study, condition: Condition) -> Participant:
-    """A researcher's walk-through in one condition: flagged, never counted, never exported."""
+def preview_participant_create(*, study: Study, condition: Condition,
+                               language: str | None = None) -> Participant:
+    """A researcher's walk-through in one condition, in one of the study's languages (None:
+    its default): flagged, never counted, never exported."""
     recruitment = Recruitment(source="preview", external_id=f"preview-{secrets.token_hex(10)}")
     seed = secrets.randbelow(2**31)
     sequence = None
@@ -178,7 +180,17 @@ def preview_participant_create(*, study: Study, condition: Condition) -> Partici
                         if order.conditions[0] == condition.name)
     with transaction.atomic():
         return _create(study, condition, seed, recruitment, is_preview=True,
-                       sequence=sequence)
+                       sequence=sequence, language=language)
+
+
+def preview_language_set(*, participant: Participant, language: str) -> Participant:
+    """Show a researcher's preview in another of the study's languages from the page they are
+    on (a participant's language never changes: only a preview's may)."""
+    if not participant.is_preview:
+        raise NotFoundError("Only a preview can change its language.")
+    participant.language = _language(participant.study, language)
+    participant.save(update_fields=["language"])
+    return participant
 
 
 def participant_existing(study: Study, recruitment: Recruitment) -> Participant | None:

@@ -39,20 +39,24 @@ def explanation_key(condition: Condition, target: int | None = None) -> str:
     return params_key({**params, "_shown": view} if view else params)
 
 
-def explanation_store(*, item: Item, key: str, wording: str,
-                      result: ExplanationResult) -> tuple[Explanation, bool]:
-    """Store an explanation once; a concurrent or retried preparation gets the existing row.
+def explanation_store(*, item: Item, key: str, wording: str, result: ExplanationResult,
+                      languages: tuple[str, ...] = ("en",)) -> tuple[Explanation, bool]:
+    """Store an explanation once, rendered in each of the study's ``languages`` (the first,
+    the default, is also ``html``); a concurrent or retried preparation gets the existing row.
     Returns the row and whether this call created it (chunked preparation counts progress
     by the rows it created, so a re-delivered chunk does not count twice).
 
     (The preparation checks for an existing row before computing; the unique constraint
     settles the race between two workers that both computed it.)
     """
+    rendered = {language: render_html(result, wording=wording, language=language)
+                for language in languages}
     try:
         with transaction.atomic():
             return Explanation.objects.create(
                 item=item, method=result.method, params_key=key, kind=result.kind,
                 fingerprint=result.fingerprint, payload=result.to_dict(),
-                metrics=result.metrics, html=render_html(result, wording=wording)), True
+                metrics=result.metrics, html=rendered[languages[0]],
+                html_by_language=rendered), True
     except IntegrityError:  # a concurrent retry stored it first
         return Explanation.objects.get(item=item, method=result.method, params_key=key), False

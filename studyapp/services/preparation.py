@@ -216,7 +216,7 @@ def _explain_item(study: Study, scenarios: pools.Scenarios, condition: Condition
         pools.item_input(study, item, scenarios), params=explanation_params(condition, target),
         seed=study.typed_spec.scenario.seed, quality=_quality_level(study, condition))
     _, created = explanation_store(item=item, key=key, wording=condition.explanation_wording,
-                                   result=result)
+                                   result=result, languages=study.typed_spec.languages)
     return created
 
 

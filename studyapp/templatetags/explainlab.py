@@ -28,9 +28,30 @@ def percent(value: float | None) -> str:
     """0.834 -> '83%'."""
     if value is None:
         return ""
-    number = f"{round(float(value) * 100):d}"
+    from explainers.render.words import percent_text
+
     # German and Spanish put a (no-break) space before the sign: "83 %".
-    return f"{number}\u00a0%" if get_language() in {"de", "es"} else f"{number}%"
+    return percent_text(f"{round(float(value) * 100):d}", get_language() or "")
+
+
+@register.filter
+def in_page_language(explanation: Any) -> str:
+    """An explanation's HTML fragment in the page's language: a stored explanation was
+    rendered at preparation in each of the study's languages (Explanation.html_in); the
+    researcher's gallery shows ones rendered for it. Escaped by explainers.render."""
+    from django.utils.safestring import mark_safe
+
+    html_in = getattr(explanation, "html_in", None)
+    html = html_in(get_language() or "") if html_in is not None else explanation.html
+    return mark_safe(html)  # the renderers escape every value they write
+
+
+@register.filter
+def language_name(code: str) -> str:
+    """A language's name in itself ("Deutsch"), as a language switcher shows it."""
+    from experiments.languages import LANGUAGES
+
+    return LANGUAGES.get(code, code)
 
 
 @register.filter

@@ -8,13 +8,14 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext, gettext_lazy
 
+from explainers.render.words import localised_number
 from studyapp import selectors
 from studyapp.models import Participant, Study, Trial
 from studyapp.services.bonuses import page_incentives
 from studyapp.services.flow import trial_mark_shown
 from studyapp.services.pools import ATTENTION_INSTRUCTION, NUMBER_ATTENTION_INSTRUCTION
 from studyapp.services.questionnaires import questionnaire_items
-from studyapp.translation import localised_display, localised_number, translated
+from studyapp.translation import localised_display, translated
 
 Stage = Participant.Stage
 Status = Participant.Status

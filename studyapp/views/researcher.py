@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from studyapp import selectors
-from studyapp.models import AnalysisRun, Condition
+from studyapp.models import AnalysisRun, Condition, Participant
 from studyapp.services import (
     bonuses,
     enrolment,
@@ -30,7 +30,8 @@ from studyapp.services import (
     studies,
 )
 from studyapp.services.errors import NotFoundError, ServiceError
-from studyapp.sessions import participant_key
+from studyapp.sessions import language_key, participant_key
+from studyapp.translation import link_language
 
 
 @login_required
@@ -103,15 +104,39 @@ def condition_toggle(request: HttpRequest, slug: str, name: str) -> HttpResponse
 @login_required
 @require_POST
 def study_preview(request: HttpRequest, slug: str, name: str) -> HttpResponse:
-    """Walk through the study as a participant in one condition (flagged, not exported).
-    It creates a participant record, so it takes editing rights like every other write."""
+    """Walk through the study as a participant in one condition (flagged, not exported), in
+    the language ``?lang=`` asks for like the participant link (one the study is not given
+    in is refused with the same 400). It creates a participant record, so it takes editing
+    rights like every other write."""
     study = selectors.study_for_user(request.user, slug, edit=True)
     condition = get_object_or_404(Condition, study=study, name=name)
+    language = link_language(study, request.GET)
     if study.preparation != study.Preparation.DONE:
         messages.error(request, "Prepare the study before previewing it.")
         return HttpResponseRedirect(reverse("researcher-study", args=[slug]))
-    participant = enrolment.preview_participant_create(study=study, condition=condition)
-    request.session[participant_key(study.slug)] = participant.pk
+    participant = enrolment.preview_participant_create(study=study, condition=condition,
+                                                       language=language)
+    return _to_preview(request, study.slug, participant)
+
+
+@login_required
+@require_POST
+def preview_language(request: HttpRequest, slug: str) -> HttpResponse:
+    """The preview's language switcher: the same page of the same preview, in another of
+    the study's languages (``?lang=``)."""
+    study = selectors.study_for_user(request.user, slug, edit=True)
+    language = link_language(study, request.GET)
+    participant = selectors.participant_for_session(
+        study, request.session.get(participant_key(slug)))
+    if participant is None:
+        raise NotFoundError("No preview is open in this browser.")
+    participant = enrolment.preview_language_set(participant=participant, language=language)
+    return _to_preview(request, study.slug, participant)
+
+
+def _to_preview(request: HttpRequest, slug: str, participant: Participant) -> HttpResponse:
+    request.session[participant_key(slug)] = participant.pk
+    request.session[language_key(slug)] = participant.language
     return HttpResponseRedirect(reverse("study", args=[slug]))
 
 

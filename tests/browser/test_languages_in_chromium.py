@@ -19,6 +19,7 @@ from studyapp.models import Participant
 from studyapp.services import preparation, studies
 from tests.browser.steps import agree, pass_comprehension, submit
 from tests.browser.test_demo_in_chromium import browser  # noqa: F401 (fixture)
+from tests.browser.test_material_page_in_chromium import _signed_in_page
 from tests.studyapp.helpers import prolific_id
 
 pytestmark = pytest.mark.browser
@@ -72,18 +73,31 @@ def _answer(page: Any) -> None:
     page.locator("form.answer-form button[type=submit]").click()
 
 
-def test_the_german_example_is_walked_in_german_on_a_desktop_and_a_phone(
-        browser, live_server, transactional_db, owner, settings):  # noqa: F811
+def _open_example(owner: Any, settings: Any, condition: str) -> Any:
+    """The German example, prepared and open, recruiting to ``condition`` only (one browser
+    enrols every participant: no rate limit)."""
     settings.ENROL_RATE_PER_MINUTE = 0
     study, _ = studies.study_load_spec(text=EXAMPLE.read_text(encoding="utf-8"), owner=owner)
     preparation.study_prepare(study=study)
     studies.study_set_status(study=study, status="open")
-    # The condition with the tutorial, its practice trial and feedback on four answers.
-    study.conditions.exclude(name="ai_training").update(is_open=False)
-    looker = Looker()
-    context = browser.new_context(base_url=live_server.url, viewport=SIZES["desktop"])
+    study.conditions.exclude(name=condition).update(is_open=False)
+    return study
+
+
+def _participant_page(chromium: Any, live_server: Any, study: Any, name: str) -> Any:
+    """A participant's browser on a desktop screen, opened on the study's Prolific link."""
+    context = chromium.new_context(base_url=live_server.url, viewport=SIZES["desktop"])
     page = context.new_page()
-    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={prolific_id('DE1')}&STUDY_ID=x&SESSION_ID=y")
+    page.goto(f"/s/{study.slug}/?PROLIFIC_PID={prolific_id(name)}&STUDY_ID=x&SESSION_ID=y")
+    return page
+
+
+def test_the_german_example_is_walked_in_german_on_a_desktop_and_a_phone(
+        browser, live_server, transactional_db, owner, settings):  # noqa: F811
+    # The condition with the tutorial, its practice trial and feedback on four answers.
+    study = _open_example(owner, settings, "ai_training")
+    looker = Looker()
+    page = _participant_page(browser, live_server, study, "DE1")
     looker.look(page, "1-consent")
     assert "Dies ist eine wissenschaftliche Studie" in page.locator("main").inner_text()
     agree(page)
@@ -113,6 +127,69 @@ def test_the_german_example_is_walked_in_german_on_a_desktop_and_a_phone(
     looker.look(page, "6-finished")
     assert page.locator("#completion-code").inner_text() == study.completion_code
     assert "Ihr Bonus" in page.locator("main").inner_text()
-    context.close()
+    page.context.close()
     assert Participant.objects.get().language == "de"
     assert not looker.problems, "\n".join(looker.problems)
+
+
+def test_the_german_example_s_explanation_is_german_on_a_desktop_and_a_phone(
+        browser, live_server, transactional_db, owner, settings):  # noqa: F811
+    """Oracle: locale/de's wording of the attribution sentence and its numbers ("24 %")."""
+    study = _open_example(owner, settings, "ai_explained")
+    looker = Looker()
+    page = _participant_page(browser, live_server, study, "DE2")
+    agree(page)
+    submit(page, "instructions")
+    pass_comprehension(page, study)
+    while page.locator("p.instruction").count():  # the attention check shows no explanation
+        _answer(page)
+    explanation = page.locator("figure.explanation-attribution")
+    assert explanation.count() == 1
+    text = explanation.inner_text()
+    assert "Warum die KI das vorhersagt" in text
+    assert re.search(r"Für einen durchschnittlichen Fall gibt die KI „.+“ eine "
+                     r"Wahrscheinlichkeit von \d+\s%", text), text
+    assert "For an average case" not in text and "points" not in text
+    looker.look(page, "4-trial-explained")
+    page.context.close()
+    assert not looker.problems, "\n".join(looker.problems)
+
+
+def test_a_researcher_previews_the_explained_condition_and_switches_its_language(
+        browser, live_server, transactional_db, owner, settings):  # noqa: F811
+    """A study in English and German: the preview starts in German from the study page's
+    button, and the switcher shows the same trial page in English. Oracle: locale/de's and
+    the English wording of the attribution sentence."""
+    import yaml
+
+    from experiments.languages import localised_fields
+    from tests.factories import _set_path
+
+    spec = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    spec.update(slug="feedback-bonus-de-en", languages=["de", "en"])
+    for path, text in list(localised_fields(spec)):  # each text in both (the English marked)
+        _set_path(spec, path, {"de": text, "en": f"[en] {text}"})
+    study, _ = studies.study_load_spec(text=yaml.safe_dump(spec, allow_unicode=True),
+                                       owner=owner)
+    preparation.study_prepare(study=study)
+    page = _signed_in_page(browser, live_server, owner)
+    page.goto(f"/r/{study.slug}/")
+    page.get_by_role("button", name="Preview KI-Vorhersage mit Erklärung, keine Rückmeldung "
+                                    "as a participant in Deutsch").click()
+    agree(page)
+    submit(page, "instructions")
+    pass_comprehension(page, study, "de")
+    while page.locator("p.instruction").count():
+        _answer(page)
+    looker = Looker()
+    looker.look(page, "7-preview-explained")
+    assert "Für einen durchschnittlichen Fall" in page.locator("main").inner_text()
+    page.locator(".preview-languages button", has_text="English").click()
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert "For an average case" in page.locator("main").inner_text()
+    page.screenshot(path=str(SCREENSHOTS / "7-preview-explained-switched-en.png"),
+                    full_page=True)
+    page.context.close()
+    assert Participant.objects.get(is_preview=True).language == "en"
+    assert not looker.problems, "\n".join(looker.problems)
+

@@ -223,8 +223,10 @@ def test_global_summaries_render_escaped(summary):
             "depth": 1,
             "rules": [
                 {
-                    "conditions": [],
-                    "text": f"IF {EVIL} THEN yes",
+                    # The rule is written from its conditions (in the page's language).
+                    "conditions": [{"feature": "a", "label": EVIL, "op": ">", "threshold": 1.0,
+                                    "threshold_display": "1"}],
+                    "text": f"IF {EVIL} > 1 THEN yes",
                     "class_index": 1,
                     "class_name": "yes",
                     "support": 10,

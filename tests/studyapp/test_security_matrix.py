@@ -174,7 +174,7 @@ GET_RULES: list[tuple[str, dict[str, set[int]]]] = [
     (r"^/r/(gallery/|material/new/)?$", {"anonymous": LOGIN, "participant": LOGIN,
                                          "owner": {200}, "colleague": {200},
                                          "outsider": {200}}),
-    (r"^/r/[\w-]+/(status|prepare|analysis|conditions/\w+/open|preview/\w+)$",
+    (r"^/r/[\w-]+/(status|prepare|analysis|conditions/\w+/open|preview/\w+|preview-language)$",
      {"anonymous": LOGIN, "participant": LOGIN, "owner": {405}, "colleague": {405},
       "outsider": {405}}),
     # Payment files carry the platforms' own ids: the study's editors only.

@@ -94,7 +94,7 @@ def satisfies(X: np.ndarray, predicates: list[Predicate]) -> np.ndarray:
     return mask
 
 
-_WORDS = {">": "is more than", ">=": "is at least", "<=": "is at most", "==": "is"}
+OP_WORDS = {">": "is more than", ">=": "is at least", "<=": "is at most", "==": "is"}
 
 
 def describe(predicate: Predicate, feature: Feature) -> str:
@@ -106,7 +106,7 @@ def _words(predicate: Predicate, feature: Feature) -> str:
     """"is at most 45 years"; a bound at the feature's own limit reads as equality ("Capital
     gains is 0 dollars", not "is at most 0 dollars", which suggests that less were possible)."""
     op = "==" if _at_limit(predicate, feature) else predicate.op
-    return f"{_WORDS[op]} {feature.display_value(predicate.value)}"
+    return f"{OP_WORDS[op]} {feature.display_value(predicate.value)}"
 
 
 def _at_limit(predicate: Predicate, feature: Feature) -> bool:
@@ -127,8 +127,8 @@ def _clause(feature: Feature, predicates: list[Predicate]) -> str:
         low, high = sorted(predicates, key=lambda p: p.op == "<=")
         unit = f" {feature.unit}" if feature.unit else ""
         low_text = feature.display_value(low.value).removesuffix(unit)
-        return (f"{feature.display_name} {_WORDS[low.op]} {low_text} and "
-                f"{_WORDS[high.op].removeprefix('is ')} {feature.display_value(high.value)}")
+        return (f"{feature.display_name} {OP_WORDS[low.op]} {low_text} and "
+                f"{OP_WORDS[high.op].removeprefix('is ')} {feature.display_value(high.value)}")
     return " and ".join(describe(p, feature) for p in predicates)
 
 
