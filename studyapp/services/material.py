@@ -346,7 +346,8 @@ def preview_explanation(scenario: Any, section: dict[str, Any]) -> GalleryEntry 
     """The preview item's explanation, computed as preparation computes a condition's and
     drawn by the trial pages' partials (a gallery entry is what those take outside a study).
     None for a regression the one regression method cannot explain (a model not linear)."""
-    method = _preview_method(section)
+    # A classifier gives probabilities (asked of the model, not of the task's name).
+    method = _preview_method(section, classifier=hasattr(scenario.model, "predict_proba"))
     if method is None:
         return None
     result = explanation_compute(method, scenario, scenario.X_test[PREVIEW_ITEM],
@@ -356,8 +357,8 @@ def preview_explanation(scenario: Any, section: dict[str, Any]) -> GalleryEntry 
                         html=render_html(result), metrics=result.metrics)
 
 
-def _preview_method(section: dict[str, Any]) -> str | None:
-    if section["task"] == "regression":  # the methods that explain a regressor (the spec's)
+def _preview_method(section: dict[str, Any], *, classifier: bool) -> str | None:
+    if not classifier:  # a regressor: only the methods that explain one (the spec's)
         return REGRESSION_PREVIEW if section["model"] == "linear" else None
     method = PREVIEW_METHODS[section.get("modality", "tabular")]
     if section["model"] == SUPPLIED and method in MODEL_SPECIFIC_METHODS:

@@ -32,7 +32,9 @@ def two_workers(transactional_db) -> Iterator[list[Path]]:
     """Two single-process workers on this test's database; yields their log files."""
     env = {**os.environ, "DATABASE_URL": _test_database_url(),
            "DJANGO_SETTINGS_MODULE": "studyapp.settings", "PREPARATION_CHUNK_SIZE": "2",
-           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           # Unbuffered, so that each log shows its chunks as they finish (the oracle).
+           "PYTHONUNBUFFERED": "1"}
     logs = [ROOT / "var" / f"celery-prep-worker-{n}.log" for n in (1, 2)]
     processes = []
     for n, path in enumerate(logs, start=1):
@@ -62,6 +64,14 @@ def test_two_workers_both_take_chunks_and_every_explanation_is_stored_once(two_w
     study = _wait_for(study, Study.Preparation.DONE)
     assert study.preparation_done == study.preparation_total == 24
     assert Explanation.objects.filter(item__study=study, method="lime").count() == 24
-    chunks_run = [len(CHUNK_DONE.findall(log.read_text(errors="replace"))) for log in two_workers]
+    # The study is marked done inside the last chunk, a moment before its worker logs it.
+    deadline = time.monotonic() + 30
+    while sum(_chunks_run(two_workers)) < 12 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    chunks_run = _chunks_run(two_workers)
     assert sum(chunks_run) == 12  # 24 explanations in chunks of 2, none run twice
     assert all(n > 0 for n in chunks_run), f"chunks per worker: {chunks_run}"
+
+
+def _chunks_run(logs: list[Path]) -> list[int]:
+    return [len(CHUNK_DONE.findall(log.read_text(errors="replace"))) for log in logs]
