@@ -46,16 +46,11 @@ def link_language(study: Study, query: Mapping[str, str]) -> str:
     return asked
 
 
-def localised_value(value: Any, language: str) -> str:
-    """A profile value in ``language``: a category's words, or a number with its unit (the
-    same words and numbers the explanation beside it writes, explainers.render.words)."""
-    return Words(language).value(value)
-
-
 def localised_display(display: Any, language: str) -> Any:
     """A table item's profile (feature -> value) in ``language``; pictures and texts as they
     are (they are the material itself)."""
     if not isinstance(display, dict) or set(display) <= {"image", "text"}:
         return display
-    return {translated(label): localised_value(value, language)
-            for label, value in display.items()}
+    # Values in the same words and numbers the explanation beside them writes.
+    words = Words(language)
+    return {translated(label): words.value(value) for label, value in display.items()}
