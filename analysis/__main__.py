@@ -70,8 +70,28 @@ def _read_csv(path: str, factors: list[str]) -> pd.DataFrame:
         raise ValueError(f"cannot read {path}: {error}") from error
 
 
+def _fit_small(args: argparse.Namespace) -> bool:
+    """JSON of a small linear mixed model on the numpy-only path (analysis.mixed.dense);
+    False when the data or the model need the full path."""
+    if args.family != "gaussian" or not args.json:
+        return False
+    from analysis.mixed.dense import NotSimple, fit_csv
+
+    try:
+        result, alarms = fit_csv(args.data, args.formula, reml=not args.ml,
+                                 factors=args.factor)
+    except NotSimple:
+        return False
+    print(json.dumps(result, indent=2))
+    if alarms:
+        print(f"warning: {'; '.join(alarms)}", file=sys.stderr)
+    return True
+
+
 def _run_fit(args: argparse.Namespace) -> None:
     """Fit the model and print JSON or a text summary."""
+    if _fit_small(args):
+        return
     from analysis.mixed import ConvergenceWarning, clmm, glmer, lmer
 
     data = _read_csv(args.data, args.factor)

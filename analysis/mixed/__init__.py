@@ -27,10 +27,31 @@ convergence and a dense brute-force Laplace computation agrees to 1e-11.
 
 from __future__ import annotations
 
-from analysis.mixed.clmm import clmm
-from analysis.mixed.convergence import ConvergenceWarning
-from analysis.mixed.glmm import glmer
-from analysis.mixed.lmm import lmer
-from analysis.mixed.results import MixedResults
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from analysis.mixed.convergence import ConvergenceWarning
+    from analysis.mixed.glmm import glmer
+    from analysis.mixed.lmm import lmer
+    from analysis.mixed.ordinal import clmm
+    from analysis.mixed.results import MixedResults
 
 __all__ = ["ConvergenceWarning", "MixedResults", "clmm", "glmer", "lmer"]
+
+# Loaded on first use (PEP 562): the command line's small-model path imports
+# analysis.mixed.dense, which runs this file, and must not pay for pandas, scipy and
+# formulaic that these bring in. clmm lives in ``ordinal``: a submodule named ``clmm``
+# would replace the function on this package once imported.
+_HOMES = {"clmm": "ordinal", "ConvergenceWarning": "convergence", "glmer": "glmm",
+          "lmer": "lmm", "MixedResults": "results"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'analysis.mixed' has no attribute {name!r}")
+    module = f"analysis.mixed.{_HOMES[name]}"
+    __import__(module)  # the import statement's machinery, so -X importtime lists it
+    value = getattr(sys.modules[module], name)
+    globals()[name] = value
+    return value

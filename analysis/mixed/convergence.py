@@ -11,24 +11,18 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 from statsmodels.tools.sm_exceptions import ConvergenceWarning as _StatsmodelsConvergence
 
-__all__ = ["SINGULAR_TOL", "ConvergenceWarning", "is_singular", "warn_convergence"]
+from analysis.mixed.model import SINGULAR_MESSAGE, SINGULAR_TOL, is_singular
 
-SINGULAR_TOL = 1e-4  # lme4's isSingular() tolerance on the diagonal of each factor
-SINGULAR_MESSAGE = ("singular fit: a random-effect variance is (near) zero or a correlation "
-                    "is +/-1; consider simplifying the random-effects structure")
+__all__ = ["SINGULAR_MESSAGE", "SINGULAR_TOL", "ConvergenceWarning", "is_singular",
+           "warn_convergence"]
+
 
 
 class ConvergenceWarning(_StatsmodelsConvergence):
     """A mixed-model fit did not converge or is singular (a statsmodels ConvergenceWarning,
     so ``warnings.simplefilter("error", statsmodels...ConvergenceWarning)`` catches it)."""
-
-
-def is_singular(theta: np.ndarray, lower: np.ndarray) -> bool:
-    """lme4's isSingular(): a factor with a (near-)zero diagonal element."""
-    return bool(np.any(theta[lower == 0] < SINGULAR_TOL))
 
 
 def warn_convergence(problems: list[str], *, stacklevel: int) -> None:

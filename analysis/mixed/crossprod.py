@@ -14,7 +14,7 @@ from functools import cached_property, lru_cache
 import numpy as np
 import scipy.sparse as sp
 
-from analysis.mixed.design import RandomTerm
+from analysis.mixed.model import RandomTerm
 
 __all__ = ["CrossProducts", "RowPairs", "ZtWZ"]
 

@@ -2,64 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
-
 import numpy as np
 import pandas as pd
 from formulaic import Formula, model_matrix
 from formulaic.errors import FormulaicError
 
 from analysis.mixed.formula import ParsedFormula, RandomSpec, parse_formula
+from analysis.mixed.model import Family, ModelData, RandomTerm, full_rank
 
 __all__ = ["Family", "ModelData", "RandomTerm", "build_model_data"]
-
-Family = Literal["gaussian", "binomial", "ordinal"]
-
-
-@dataclass
-class RandomTerm:
-    """A random-effect term: one ``p``-vector of effects per level of its grouping factor."""
-
-    group: str
-    names: list[str]
-    levels: np.ndarray
-    codes: np.ndarray  # level index of each row
-    matrix: np.ndarray  # n x p model rows of the term
-
-    @property
-    def p(self) -> int:
-        """Number of effects per level (1 for a random intercept)."""
-        return self.matrix.shape[1]
-
-    @property
-    def n_levels(self) -> int:
-        """Number of levels of the grouping factor."""
-        return len(self.levels)
-
-    @property
-    def q(self) -> int:
-        """Number of columns the term contributes to Z."""
-        return self.n_levels * self.p
-
-
-@dataclass
-class ModelData:
-    """Arrays that every fitter needs, with rows holding missing values already dropped."""
-
-    y: np.ndarray
-    X: np.ndarray
-    fixed_names: list[str]
-    terms: list[RandomTerm]
-    trials: np.ndarray | None = None  # binomial: number of trials per row
-    categories: list[str] = field(default_factory=list)  # ordinal: response levels, low to high
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def nobs(self) -> int:
-        """Number of rows used in the fit."""
-        return len(self.y)
-
 
 def _syntax_error(part: str, error: Exception) -> ValueError:
     """A plain one-line message for formulaic's parser errors (which carry colour codes and
@@ -127,20 +78,6 @@ def _drop_missing(parsed: ParsedFormula,
     return data.loc[keep], [series.loc[keep] for series in responses]
 
 
-def _full_rank(X: np.ndarray, names: list[str]) -> tuple[np.ndarray, list[str], list[str]]:
-    """Drop columns that later columns alias, keeping the earlier ones (as R's qr does)."""
-    if X.shape[1] == 0:
-        return X, names, []
-    r = np.linalg.qr(X / np.maximum(np.linalg.norm(X, axis=0), 1e-300), mode="r")
-    diag = np.abs(np.diag(r))
-    keep = diag > 1e-7
-    if keep.all():
-        return X, names, []
-    dropped = [name for name, k in zip(names, keep, strict=True) if not k]
-    warning = f"fixed-effect model matrix is rank deficient; dropped columns {dropped}"
-    return X[:, keep], [n for n, k in zip(names, keep, strict=True) if k], [warning]
-
-
 def _random_term(spec: RandomSpec, data: pd.DataFrame) -> RandomTerm:
     """Level codes and model rows of one ``(expr | group)`` term."""
     keys = data[spec.group[0]]
@@ -204,7 +141,7 @@ def build_model_data(formula: str, data: pd.DataFrame, family: Family) -> ModelD
         raise ValueError("cbind(successes, failures) is only for family='binomial'")
     frame, responses = _drop_missing(parsed, data)
     X_frame = _model_matrix(parsed.fixed, frame)
-    X, names, warnings = _full_rank(np.asarray(X_frame, dtype=float),
+    X, names, warnings = full_rank(np.asarray(X_frame, dtype=float),
                                     [str(c) for c in X_frame.columns])
     terms = [_random_term(spec, frame) for spec in parsed.random]
     model = ModelData(y=np.empty(0), X=X, fixed_names=names, terms=terms, warnings=warnings)

@@ -28,8 +28,9 @@ from analysis.mixed.ddf import linear_model_data
 from analysis.mixed.design import ModelData
 from analysis.mixed.glmm import fit_binomial_model_data
 from analysis.mixed.lmm import LinearMixedProblem, fit_model_data
+from analysis.mixed.model import tril_indices
 from analysis.mixed.optimize import minimize_bounded
-from analysis.mixed.structure import RandomStructure, tril_indices
+from analysis.mixed.structure import RandomStructure
 from analysis.mixed.threads import single_threaded_blas
 
 if TYPE_CHECKING:

@@ -13,15 +13,23 @@ with finite-difference derivatives: the gradient scaled by the Hessian must be s
 bound positive definite. A failed check gets a Newton step (or, where the Hessian has a
 negative eigenvalue, a step along that direction) and a restart before it is reported as
 non-convergence.
+
+Two descents share those restarts and checks: L-BFGS-B (scipy's, the default) and a projected
+Newton method on the same finite-difference derivatives that needs numpy alone. Newton costs
+1 + 2k + k(k-1)/2 evaluations a step for k parameters, so it suits the few θ of a small model;
+the command line uses it there because importing scipy.optimize takes longer than such a fit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import scipy.optimize
+
+if TYPE_CHECKING:
+    import scipy.optimize
 
 __all__ = ["Optimum", "minimize_bounded", "numerical_derivatives", "numerical_hessian"]
 
@@ -64,6 +72,12 @@ class _Counted:
         return value if np.isfinite(value) else _PENALTY
 
 
+Descent = Literal["L-BFGS-B", "newton"]
+# Armijo's sufficient-decrease constant and the shortest step tried in a Newton line search.
+_ARMIJO = 1e-4
+_MIN_STEP = 1e-10
+
+
 @dataclass
 class _Descent:
     """One L-BFGS-B run (with its own restart on a stalled line search)."""
@@ -78,20 +92,67 @@ class _Search:
     """L-BFGS-B over a box with the restarts described in the module docstring."""
 
     def __init__(self, fun: _Counted, lower: np.ndarray, upper: np.ndarray, *, tol: float,
-                 max_iter: int, gradient: str) -> None:
+                 max_iter: int, gradient: str, method: Descent = "L-BFGS-B") -> None:
         self.fun, self.lower, self.upper = fun, lower, upper
+        self.method, self.tol, self.max_iter = method, tol, max_iter
         self.bounds = [(float(lo) if np.isfinite(lo) else None,
                         float(hi) if np.isfinite(hi) else None)
                        for lo, hi in zip(lower, upper, strict=True)]
         self.options = {"ftol": tol, "gtol": 1e-7, "maxiter": max_iter}
         self.gradient = gradient
 
-    def _run(self, start: np.ndarray) -> scipy.optimize.OptimizeResult:
+    def _run(self, start: np.ndarray) -> scipy.optimize.OptimizeResult | _Descent:
+        if self.method == "newton":
+            return self._newton(start)
+        import scipy.optimize  # here: a Newton search must not pay for importing it
+
         return scipy.optimize.minimize(self.fun, start, method="L-BFGS-B", jac=self.gradient,
                                        bounds=self.bounds, options=self.options)
 
+    def _newton_direction(self, x: np.ndarray, gradient: np.ndarray,
+                          hessian: np.ndarray) -> np.ndarray:
+        """Newton's step over the components not held at a bound by their gradient, with
+        the Hessian's eigenvalues made positive (so far from the optimum, where the
+        criterion is not convex, the step still goes downhill)."""
+        held = (((x <= self.lower) & (gradient > 0)) | ((x >= self.upper) & (gradient < 0)))
+        free = ~held
+        step = np.zeros_like(x)
+        H = hessian[np.ix_(free, free)]
+        if not free.any() or not np.all(np.isfinite(H)) or not np.all(np.isfinite(gradient)):
+            return step
+        eigenvalues, vectors = np.linalg.eigh(0.5 * (H + H.T))
+        floor = 1e-8 * max(float(np.max(np.abs(eigenvalues))), 1.0)
+        eigenvalues = np.maximum(np.abs(eigenvalues), floor)
+        step[free] = -vectors @ ((vectors.T @ gradient[free]) / eigenvalues)
+        return step
+
+    def _newton(self, start: np.ndarray) -> _Descent:
+        """Projected Newton with a backtracking (Armijo) line search; it stops when a step
+        changes the criterion by less than ``tol`` relative, or no step along the direction
+        lowers it (then the verification in ``_verify`` judges the point)."""
+        x = np.clip(start, self.lower, self.upper)
+        fun = self.fun(x)
+        for _ in range(self.max_iter):
+            _, gradient, hessian = numerical_derivatives(self.fun, x)
+            direction = self._newton_direction(x, gradient, hessian)
+            step = 1.0
+            while step >= _MIN_STEP:
+                candidate = np.clip(x + step * direction, self.lower, self.upper)
+                value = self.fun(candidate)
+                if value <= fun + _ARMIJO * float(gradient @ (candidate - x)):
+                    break
+                step /= 2
+            else:
+                return _Descent(x, fun, True, "no step along Newton's direction lowers the "
+                                "criterion")
+            change = fun - value
+            x, fun = candidate, value
+            if change <= self.tol * (1.0 + abs(fun)):
+                return _Descent(x, fun, True, "relative reduction of the criterion <= tol")
+        return _Descent(x, fun, False, f"no convergence in {self.max_iter} Newton steps")
+
     def descend(self, start: np.ndarray) -> _Descent:
-        """L-BFGS-B from ``start``; a stalled line search gets one fresh start."""
+        """One descent from ``start``; a stalled line search gets one fresh start."""
         result = self._run(start)
         success, message = bool(result.success), str(result.message)
         if not success:
@@ -220,18 +281,20 @@ def _verify(search: _Search, best: _Descent) -> tuple[_Descent, np.ndarray, np.n
 def minimize_bounded(fun: Objective, x0: np.ndarray, lower: np.ndarray,
                      upper: np.ndarray | None = None, *, tol: float = 1e-10,
                      max_iter: int = 1000, gradient: str = "3-point",
-                     check: bool = True) -> Optimum:
+                     check: bool = True, method: Descent = "L-BFGS-B") -> Optimum:
     """Minimise ``fun`` subject to ``lower <= x <= upper``; see the module docstring.
 
     Gradients come from finite differences (central by default), which keeps the criterion's
     own code free of derivatives while giving the optimum to about 1e-7 relative on these
     smooth surfaces; "2-point" halves the cost per gradient. With ``check`` (the default) the
     end point's gradient and Hessian are computed, returned and checked; ``converged`` is
-    then the check's verdict.
+    then the check's verdict. ``method="newton"`` descends by projected Newton steps instead
+    of L-BFGS-B (numpy alone; for a handful of parameters).
     """
     counted = _Counted(fun)
     upper = np.full_like(lower, np.inf) if upper is None else upper
-    search = _Search(counted, lower, upper, tol=tol, max_iter=max_iter, gradient=gradient)
+    search = _Search(counted, lower, upper, tol=tol, max_iter=max_iter, gradient=gradient,
+                     method=method)
     best = search.minimize(np.clip(np.asarray(x0, dtype=float), lower, upper))
     if best.fun >= _PENALTY:
         return Optimum(best.x, best.fun, counted.calls, False,

@@ -10,7 +10,7 @@ import pandas as pd
 import scipy.special
 
 from analysis.mixed.convergence import SINGULAR_MESSAGE, is_singular, warn_convergence
-from analysis.mixed.design import ModelData
+from analysis.mixed.model import ModelData, random_effects_rows
 from analysis.mixed.optimize import Optimum
 from analysis.mixed.structure import RandomStructure
 
@@ -202,18 +202,7 @@ def _json_row(row: dict[str, Any]) -> dict[str, Any]:
 def random_effects_table(structure: RandomStructure, theta: np.ndarray,
                          scale: float) -> list[dict[str, Any]]:
     """Rows of SDs and correlations per term, like ``as.data.frame(VarCorr(fit))`` in lme4."""
-    rows = []
-    for term, T in zip(structure.terms, structure.factors(theta), strict=True):
-        cov = scale**2 * (T @ T.T)
-        sd = np.sqrt(np.diag(cov))
-        for name, value in zip(term.names, sd, strict=True):
-            rows.append({"group": term.group, "term": name, "term2": None, "sd_or_cor": value})
-        for j in range(term.p):
-            for i in range(j + 1, term.p):
-                cor = cov[i, j] / (sd[i] * sd[j]) if sd[i] * sd[j] > 0 else np.nan
-                rows.append({"group": term.group, "term": term.names[j],
-                             "term2": term.names[i], "sd_or_cor": float(cor)})
-    return rows
+    return random_effects_rows(structure.terms, structure.factors(theta), scale)
 
 
 def _tidy_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -231,7 +220,12 @@ def _conditional_modes(model: ModelData, structure: RandomStructure,
     for term, values in zip(model.terms, structure.split_by_term(b), strict=True):
         frame = pd.DataFrame(values, index=pd.Index(term.levels, name=term.group),
                              columns=term.names)
-        out[term.group] = out[term.group].join(frame, rsuffix="_2") if term.group in out else frame
+        if term.group in out:  # terms of one factor written apart, as with ``||``
+            previous = out[term.group]
+            frame.columns = [f"{name}_2" if name in previous.columns else name
+                             for name in frame.columns]
+            frame = pd.concat([previous, frame], axis=1)
+        out[term.group] = frame
     return out
 
 

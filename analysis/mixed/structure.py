@@ -11,23 +11,14 @@ columns (items, say), form a dense Schur complement with its own dense Cholesky 
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import scipy.sparse as sp
 
 from analysis.mixed.crossprod import CrossProducts, ZtWZ
-from analysis.mixed.design import RandomTerm
 from analysis.mixed.factor import BlockedFactor, cholesky_lower
+from analysis.mixed.model import RandomTerm, term_factors, theta_lower, theta_slices, theta_start
 
-__all__ = ["RandomStructure", "tril_indices"]
-
-
-@lru_cache(maxsize=32)
-def tril_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns of a lower triangle in column-major order (lme4's theta order)."""
-    upper_rows, upper_cols = np.triu_indices(p)
-    return upper_cols, upper_rows
+__all__ = ["RandomStructure"]
 
 
 class RandomStructure:
@@ -46,7 +37,7 @@ class RandomStructure:
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.q = int(self.offsets[-1])
         self.q1 = sizes[0]
-        self.theta_slices = self._theta_slices()
+        self.theta_slices = theta_slices(terms)
         self.Z = self._build_z()
         self.crossproducts = CrossProducts([terms[k] for k in self.order], self.offsets)
         self.scalar = all(term.p == 1 for term in terms)
@@ -56,15 +47,6 @@ class RandomStructure:
         self._cached_diagonal = np.empty(0)
 
     # ----- theta ------------------------------------------------------------------------------
-    def _theta_slices(self) -> list[slice]:
-        """Where each term's lower-triangular factor lives in theta (formula order)."""
-        slices, start = [], 0
-        for term in self.terms:
-            size = term.p * (term.p + 1) // 2
-            slices.append(slice(start, start + size))
-            start += size
-        return slices
-
     @property
     def n_theta(self) -> int:
         """Length of theta."""
@@ -72,28 +54,16 @@ class RandomStructure:
 
     def theta_start(self) -> np.ndarray:
         """lme4's starting value: identity factors."""
-        theta = np.zeros(self.n_theta)
-        for term, sl in zip(self.terms, self.theta_slices, strict=True):
-            rows, cols = tril_indices(term.p)
-            theta[sl] = (rows == cols).astype(float)
-        return theta
+        return theta_start(self.terms)
 
     def theta_lower(self) -> np.ndarray:
         """Bounds: diagonal elements of each factor are non-negative, the others are free."""
-        lower = np.full(self.n_theta, -np.inf)
-        for term, sl in zip(self.terms, self.theta_slices, strict=True):
-            rows, cols = tril_indices(term.p)
-            lower[sl] = np.where(rows == cols, 0.0, -np.inf)
-        return lower
+        return theta_lower(self.terms)
 
     def factors(self, theta: np.ndarray) -> list[np.ndarray]:
         """Each term's p x p lower-triangular factor T_k (formula order)."""
         if not np.array_equal(theta, self._cached_theta):
-            out = []
-            for term, sl in zip(self.terms, self.theta_slices, strict=True):
-                T = np.zeros((term.p, term.p))
-                T[tril_indices(term.p)] = theta[sl]
-                out.append(T)
+            out = term_factors(self.terms, theta)
             self._cached_factors = out
             self._cached_diagonal = (np.concatenate([
                 np.full(self.terms[k].n_levels, out[k][0, 0]) for k in self.order])
