@@ -17,7 +17,7 @@ import scipy.special
 
 from analysis.mixed.design import ModelData, build_model_data
 from analysis.mixed.laplace import LaplaceEngine, Mode
-from analysis.mixed.optimize import Optimum, minimize_bounded, numerical_hessian
+from analysis.mixed.optimize import Optimum, descent_for, minimize_bounded, numerical_hessian
 from analysis.mixed.results import MixedResults, build_results
 from analysis.mixed.structure import RandomStructure
 from analysis.mixed.threads import single_threaded_blas
@@ -81,13 +81,16 @@ class BinomialLaplace:
     def fit(self) -> tuple[Optimum, Mode, np.ndarray, list[str]]:
         """Two-stage optimisation; returns the optimum, the mode there and cov(β)."""
         structure = self.structure
+        # One descent for both stages: a fit that needs scipy.optimize anyway gains nothing
+        # from Newton in stage 1, whose evaluations (joint β and u) cost the most.
+        descent = descent_for(structure.n_theta + self.model.X.shape[1], self.model.nobs)
         stage1 = minimize_bounded(self.stage1_deviance, structure.theta_start(),
                                   structure.theta_lower(), tol=1e-6, gradient="2-point",
-                                  check=False)
+                                  check=False, method=descent)
         beta1 = self.engine.mode(stage1.x, self._beta_warm, self.family, joint=True).beta
         lower = np.concatenate([structure.theta_lower(), np.full(len(beta1), -np.inf)])
         stage2 = minimize_bounded(self.laplace_deviance, np.concatenate([stage1.x, beta1]),
-                                  lower, gradient="2-point")
+                                  lower, gradient="2-point", method=descent)
         stage2.n_evaluations += stage1.n_evaluations
         mode = self.mode(stage2.x)
         cov, notes = self._fixed_covariance(stage2, mode)

@@ -16,7 +16,7 @@ import scipy.special
 
 from analysis.mixed.design import ModelData, build_model_data
 from analysis.mixed.laplace import LaplaceEngine, Mode
-from analysis.mixed.optimize import minimize_bounded, numerical_hessian
+from analysis.mixed.optimize import descent_for, minimize_bounded, numerical_hessian
 from analysis.mixed.results import MixedResults, build_results
 from analysis.mixed.structure import RandomStructure
 from analysis.mixed.threads import single_threaded_blas
@@ -162,7 +162,8 @@ def clmm(formula: str, data: pd.DataFrame) -> MixedResults:
         # Forward differences: half the evaluations per gradient, and the final check's
         # Newton step polishes what they leave.
         optimum = minimize_bounded(problem.free_deviance, problem.to_free(problem.start()),
-                                   lower, gradient="2-point")
+                                   lower, gradient="2-point",
+                                   method=descent_for(len(lower), model.nobs))
         free = optimum.x
         optimum.x = problem.from_free(free)
         mode = problem.mode(optimum.x)
