@@ -24,9 +24,8 @@ from analysis.mixed.threads import single_threaded_blas
 __all__ = ["CumulativeLogitFamily", "clmm"]
 
 
-def _logistic_density(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Logistic density f and its derivative f' (both 0 at ±inf)."""
-    F = scipy.special.expit(x)
+def _logistic_density(F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Logistic density f and its derivative f' at the points whose CDF is F (0 at ±inf)."""
     f = F * (1.0 - F)
     return f, f * (1.0 - 2.0 * F)
 
@@ -41,13 +40,16 @@ class CumulativeLogitFamily:
         self.lower = bounds[k]
 
     def _probability(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """P(Y = y | η) and the cut points alpha_y - η, alpha_{y-1} - η."""
+        """P(Y = y | η) and the logistic CDF at the cut points alpha_y - η, alpha_{y-1} - η."""
         a, b = self.upper - eta, self.lower - eta
+        Fa, Fb = scipy.special.expit(a), scipy.special.expit(b)
+        p = Fa - Fb
         # In the upper tail 1 - F is the accurate side of the subtraction.
         upper_tail = b > 0
-        p = np.where(upper_tail, scipy.special.expit(-b) - scipy.special.expit(-a),
-                     scipy.special.expit(a) - scipy.special.expit(b))
-        return p, a, b
+        if upper_tail.any():
+            p[upper_tail] = (scipy.special.expit(-b[upper_tail])
+                             - scipy.special.expit(-a[upper_tail]))
+        return p, Fa, Fb
 
     def loglik(self, eta: np.ndarray) -> float:
         """Σ log P(Y = y | η)."""
@@ -57,9 +59,9 @@ class CumulativeLogitFamily:
 
     def score_weight(self, eta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """d log p / dη and -d² log p / dη² (positive: the logistic is log-concave)."""
-        p, a, b = self._probability(eta)
-        fa, dfa = _logistic_density(a)
-        fb, dfb = _logistic_density(b)
+        p, Fa, Fb = self._probability(eta)
+        fa, dfa = _logistic_density(Fa)
+        fb, dfb = _logistic_density(Fb)
         p = np.maximum(p, 1e-300)
         score = -(fa - fb) / p
         return score, score**2 - (dfa - dfb) / p
