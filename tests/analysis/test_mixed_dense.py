@@ -34,8 +34,8 @@ def _trials(seed: int = 3, n_p: int = 30, n_i: int = 12) -> pd.DataFrame:
     p = np.repeat(np.arange(n_p), n_i)
     i = np.tile(np.arange(n_i), n_p)
     x = rng.normal(size=n_p * n_i)
-    block = 1 + i % 3
-    y = (2.0 + 0.5 * x + 0.3 * (p % 2) + 0.2 * block + rng.normal(0, 0.8, n_p)[p]
+    block = np.array([2, 10, 9])[i % 3]  # as a factor, levels sort as strings: 10, 2, 9
+    y = (2.0 + 0.5 * x + 0.3 * (p % 2) + 0.02 * block + rng.normal(0, 0.8, n_p)[p]
          + rng.normal(0, 0.3, n_p)[p] * x + rng.normal(0, 0.5, n_i)[i]
          + rng.normal(0, 1.0, n_p * n_i))
     return pd.DataFrame({"y": y.round(4), "x": x.round(4),
@@ -254,3 +254,14 @@ def test_a_model_too_big_for_dense_matrices_goes_to_the_full_path(tmp_path: Path
     frame.to_csv(csv, index=False)
     with pytest.raises(NotSimple):
         _dense(csv, "y ~ x + (1 | participant)")
+
+
+def test_the_command_line_falls_back_to_the_full_path(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from analysis.__main__ import main
+
+    # An expression in the formula: the dense path declines and formulaic codes it.
+    code = main(["fit", "--data", str(FIXTURES / "sleepstudy.csv"), "--formula",
+                 "Reaction ~ log(Days + 1) + (1 | Subject)", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and list(out["fixed"]) == ["Intercept", "log(Days + 1)"]
