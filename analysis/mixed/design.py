@@ -142,7 +142,7 @@ def build_model_data(formula: str, data: pd.DataFrame, family: Family) -> ModelD
     frame, responses = _drop_missing(parsed, data)
     X_frame = _model_matrix(parsed.fixed, frame)
     X, names, warnings = full_rank(np.asarray(X_frame, dtype=float),
-                                    [str(c) for c in X_frame.columns])
+                                   [str(c) for c in X_frame.columns])
     terms = [_random_term(spec, frame) for spec in parsed.random]
     model = ModelData(y=np.empty(0), X=X, fixed_names=names, terms=terms, warnings=warnings)
     if family == "binomial":

@@ -90,7 +90,7 @@ def tril_indices(p: int) -> tuple[np.ndarray, np.ndarray]:
     return upper_cols, upper_rows
 
 
-def theta_slices(terms: list[Any]) -> list[slice]:
+def theta_slices(terms: list[RandomTerm]) -> list[slice]:
     """Where each term's lower-triangular factor lives in θ (formula order)."""
     slices, start = [], 0
     for term in terms:
@@ -100,22 +100,22 @@ def theta_slices(terms: list[Any]) -> list[slice]:
     return slices
 
 
-def _diagonal_mask(terms: list[Any]) -> np.ndarray:
+def _diagonal_mask(terms: list[RandomTerm]) -> np.ndarray:
     """True where θ holds a diagonal element of its term's factor."""
     return np.concatenate([np.equal(*tril_indices(term.p)) for term in terms])
 
 
-def theta_start(terms: list[Any]) -> np.ndarray:
+def theta_start(terms: list[RandomTerm]) -> np.ndarray:
     """lme4's starting value: identity factors."""
     return _diagonal_mask(terms).astype(float)
 
 
-def theta_lower(terms: list[Any]) -> np.ndarray:
+def theta_lower(terms: list[RandomTerm]) -> np.ndarray:
     """Bounds: diagonal elements of each factor are non-negative, the others are free."""
     return np.where(_diagonal_mask(terms), 0.0, -np.inf)
 
 
-def term_factors(terms: list[Any], theta: np.ndarray) -> list[np.ndarray]:
+def term_factors(terms: list[RandomTerm], theta: np.ndarray) -> list[np.ndarray]:
     """Each term's p x p lower-triangular factor T_k (formula order)."""
     out = []
     for term, sl in zip(terms, theta_slices(terms), strict=True):
