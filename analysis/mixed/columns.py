@@ -69,6 +69,8 @@ def _column(raw: list[str], as_factor: bool) -> Column:
         return Column(raw, missing, None)
     numbers = np.array([np.nan if gone else float(value)
                         for value, gone in zip(raw, missing, strict=True)])
+    if np.isinf(numbers).any():  # 1e400: the full path names the column
+        raise NotSimple("an infinite number")
     return Column(raw, missing, numbers)
 
 

@@ -132,6 +132,15 @@ def _ordinal_response(series: pd.Series) -> tuple[np.ndarray, list[str]]:
     return codes, [str(c) for c in categories]
 
 
+def _refuse_infinite(what: str, matrix: np.ndarray, names: list[str]) -> None:
+    """Infinite numbers (pandas reads "inf" or 1e400 as infinity) would make every estimate
+    NaN: name the columns instead."""
+    bad = [name for name, column in zip(names, matrix.T, strict=True)
+           if not np.all(np.isfinite(column))]
+    if bad:
+        raise ValueError(f"infinite values in {what} {bad}: correct or remove those rows")
+
+
 def build_model_data(formula: str, data: pd.DataFrame, family: Family) -> ModelData:
     """Parse ``formula`` and build the arrays a fitter needs; ValueError on bad input."""
     if not isinstance(data, pd.DataFrame) or data.empty:
@@ -141,9 +150,12 @@ def build_model_data(formula: str, data: pd.DataFrame, family: Family) -> ModelD
         raise ValueError("cbind(successes, failures) is only for family='binomial'")
     frame, responses = _drop_missing(parsed, data)
     X_frame = _model_matrix(parsed.fixed, frame)
-    X, names, warnings = full_rank(np.asarray(X_frame, dtype=float),
-                                   [str(c) for c in X_frame.columns])
+    X_names = [str(c) for c in X_frame.columns]
+    _refuse_infinite("the fixed-effect columns", np.asarray(X_frame, dtype=float), X_names)
+    X, names, warnings = full_rank(np.asarray(X_frame, dtype=float), X_names)
     terms = [_random_term(spec, frame) for spec in parsed.random]
+    for term in terms:
+        _refuse_infinite(f"the random-effect columns of {term.group!r}", term.matrix, term.names)
     model = ModelData(y=np.empty(0), X=X, fixed_names=names, terms=terms, warnings=warnings)
     if family == "binomial":
         model.y, model.trials = _binomial_response(responses)
@@ -154,4 +166,5 @@ def build_model_data(formula: str, data: pd.DataFrame, family: Family) -> ModelD
             model.y = np.asarray(responses[0], dtype=float)
         except (TypeError, ValueError) as error:
             raise ValueError(f"response {parsed.response!r} must be numeric") from error
+        _refuse_infinite("the response", model.y[:, None], [parsed.response])
     return model

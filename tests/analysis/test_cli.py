@@ -133,6 +133,20 @@ def test_a_constant_response_is_refused_instead_of_fitted(tmp_path: Path) -> Non
     assert "response is constant" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize(("column", "value"), [("score", "1e400"), ("x", "inf")])
+def test_an_infinite_number_is_refused_not_fitted_to_nan(tmp_path: Path, column: str,
+                                                        value: str) -> None:
+    # pandas reads both as infinity; the fit used to print NaN for every estimate, exit 0.
+    values: list[object] = [float(k % 7) for k in range(200)]
+    values[3] = value
+    formula = "score ~ x + (1 | participant)"
+    rows = {"x": [float(k % 3) for k in range(200)], column: values}
+    code, out, err = _fit_bad(tmp_path, formula, "--json", rows=rows)
+    assert code == 2 and out == ""
+    assert f"infinite values in the {'response' if column == 'score' else 'fixed'}" in err
+    assert f"'{column}'" in err and "Traceback" not in err
+
+
 def test_complete_separation_is_named_as_such(tmp_path: Path) -> None:
     # Every "ai" answer is correct and every "control" answer wrong: the MLE of the
     # condition effect is infinite (closed-form reasoning, no fit can succeed).

@@ -201,6 +201,7 @@ def test_values_are_read_as_pandas_reads_them(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text", [
     "y,g\n1,a\ninf,b\n",  # pandas reads an infinity
+    "y,g\n1,a\n1e400,b\n",  # ... also here
     "y,g\n1,True\n2,False\n",  # ... and booleans
     "y,g\n1, a\n2,b\n",  # ... and keeps the space
     "y,g\n1,a,3\n2,b\n",  # a ragged row
