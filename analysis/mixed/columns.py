@@ -102,8 +102,8 @@ def _expand(term: str) -> list[Term]:
         raise NotSimple(f"term {term!r} mixes '*' and ':'")
     sep = "*" if "*" in term else ":"
     names = [name.strip() for name in term.split(sep)]
-    if not all(_NAME.fullmatch(name) for name in names):
-        raise NotSimple(f"term {term!r} is not a product of column names")
+    if not all(_NAME.fullmatch(name) for name in names) or len(set(names)) < len(names):
+        raise NotSimple(f"term {term!r} is not a product of distinct column names")
     if sep == ":":
         return [tuple(names)]
     terms: list[Term] = []
