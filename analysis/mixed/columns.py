@@ -188,7 +188,8 @@ def _design(expr: str, table: Table, rows: np.ndarray) -> tuple[list[str], np.nd
 
 def _variables(expr: str) -> set[str]:
     """Column names an expression uses."""
-    return {name for _, terms in [_terms(expr)] for term in terms for name in term}
+    _, terms = _terms(expr)
+    return {name for term in terms for name in term}
 
 
 def _values(column: Column) -> list[Any]:

@@ -21,9 +21,10 @@ import numpy as np
 
 from analysis.mixed.columns import NotSimple, read_table, simple_model_data
 from analysis.mixed.model import (
-    SINGULAR_MESSAGE,
     ModelData,
+    convergence_alarms,
     is_singular,
+    json_row,
     random_effects_rows,
     term_factors,
     theta_lower,
@@ -43,8 +44,8 @@ class _Solution:
     """The penalised least-squares solution at one θ."""
 
     deviance: float
-    beta: np.ndarray
-    rx_inverse: np.ndarray  # RX^-1, so cov(β) = σ² RX^-1 RX^-T
+    rx: np.ndarray  # RX (upper triangular): RX'RX = X'X - RZX'RZX
+    cb: np.ndarray  # RX β = cb
     r2: float  # penalised residual sum of squares
 
 
@@ -88,8 +89,6 @@ class DenseLinearMixed:
         rzx, cu = solved[:, :-1], solved[:, -1]
         LX = np.linalg.cholesky(self.xtx - rzx.T @ rzx)
         cb = np.linalg.solve(LX, self.xty - rzx.T @ cu)
-        rx_inverse = np.linalg.inv(LX.T)
-        beta = rx_inverse @ cb
         r2 = max(self.yty - float(cu @ cu) - float(cb @ cb), 1e-300)
         n, p = self.model.nobs, self.model.X.shape[1]
         dof = n - p if self.reml else n
@@ -97,7 +96,7 @@ class DenseLinearMixed:
             1.0 + _LOG_2PI + float(np.log(r2 / dof)))
         if self.reml:
             deviance += 2.0 * float(np.sum(np.log(np.diag(LX))))
-        return _Solution(deviance, beta, rx_inverse, r2)
+        return _Solution(deviance, LX.T, cb, r2)
 
     def deviance(self, theta: np.ndarray) -> float:
         """Profiled deviance, or inf where a factorisation fails."""
@@ -105,11 +104,6 @@ class DenseLinearMixed:
             return self.solve(theta).deviance
         except np.linalg.LinAlgError:
             return np.inf
-
-
-def _json_value(value: Any) -> Any:
-    """NaN as JSON null."""
-    return None if isinstance(value, float) and np.isnan(value) else value
 
 
 def fit_dense(model: ModelData, *, reml: bool) -> tuple[dict[str, Any], list[str]]:
@@ -124,19 +118,20 @@ def fit_dense(model: ModelData, *, reml: bool) -> tuple[dict[str, Any], list[str
     sigma = float(np.sqrt(best.r2 / (model.nobs - (p if reml else 0))))
     if not sigma > 1e-10 * float(np.std(model.y)):
         raise NotSimple("residual SD 0: the full path explains why")
-    se = sigma * np.sqrt(np.sum(best.rx_inverse**2, axis=1))
+    # β and cov(β) = σ² RX^-1 RX^-T only at the optimum, not in every evaluation.
+    rx_inverse = np.linalg.inv(best.rx)
+    beta = rx_inverse @ best.cb
+    se = sigma * np.sqrt(np.sum(rx_inverse**2, axis=1))
     rows = random_effects_rows(model.terms, term_factors(model.terms, optimum.x), sigma)
     rows.append({"group": "Residual", "term": None, "term2": None, "sd_or_cor": sigma})
     singular = is_singular(optimum.x, lower)
-    alarms = [SINGULAR_MESSAGE] if singular else []
-    if not optimum.converged:
-        alarms.append(f"optimizer did not converge: {optimum.message}")
+    alarms = convergence_alarms(singular, optimum.converged, optimum.message)
     return ({
         "family": "gaussian",
         "method": "REML" if reml else "ML",
         "fixed": {name: {"estimate": float(b), "se": float(s)}
-                  for name, b, s in zip(model.fixed_names, best.beta, se, strict=True)},
-        "random": [{key: _json_value(value) for key, value in row.items()} for row in rows],
+                  for name, b, s in zip(model.fixed_names, beta, se, strict=True)},
+        "random": [json_row(row) for row in rows],
         "residual_sd": sigma,
         "loglik": -0.5 * best.deviance,
         "converged": optimum.converged,

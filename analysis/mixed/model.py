@@ -13,9 +13,23 @@ from typing import Any, Literal
 
 import numpy as np
 
-__all__ = ["SINGULAR_MESSAGE", "SINGULAR_TOL", "Family", "ModelData", "RandomTerm",
-           "full_rank", "is_singular", "random_effects_rows", "term_factors", "theta_lower",
-           "theta_slices", "theta_start", "tril_indices"]
+__all__ = [
+    "SINGULAR_MESSAGE",
+    "SINGULAR_TOL",
+    "Family",
+    "ModelData",
+    "RandomTerm",
+    "convergence_alarms",
+    "full_rank",
+    "is_singular",
+    "json_row",
+    "random_effects_rows",
+    "term_factors",
+    "theta_lower",
+    "theta_slices",
+    "theta_start",
+    "tril_indices",
+]
 
 Family = Literal["gaussian", "binomial", "ordinal"]
 
@@ -128,6 +142,20 @@ def term_factors(terms: list[RandomTerm], theta: np.ndarray) -> list[np.ndarray]
 def is_singular(theta: np.ndarray, lower: np.ndarray) -> bool:
     """lme4's isSingular(): a factor with a (near-)zero diagonal element."""
     return bool(np.any(theta[lower == 0] < SINGULAR_TOL))
+
+
+def convergence_alarms(singular: bool, converged: bool, message: str) -> list[str]:
+    """What a fit warns about (as ``ConvergenceWarning``) and lists in its ``warnings``."""
+    alarms = [SINGULAR_MESSAGE] if singular else []
+    if not converged:
+        alarms.append(f"optimizer did not converge: {message}")
+    return alarms
+
+
+def json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A results row with NaN/None turned into JSON null."""
+    return {key: (None if value is None or (isinstance(value, float) and np.isnan(value))
+                  else value) for key, value in row.items()}
 
 
 def random_effects_rows(terms: list[RandomTerm], factors: list[np.ndarray],

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import scipy.special
 
-from analysis.mixed.convergence import SINGULAR_MESSAGE, is_singular, warn_convergence
-from analysis.mixed.model import ModelData, random_effects_rows
+from analysis.mixed.convergence import is_singular, warn_convergence
+from analysis.mixed.model import ModelData, convergence_alarms, json_row, random_effects_rows
 from analysis.mixed.optimize import Optimum
 from analysis.mixed.structure import RandomStructure
 
@@ -171,7 +171,7 @@ class MixedResults:
             "method": self.method,
             "fixed": {name: {"estimate": float(self.params[name]), "se": float(self.bse[name])}
                       for name in self.params.index},
-            "random": [_json_row(row) for row in self.var_corr.to_dict("records")],
+            "random": [json_row(row) for row in self.var_corr.to_dict("records")],
             "residual_sd": self.residual_sd,
             "loglik": self.llf,
             "converged": self.converged,
@@ -191,12 +191,6 @@ class MixedResults:
         from analysis.mixed.summary import format_summary
 
         return format_summary(self)
-
-
-def _json_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Random-effects row with NaN/None turned into JSON null."""
-    return {key: (None if value is None or (isinstance(value, float) and np.isnan(value))
-                  else value) for key, value in row.items()}
 
 
 def random_effects_table(structure: RandomStructure, theta: np.ndarray,
@@ -243,9 +237,7 @@ def build_results(*, family: str, formula: str, model: ModelData, structure: Ran
         rows.append({"group": "Residual", "term": None, "term2": None, "sd_or_cor": residual_sd})
     table = _tidy_table(rows)
     singular = is_singular(theta, structure.theta_lower())
-    alarms = [SINGULAR_MESSAGE] if singular else []
-    if not optimum.converged:
-        alarms.append(f"optimizer did not converge: {optimum.message}")
+    alarms = convergence_alarms(singular, optimum.converged, optimum.message)
     # build_results is called by lmer/glmer/clmm: the warning points at their caller.
     warn_convergence(alarms, stacklevel=3)
     notes = list(model.warnings) + alarms + list(warnings or [])
