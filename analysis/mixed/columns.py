@@ -42,6 +42,9 @@ _SPECIAL = frozenset({"true", "false", "inf", "+inf", "-inf", "infinity", "+infi
                       "-infinity"})
 
 
+MAX_CROSSED = 6  # variables in one a*b*... term (63 terms)
+
+
 class NotSimple(Exception):
     """The data or the formula need the full path (pandas and formulaic)."""
 
@@ -106,6 +109,8 @@ def _expand(term: str) -> list[Term]:
         raise NotSimple(f"term {term!r} is not a product of distinct column names")
     if sep == ":":
         return [tuple(names)]
+    if len(names) > MAX_CROSSED:  # 2^k - 1 terms: leave a runaway product to the full path
+        raise NotSimple(f"term {term!r} crosses {len(names)} variables")
     terms: list[Term] = []
     for name in names:
         terms = terms + [(name,)] + [(*t, name) for t in terms]

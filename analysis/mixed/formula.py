@@ -12,6 +12,9 @@ from dataclasses import dataclass
 __all__ = ["ParsedFormula", "RandomSpec", "parse_formula", "split_top_level"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+# a*b*... expands to 2^k - 1 terms: beyond this many factors a formula is a mistake or an
+# attack, and expanding it would hang the fit.
+MAX_CROSSED = 10
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ def _random_specs(inner: str) -> list[RandomSpec]:
     expr, group = pieces[0].strip() or "1", pieces[1].strip()
     if not group:
         raise ValueError(f"random-effect term ({inner}) has no grouping factor")
+    for part in split_top_level(expr, "+"):
+        _refuse_runaway_product(part)
     exprs = _uncorrelated_parts(expr) if uncorrelated else [expr]
     return [RandomSpec(e, g) for g in _group_factors(group) for e in exprs]
 
@@ -135,7 +140,16 @@ def _fixed_term(term: str, formula: str) -> str:
     if "|" in term:
         raise ValueError(f"'|' in {term!r} is outside a random-effect term; write random "
                          "effects in parentheses, e.g. (1 + condition | participant)")
+    _refuse_runaway_product(term)
     return term
+
+
+def _refuse_runaway_product(term: str) -> None:
+    """A ``*`` product of more than MAX_CROSSED factors (2^k - 1 terms) is refused."""
+    k = len(split_top_level(term, "*"))
+    if k > MAX_CROSSED:
+        raise ValueError(f"term {term.strip()!r} crosses {k} factors with '*', which expands "
+                         f"to {2**k - 1:,} terms; at most {MAX_CROSSED} factors are allowed")
 
 
 def parse_formula(formula: str) -> ParsedFormula:

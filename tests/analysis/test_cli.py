@@ -118,6 +118,11 @@ def _fit_bad(tmp_path: Path, formula: str, *extra: str,
     ("score ~ condition * + (1 | participant)", "syntax error in 'condition *'"),
     ("score ~ condition | participant", "outside a random-effect term"),
     ("score ~ condition + (1 | participant) +", "empty term"),
+    # 2^40 - 1 terms: formulaic expanded them for minutes before this was refused.
+    ("score ~ " + "*".join(f"v{k}" for k in range(40)) + " + (1 | participant)",
+     "crosses 40 factors"),
+    ("score ~ 1 + (" + "*".join(f"v{k}" for k in range(40)) + " | participant)",
+     "crosses 40 factors"),
 ])
 def test_a_malformed_formula_gets_a_plain_message_and_exit_2(tmp_path: Path, formula: str,
                                                              named: str) -> None:

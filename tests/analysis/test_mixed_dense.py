@@ -241,6 +241,7 @@ def test_designs_are_coded_and_named_as_formulaic_codes_them(trials_csv: Path,
     "y ~ x:condition + (1 | participant)",  # an interaction without its margin
     "y ~ x * condition:block + (1 | participant)",  # '*' and ':' in one term
     "y ~ x:x + (1 | participant)",  # formulaic reads a repeated variable once
+    "y ~ " + "*".join(f"v{k}" for k in range(8)) + " + (1 | participant)",  # 255 terms
     "log(y) ~ x + (1 | participant)",  # a response expression
     "y ~ x + (1 | participant) + (1 | nowhere)",  # a missing column
 ])
