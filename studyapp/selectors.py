@@ -19,6 +19,7 @@ from studyapp.models import (
     Condition,
     Event,
     Explanation,
+    Item,
     Participant,
     Response,
     Study,
@@ -27,6 +28,7 @@ from studyapp.models import (
     Trial,
     Withdrawal,
 )
+from studyapp.rows import JoinedRead, Part, table
 from studyapp.services.errors import NotFoundError
 from studyapp.translation import translated
 
@@ -307,31 +309,64 @@ def with_progress(trials: QuerySet[Trial]) -> QuerySet[WithAnnotations[Trial, Pr
     ``Subquery(...annotate(Count(...)))`` takes more CPU to compile than the two separate
     queries it would replace, and this is on every participant's every page.
     """
-    trial, response = Trial._meta.db_table, Response._meta.db_table
-    return trials.annotate(
-        answer_count=RawSQL(f"SELECT COUNT(*) FROM {response} r "
-                            f"WHERE r.trial_id = {trial}.id", ()),
-        trial_total=RawSQL(f"SELECT COUNT(*) FROM {trial} t "
-                           f"WHERE t.participant_id = {trial}.participant_id", ()))
+    progress = _progress_sql(f'"{Trial._meta.db_table}"')
+    return trials.annotate(answer_count=RawSQL(progress["answer_count"], ()),
+                           trial_total=RawSQL(progress["trial_total"], ()))
 
 
-def current_trial(participant: Participant) -> WithAnnotations[Trial, Progress] | None:
-    trial = (with_progress(Trial.objects.select_related("item", "condition", "explanation"))
-             .filter(participant=participant, index=participant.trial_pointer).first())
+def _progress_sql(trial: str) -> dict[str, str]:
+    """The two counts of ``with_progress`` for the trial table or alias ``trial``."""
+    return {"answer_count": f'SELECT COUNT(*) FROM "{Response._meta.db_table}" r '
+                            f'WHERE r.trial_id = {trial}."id"',
+            "trial_total": f'SELECT COUNT(*) FROM "{Trial._meta.db_table}" t2 '
+                           f'WHERE t2.participant_id = {trial}."participant_id"'}
+
+
+# A trial with what its page shows (item, condition, explanation) and its progress.
+_TRIAL_READ = JoinedRead(
+    parts=[Part(Trial, "t"), Part(Item, "i", "t", "item"), Part(Condition, "c", "t", "condition"),
+           Part(Explanation, "e", "t", "explanation")],
+    tables=(f'{table(Trial, "t")} JOIN {table(Item, "i")} ON "i"."id" = "t"."item_id" '
+            f'JOIN {table(Condition, "c")} ON "c"."id" = "t"."condition_id" '
+            f'LEFT JOIN {table(Explanation, "e")} ON "e"."id" = "t"."explanation_id"'),
+    where='"t"."participant_id" = %s AND "t"."index" = %s',
+    extra=_progress_sql('"t"'))
+
+
+def participant_trial(participant: Participant,
+                      index: int) -> WithAnnotations[Trial, Progress] | None:
+    """The participant's trial at ``index`` with its item, condition, explanation and
+    progress (``with_progress``), in one read whose SQL is written once (studyapp.rows)."""
+    trial = _TRIAL_READ.one(participant.pk, index)
     if trial is not None:
         trial.participant = participant  # with its study: no second read of either
     return trial
 
 
+def current_trial(participant: Participant) -> WithAnnotations[Trial, Progress] | None:
+    return participant_trial(participant, participant.trial_pointer)
+
+
+_PARTICIPANT_PARTS = [Part(Participant, "p"), Part(Study, "s", "p", "study"),
+                      Part(StudyVersion, "v", "p", "version")]
+_PARTICIPANT_TABLES = (f'{table(Participant, "p")} '
+                       f'JOIN {table(Study, "s")} ON "s"."id" = "p"."study_id" '
+                       f'LEFT JOIN {table(StudyVersion, "v")} ON "v"."id" = "p"."version_id"')
+_PARTICIPANT_BY_SLUG = JoinedRead(_PARTICIPANT_PARTS, _PARTICIPANT_TABLES,
+                                  where='"p"."id" = %s AND "s"."slug" = %s')
+_PARTICIPANT_IN_STUDY = JoinedRead(_PARTICIPANT_PARTS, _PARTICIPANT_TABLES,
+                                   where='"p"."id" = %s AND "p"."study_id" = %s')
+
+
 def participant_for_session(study: Study | str, participant_id: Any) -> Participant | None:
-    """The participant a browser session holds in a study, with the study. Given the study's
-    slug instead of the study, it reads the study with the participant (one query for every
-    page of a participant's path; pages use their trial's condition, not this one)."""
+    """The participant a browser session holds in a study, with the study and version read
+    with them (one query, written once: studyapp.rows). Given the study's slug instead of
+    the study, it finds the study by it (pages use their trial's condition, not this one)."""
     if not isinstance(participant_id, int):
         return None
-    in_study = {"study__slug": study} if isinstance(study, str) else {"study": study}
-    return (Participant.objects.select_related("study", "version")
-            .filter(pk=participant_id, **in_study).first())
+    if isinstance(study, str):
+        return _PARTICIPANT_BY_SLUG.one(participant_id, study)
+    return _PARTICIPANT_IN_STUDY.one(participant_id, study.pk)
 
 
 def exposures(study: Study, participant_ids: Iterable[int]) -> dict[int, Exposure]:

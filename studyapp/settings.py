@@ -163,6 +163,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # Sessions carry the participant's identity between pages; cookies only over HTTPS in
 # production, and never readable from JavaScript.
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, read with SQL compiled once (studyapp/sessions.py).
+SESSION_ENGINE = "studyapp.sessions"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 7
 SECURE = not DEBUG
 # Overridable only for servers tested over plain HTTP on loopback (fault and load runs),

@@ -118,10 +118,10 @@ class EventView(APIView):
         payload = EventSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        study = Study.objects.filter(slug=data["study"]).first()
-        participant = study and selectors.participant_for_session(
-            study, request.session.get(participant_key(study.slug)))
-        if not participant:
+        slug = data["study"]
+        participant = selectors.participant_for_session(
+            slug, request.session.get(participant_key(slug)))
+        if participant is None:
             raise NotFound("No participant session for this study")
         flow.event_record(participant=participant, kind=data["kind"], page=data["page"],
                           trial_index=data.get("trial_index"), client_ms=data.get("client_ms"),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from experiments.designs import Step
 from studyapp import selectors
 from studyapp.models import Event, Participant, QuestionnaireAnswer, Response, Trial
+from studyapp.rows import JoinedRead, Part, table
 from studyapp.services import withdrawal
 from studyapp.services.errors import ParticipantError, StaleSubmission
 from studyapp.services.event_limits import event_check
@@ -48,6 +49,11 @@ class Answer:
     explanation_visible_ms: int | None = None
 
 
+# Every answer, consent and questionnaire locks the participant's row: its SQL is written once.
+_LOCKED_PARTICIPANT = JoinedRead([Part(Participant, "p")], table(Participant, "p"),
+                                 where='"p"."id" = %s', lock=True)
+
+
 def _lock(participant: Participant) -> Participant:
     """The participant's row, locked for this transaction, with the caller's study.
 
@@ -56,7 +62,9 @@ def _lock(participant: Participant) -> Participant:
     locks the study to assign a condition) behind one another. The study is not re-read:
     its row is not locked either way, and the caller has usually read it already.
     """
-    locked = Participant.objects.select_for_update().get(pk=participant.pk)
+    locked = _LOCKED_PARTICIPANT.one(participant.pk)
+    if locked is None:
+        raise Participant.DoesNotExist(f"participant {participant.pk} no longer exists")
     locked.study = participant.study
     locked.version = participant.version  # fixed at enrolment: the caller's copy serves
     return locked
@@ -205,11 +213,10 @@ def response_record(*, participant: Participant, answer: Answer) -> tuple[Respon
 
 def _response_record(participant: Participant, answer: Answer) -> tuple[Response, bool]:
     participant = _lock(participant)
-    trial = (selectors.with_progress(Trial.objects.select_related("item", "condition"))
-             .filter(participant=participant, index=answer.trial_index).first())
+    # With the locked row and its study attached: neither is read again.
+    trial = selectors.participant_trial(participant, answer.trial_index)
     if trial is None:
         raise ParticipantError(gettext("That trial does not exist."))
-    trial.participant = participant  # the locked row, with its study: not read again
     # The trial's answers, read only if it has any, serve the repeat check and the next step.
     answered = {r.step: r for r in trial.responses.all()} if trial.answer_count else {}
     stored = answered.get(answer.step)

@@ -91,3 +91,22 @@ def test_an_answer_locks_the_participants_row_and_never_the_studys(study):
     assert not any("studyapp_study" in s for s in locks), locks
     if connection.features.has_select_for_update:
         assert len(locks) == 1 and "studyapp_participant" in locks[0]
+
+
+# session, participant with study (found by the study's slug), the participant's client
+# events counted against their limit, the event stored
+EVENT_QUERIES = 4
+
+
+def test_an_event_from_the_page_costs_a_few_queries(study):
+    from django.core.cache import cache
+
+    cache.clear()  # the per-minute event counter starts afresh
+    walker = Walker(study, pid="EVENTS")
+    walker.to_trials()
+    for kind in ("explanation_shown", "blur", "focus"):
+        posted, sql = _statements(lambda kind=kind: walker.client.post(
+            "/api/events/", {"study": study.slug, "kind": kind, "page": "trial",
+                             "trial_index": 0}, content_type="application/json"))
+        assert posted.status_code == 201, posted.content
+        assert len(sql) == EVENT_QUERIES, sql
