@@ -121,11 +121,21 @@ def _wait_until_up(server: Server, error_log: Path, timeout: float = 60.0) -> No
     raise RuntimeError(f"gunicorn did not answer within {timeout:.0f}s")
 
 
-def _process_cpu(pid: int) -> float:
+def _process_cpu(pid: int, *, ended_children: bool = False) -> float:
+    """CPU seconds the process used (utime + stime), or with ``ended_children`` the CPU of
+    its children that have ended (cutime + cstime: a PostgreSQL backend that closed during a
+    run is gone from /proc, and its CPU is found only there, with the postmaster)."""
     with contextlib.suppress(OSError):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+        at = 13 if ended_children else 11
+        return (int(fields[at]) + int(fields[at + 1])) / TICKS
     return 0.0
+
+
+def _parent(pid: int) -> int:
+    with contextlib.suppress(OSError):
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    return 0
 
 
 def machine_cpu() -> tuple[float, float]:
@@ -244,16 +254,18 @@ class CpuSnapshot:
     busy: float
     total: float
     processes: dict[int, tuple[float, str]]
+    ended_children: dict[int, float]  # per process, the CPU of its children that ended
 
     @classmethod
     def take(cls) -> CpuSnapshot:
-        processes = {}
+        processes, ended = {}, {}
         for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
             with contextlib.suppress(OSError):
                 title = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
                 pid = int(cmdline.parent.name)
                 processes[pid] = (_process_cpu(pid), title.strip())
-        return cls(*machine_cpu(), processes)
+                ended[pid] = _process_cpu(pid, ended_children=True)
+        return cls(*machine_cpu(), processes, ended)
 
 
 class MachineSampler:
@@ -289,6 +301,21 @@ class MachineSampler:
             busy, total, served = busy_now, total_now, served_now
 
 
+def _ended_backends_cpu(before: CpuSnapshot, after: CpuSnapshot, database: str) -> float:
+    """CPU of this database's backends that closed during the run (Django reconnects after
+    CONN_MAX_AGE): what the postmaster's ended children gained, less what those backends
+    had used before the run."""
+    ended = {pid: cpu for pid, (cpu, title) in before.processes.items()
+             if pid not in after.processes and title.startswith("postgres: ")
+             and f" {database} " in title}
+    live = [pid for pid, (_, title) in after.processes.items()
+            if title.startswith("postgres: ") and f" {database} " in title]
+    postmasters = {_parent(pid) for pid in live}
+    gained = sum(after.ended_children.get(p, 0.0) - before.ended_children.get(p, 0.0)
+                 for p in postmasters)
+    return max(0.0, gained - sum(ended.values()))
+
+
 def cpu_used(before: CpuSnapshot, after: CpuSnapshot, *, server: Server, database: str,
              client: float) -> tuple[dict[str, float], list[tuple[float, str]]]:
     """CPU seconds spent during the run, by whom, and the busiest other processes. The
@@ -302,7 +329,8 @@ def cpu_used(before: CpuSnapshot, after: CpuSnapshot, *, server: Server, databas
     ours = gunicorn | backends | {os.getpid()}
     busy = after.busy - before.busy
     used = {"gunicorn": sum(spent[p] for p in gunicorn if p in spent),
-            "PostgreSQL (this database)": sum(spent[p] for p in backends),
+            "PostgreSQL (this database)": sum(spent[p] for p in backends)
+            + _ended_backends_cpu(before, after, database),
             "bots (client)": client}
     used["everything else"] = busy - sum(used.values())
     used.update({"machine busy": busy, "machine capacity": after.total - before.total})

@@ -8,8 +8,10 @@ Takes ``DATABASE_URL`` (default postgres://postgres@127.0.0.1:5432/h_load), DROP
 creates that database (refusing if it holds participants who are not bots, unless --force),
 migrates it, and loads and prepares the demo study. Starts gunicorn (gthread workers, DEBUG
 off), warms it up, runs one participant at a time alone (the floor), then N participants at
-once: arriving over ``--ramp`` seconds and pausing ``--think`` seconds on each page, so that
-a bot finishes the demo in about two minutes where a person takes about ten.
+once: arriving over ``--ramp`` seconds and pausing ``--think`` seconds on each page. By
+default a bot finishes the demo in about two minutes where a person takes about ten, so N
+bots send the requests of about 5N people; ``--think 10 50`` is a person's pace (about 30 s a
+page, ten minutes for the demo's 19 pages).
 
 Prints per page type the count and p50/p95/p99 latency as the client saw it and as gunicorn
 timed it, answers stored per second, the latency and the machine's load every 10 s, where
