@@ -301,16 +301,23 @@ class MachineSampler:
             busy, total, served = busy_now, total_now, served_now
 
 
+def _is_backend(title: str, database: str) -> bool:
+    """A PostgreSQL backend serving ``database`` (by its process title)."""
+    return title.startswith("postgres: ") and f" {database} " in title
+
+
+def _backends(snapshot: CpuSnapshot, database: str) -> set[int]:
+    return {pid for pid, (_, title) in snapshot.processes.items()
+            if _is_backend(title, database)}
+
+
 def _ended_backends_cpu(before: CpuSnapshot, after: CpuSnapshot, database: str) -> float:
     """CPU of this database's backends that closed during the run (Django reconnects after
     CONN_MAX_AGE): what the postmaster's ended children gained, less what those backends
     had used before the run."""
     ended = {pid: cpu for pid, (cpu, title) in before.processes.items()
-             if pid not in after.processes and title.startswith("postgres: ")
-             and f" {database} " in title}
-    live = [pid for pid, (_, title) in after.processes.items()
-            if title.startswith("postgres: ") and f" {database} " in title]
-    postmasters = {_parent(pid) for pid in live}
+             if pid not in after.processes and _is_backend(title, database)}
+    postmasters = {_parent(pid) for pid in _backends(after, database)}
     gained = sum(after.ended_children.get(p, 0.0) - before.ended_children.get(p, 0.0)
                  for p in postmasters)
     return max(0.0, gained - sum(ended.values()))
@@ -324,8 +331,7 @@ def cpu_used(before: CpuSnapshot, after: CpuSnapshot, *, server: Server, databas
     spent = {pid: cpu - before.processes.get(pid, (0.0, ""))[0]
              for pid, (cpu, _) in after.processes.items()}
     gunicorn = {server.process.pid, *server.worker_pids()}
-    backends = {pid for pid, (_, title) in after.processes.items()
-                if title.startswith("postgres: ") and f" {database} " in title}
+    backends = _backends(after, database)
     ours = gunicorn | backends | {os.getpid()}
     busy = after.busy - before.busy
     used = {"gunicorn": sum(spent[p] for p in gunicorn if p in spent),
