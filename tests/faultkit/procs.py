@@ -55,6 +55,31 @@ def children(pid: int) -> list[int]:
     return [int(part) for part in text.split()]
 
 
+def established_sockets(port: int) -> set[str]:
+    """The inodes of the open (ESTABLISHED) TCP connections whose local port is ``port``."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == port and fields[3] == "01":  # 01: TCP_ESTABLISHED
+                    inodes.add(fields[9])
+    return inodes
+
+
+def socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets process ``pid`` holds open (none if it has gone)."""
+    inodes: set[str] = set()
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:["):-1])
+    return inodes
+
+
 def postgres_bin() -> Path | None:
     """Where PostgreSQL's server programs are (PG_BIN, else the newest Debian install)."""
     if os.getenv("PG_BIN"):
@@ -284,6 +309,19 @@ class Gunicorn(_Managed):
     def kill_worker(self, pid: int) -> None:
         """SIGKILL one worker, mid-request if it is busy; the master forks a new one."""
         os.kill(pid, signal.SIGKILL)
+
+    def busy_worker(self, *, within: float) -> int | None:
+        """A worker in the middle of a request, waited for up to ``within`` seconds; None if
+        every worker stayed idle. A sync worker holds an open connection on gunicorn's port
+        only while it serves a request (it closes each one after its response), so a kill
+        aimed at such a worker lands on a request in flight, however short requests are."""
+        end = time.monotonic() + within
+        while True:
+            connections = established_sockets(self.port)
+            busy = [pid for pid in self.worker_pids() if socket_inodes(pid) & connections]
+            if busy or time.monotonic() >= end:
+                return busy[0] if busy else None
+            time.sleep(0.001)
 
     def close(self) -> None:
         self._front.close()

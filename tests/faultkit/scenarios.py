@@ -6,7 +6,6 @@ Needs Django set up on the run's own database (``benchmarks/faults.py`` does tha
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -122,18 +121,24 @@ def _pause(seconds: float, bots: Future[Any] | None = None) -> None:
 # ----- a. gunicorn workers killed ----------------------------------------------------------
 
 def gunicorn_kill(run: Run) -> FaultReport:
-    """SIGKILL a gunicorn worker every second from a fifth of the way through the run until
-    the bots finish (at most 30)."""
+    """SIGKILL a gunicorn worker that is serving a request, about every second from a fifth
+    of the way through the run until the bots finish (at most 30). The kill waits for a busy
+    worker: a request takes milliseconds of the second, so a worker picked at random is
+    nearly always idle, and the kill would test no retry at all."""
     study = _study("fault-gunicorn")
     kills: list[float] = []
-    rng = random.Random(run.seed)
+    idle_kills = 0
 
     def fault(bots: Future[Any]) -> None:
+        nonlocal idle_kills
         _when_under_way(study, run, bots)
         while not bots.done() and len(kills) < 30:
-            pids = server.worker_pids()
-            if pids:
-                server.kill_worker(rng.choice(pids))
+            pid = server.busy_worker(within=1.0)
+            if pid is None:  # no request came in a whole second: kill one anyway
+                pids = server.worker_pids()
+                pid, idle_kills = (pids[0] if pids else None), idle_kills + 1
+            if pid is not None:
+                server.kill_worker(pid)
                 kills.append(time.monotonic())
             _pause(1.0, bots)
 
@@ -141,6 +146,7 @@ def gunicorn_kill(run: Run) -> FaultReport:
         results = _bots_during(_config(study, server.url, run), run, fault)
     report = bots_report("gunicorn_kill", study, results, faults=kills)
     report.notes["workers_killed"] = len(kills)
+    report.notes["killed_while_idle"] = idle_kills
     return report
 
 
