@@ -26,6 +26,10 @@ from studyapp.models import Condition, Explanation, Item, Participant, Study, Tr
 from studyapp.services.explanations import explanation_key
 from studyapp.services.pools import condition_feature_variant
 
+# The Item fields plan_draw and item_strata read, the id, and the study (the related manager
+# links each item to it): nothing else is loaded. A field left out loads item by item.
+PLAN_FIELDS = ("id", "study", "role", "truth", "ai_class_index", "ai_correct", "model_variant")
+
 
 @dataclass(frozen=True)
 class PlannedItem:
@@ -139,7 +143,9 @@ def trial_plan_create(*, participant: Participant) -> list[Trial]:
     task = design(study.task)
     order = block_conditions(participant)
     variant = condition_feature_variant(study, order[0].name)
-    items = study.items.order_by("id")
+    # Only what the draw reads: the study's row is locked while an arrival is planned, and
+    # parsing the items' JSON (display, features, panels) was a third of the plan's time.
+    items = study.items.order_by("id").only(*PLAN_FIELDS)
     if variant is not None:  # feature-set designs: the condition's own model and items
         items = items.filter(model_variant=variant)
     pool = list(items.filter(role=Item.Role.POOL))
@@ -155,7 +161,7 @@ def trial_plan_create(*, participant: Participant) -> list[Trial]:
     rows = [
         Trial(participant=participant, index=i, item_id=p.item_id,
               condition=order[p.block], phase=p.phase, kind=p.kind, feedback=feedback[i],
-              explanation=explanations[p.block].get(p.item_id)
+              explanation_id=explanations[p.block].get(p.item_id)
               if p.kind != "attention" and task.phase(p.phase).explained else None)
         for i, p in enumerate(planned)
     ]
@@ -194,10 +200,12 @@ def study_block_orders(study: Study) -> list[BlockOrder]:
 
 
 
-def _explanations_by_item(condition: Condition, item_ids: list[int]) -> dict[int, Explanation]:
+def _explanations_by_item(condition: Condition, item_ids: list[int]) -> dict[int, int]:
+    """The pk of the condition's explanation of each item (ids only: the payloads are large
+    and the plan just links them)."""
     if not condition.explanation_method:
         return {}
     rows = Explanation.objects.filter(
         item_id__in=item_ids, method=condition.explanation_method,
-        params_key=explanation_key(condition))
-    return {row.item_id: row for row in rows}
+        params_key=explanation_key(condition)).values_list("item_id", "pk")
+    return dict(rows)

@@ -110,3 +110,37 @@ def test_an_event_from_the_page_costs_a_few_queries(study):
                              "trial_index": 0}, content_type="application/json"))
         assert posted.status_code == 201, posted.content
         assert len(sql) == EVENT_QUERIES, sql
+
+
+# The study's row stays locked for the whole arrival (see participant_enrol), so the plan
+# reads the items it draws from by the few fields the draw uses, and each arrival costs the
+# same queries whatever the pool's size: a stray deferred field would load item by item.
+_ITEM_PAYLOADS = ('"studyapp_item"."display"', '"studyapp_item"."features"',
+                  '"studyapp_item"."panels"', '"studyapp_explanation"."payload"')
+
+
+def _arrivals(study: Study) -> dict[str, list[str]]:
+    """The SQL of three arrivals, by the condition each was given (balanced assignment gives
+    the three conditions one each: no AI, AI, AI with an explanation)."""
+    from studyapp.services import enrolment
+
+    by_condition = {}
+    for n in range(3):
+        recruitment = enrolment.Recruitment(source="direct", external_id=f"ARRIVAL{n}")
+        (participant, created), sql = _statements(
+            partial(enrolment.participant_enrol, study=study, recruitment=recruitment))
+        assert created and participant.trials.exists()
+        by_condition[participant.condition.name] = sql
+    return by_condition
+
+
+def test_an_arrival_reads_no_item_payload_and_costs_the_same_whatever_the_pool(study, owner):
+    wide = make_study(owner, small_spec(slug="widepool", trials={
+        "count": 4, "pool_size": 32, "attention_checks": 1}))
+    assert wide.items.count() > study.items.count()
+    small_pool, wide_pool = _arrivals(study), _arrivals(wide)
+    assert len(small_pool) == 3 and small_pool.keys() == wide_pool.keys()
+    every = [s for sql in [*small_pool.values(), *wide_pool.values()] for s in sql]
+    assert [s for s in every if any(p in s for p in _ITEM_PAYLOADS)] == []
+    assert ({c: len(sql) for c, sql in small_pool.items()} ==
+            {c: len(sql) for c, sql in wide_pool.items()})
