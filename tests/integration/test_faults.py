@@ -60,8 +60,8 @@ def test_killing_gunicorn_workers_mid_run_loses_and_repeats_no_answer():
     _assert_reconciled(report)
     assert report["completed"] == BOTS
     assert report["notes"]["workers_killed"] >= 1  # one a second while the bots played
-    # Each kill waits for a worker serving a request (a random one was nearly always idle:
-    # requests take milliseconds), so the kills do land on requests in flight.
+    # Each kill waits for a worker serving a request (a random one is often idle between
+    # requests of a few milliseconds), so the kills do land on requests in flight.
     assert report["notes"]["killed_while_idle"] < report["notes"]["workers_killed"]
     assert report["client_retries"] >= 1
 
