@@ -50,6 +50,8 @@ class Feature:
     categories: tuple[str, ...] = ()
     label: str = ""
     unit: str = ""
+    # The unit of one, where it differs ("year" of "years"): a weight is "per year".
+    unit_one: str = ""
     integer: bool = False
     immutable: bool = False
     direction: Direction = "any"
@@ -59,6 +61,11 @@ class Feature:
     @property
     def display_name(self) -> str:
         return self.label or self.name
+
+    @property
+    def per_unit(self) -> str:
+        """The unit a weight or rate is given per: the singular where there is one."""
+        return self.unit_one or self.unit
 
     def display_value(self, value: float) -> str:
         """The value as a participant should read it (category word, integer, or rounded)."""

@@ -9,7 +9,7 @@ The helpers that fill them in (prediction, provenance) are in ``explainers._comm
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 # --- the prediction shown, and the attribution and rule kinds ---------------------------------
 
@@ -224,6 +224,7 @@ class LinearTerm(TypedDict):
     value: float
     display_value: str
     unit: str
+    unit_one: NotRequired[str]  # the unit of one ("year"); absent from payloads before it
     contribution: float  # coefficient x value
 
 

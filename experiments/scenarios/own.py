@@ -86,6 +86,7 @@ _CODEBOOK_SCHEMA: dict[str, Any] = {
             "properties": {
                 "label": {"type": "string", "maxLength": 200},
                 "unit": {"type": "string", "maxLength": 50},
+                "unit_one": {"type": "string", "maxLength": 50},  # "year" of "years"
                 "kind": {"enum": list(CODEBOOK_KINDS)},
                 # raw value -> the words participants read; for ordinal, from low to high
                 "categories": {"type": "object", "minProperties": 1,
@@ -344,7 +345,8 @@ def _numbers(values: pd.Series, *, name: str, column: str) -> pd.Series:
 def _numeric_spec(column: str, values: pd.Series, entry: Mapping[str, Any]) -> ColumnSpec:
     integer = bool(np.all(np.mod(values.to_numpy(), 1) == 0))
     return numeric(column, entry.get("label") or column, unit=entry.get("unit", ""),
-                   integer=integer, immutable=bool(entry.get("immutable", False)),
+                   unit_one=entry.get("unit_one", ""), integer=integer,
+                   immutable=bool(entry.get("immutable", False)),
                    direction=entry.get("direction", "any"), lower=float(values.min()),
                    upper=float(values.max()))
 
@@ -388,6 +390,8 @@ def _describe(spec: ColumnSpec, kind: str, entry: Mapping[str, Any]) -> dict[str
     described: dict[str, Any] = {"label": feature.label, "kind": kind}
     if feature.unit:
         described["unit"] = feature.unit
+    if feature.unit_one:
+        described["unit_one"] = feature.unit_one
     if feature.kind == "categorical":
         described["categories"] = dict(spec.mapping)
     described["immutable"] = feature.immutable

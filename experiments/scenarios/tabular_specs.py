@@ -14,7 +14,8 @@ from experiments.scenarios.columns import ColumnSpec, categorical, numeric
 # show them in the participant's language.
 ADULT: tuple[ColumnSpec, ...] = (
     numeric("age", gettext_noop("Age"),
-            unit=gettext_noop("years"), immutable=True, lower=17, upper=90),
+            unit=gettext_noop("years"), unit_one=gettext_noop("year"), immutable=True,
+            lower=17, upper=90),
     categorical(
         "workclass",
         gettext_noop("Type of employer"),
@@ -129,7 +130,7 @@ ADULT: tuple[ColumnSpec, ...] = (
 )
 
 COMPAS: tuple[ColumnSpec, ...] = (
-    numeric("age", "Age", unit="years", immutable=True, lower=18, upper=96),
+    numeric("age", "Age", unit="years", unit_one="year", immutable=True, lower=18, upper=96),
     categorical("sex", "Sex", [("Female", "Female"), ("Male", "Male")], immutable=True),
     categorical(
         "race",
@@ -163,7 +164,7 @@ GERMAN_CREDIT: tuple[ColumnSpec, ...] = (
             ),
         ],
     ),
-    numeric("duration", "Loan duration", unit="months", lower=4, upper=72),
+    numeric("duration", "Loan duration", unit="months", unit_one="month", lower=4, upper=72),
     categorical(
         "credit_history",
         "Credit history",
@@ -244,7 +245,7 @@ GERMAN_CREDIT: tuple[ColumnSpec, ...] = (
             ("real estate", "Real estate"),
         ],
     ),
-    numeric("age", "Age", unit="years", immutable=True, lower=19, upper=75),
+    numeric("age", "Age", unit="years", unit_one="year", immutable=True, lower=19, upper=75),
     categorical(
         "housing",
         "Housing",
@@ -277,7 +278,8 @@ HOUSE_PRICES: tuple[ColumnSpec, ...] = (
     numeric("GrLivArea", "Living area", unit="sq ft", lower=300),
     numeric("OverallQual", "Overall quality (1-10)", lower=1, upper=10),
     # Derived at load time as YrSold - YearBuilt: a year shown as "1,957" would confuse people.
-    numeric("HouseAge", "Age of the house when sold", unit="years", immutable=True, lower=0),
+    numeric("HouseAge", "Age of the house when sold", unit="years", unit_one="year",
+            immutable=True, lower=0),
     numeric("TotalBsmtSF", "Basement area", unit="sq ft", lower=0),
     numeric("GarageArea", "Garage area", unit="sq ft", lower=0),
     numeric("FullBath", "Full bathrooms", lower=0),

@@ -53,7 +53,7 @@ def explain_linear_model(
                          f"{len(row)} features")
     terms: list[LinearTerm] = [{"feature": f.name, "label": f.display_name, "coefficient": float(w),
               "value": float(v), "display_value": f.display_value(float(v)),
-              "unit": f.unit, "contribution": float(w * v)}
+              "unit": f.unit, "unit_one": f.per_unit, "contribution": float(w * v)}
              for f, w, v in zip(dataset.features, weights, row, strict=True)]
     output = intercept + float(weights @ row)
     content: GlobalContent = {"summary": "linear_model", "intercept": intercept,

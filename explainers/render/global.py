@@ -163,8 +163,9 @@ def _equation(content: dict[str, Any], words: Words) -> str:
     rows = [f'<tr><th scope="row">{start}</th><td></td>'
             f'<td class="xl-num">{_signed(content["intercept"], words)}</td></tr>']
     for term in content["terms"]:
-        per = (words.gettext("per {unit}").format(unit=words.gettext(term["unit"]))
-               if term["unit"] else words.gettext("per point"))
+        unit = term.get("unit_one") or term["unit"]  # "per year", not "per years"
+        per = (words.gettext("per {unit}").format(unit=words.gettext(unit))
+               if unit else words.gettext("per point"))
         rows.append(
             f'<tr><th scope="row">{escape(words.gettext(term["label"]))}</th>'
             f'<td class="xl-num">{escape(words.value(term["display_value"]))}</td>'

@@ -95,8 +95,10 @@ class Words:
         if match is None:
             return self.gettext(shown)
         number, unit = match.groups()
-        return " ".join(filter(None, [localised_number(number, self.language),
-                                      self.gettext(unit or "")]))
+        # A no-break space: a narrow column must not put "0" at a line's end and "Dollar"
+        # on the next (it did at 390 px).
+        return NO_BREAK_SPACE.join(filter(None, [localised_number(number, self.language),
+                                                 self.gettext(unit or "")]))
 
     def general(self, value: float) -> str:
         """``value`` to three significant digits (a score, an importance)."""

@@ -73,7 +73,7 @@ CODEBOOK = {
     "description": "Each row is a loan application.",
     "columns": {
         "loan_id": {"exclude": True},
-        "age": {"label": "Age", "unit": "years", "immutable": True},
+        "age": {"label": "Age", "unit": "years", "unit_one": "year", "immutable": True},
         "income": {"label": "Yearly income", "unit": "dollars", "direction": "increase"},
         "region": {"label": "Region", "categories": {"north": "North", "south": "South",
                                                       "east": "East"}},
@@ -218,6 +218,9 @@ def test_the_codebook_sets_what_participants_read_and_the_ordinal_order(tmp_path
     frame = loans()
     scenario, _ = loaded(tmp_path, write(tmp_path, frame, CODEBOOK))
     assert [f.name for f in scenario.features] == FEATURES  # the id is excluded
+    age, income = scenario.features[FEATURES.index("age")], scenario.features[1]
+    assert (age.unit, age.per_unit) == ("years", "year")  # a weight is "per year"
+    assert (income.unit, income.per_unit) == ("dollars", "dollars")  # no unit_one: the unit
     grade = scenario.features[3]
     assert grade.categories == ("Low", "Middle", "High")  # the codebook's order, low to high
     assert scenario.class_names == ("Refused", "Approved") and scenario.positive_class == 1

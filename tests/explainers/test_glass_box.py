@@ -21,7 +21,8 @@ def fitted() -> tuple[LinearRegression, TabularDataset, np.ndarray]:
     rng = np.random.default_rng(0)
     X = rng.uniform(0, 10, size=(200, 3))
     y = 5000 + X @ np.array([120.0, -40.0, 7.5]) + rng.normal(0, 1, 200)
-    features = (Feature("area", "numeric", unit="sq ft"), Feature("age", "numeric", unit="years"),
+    features = (Feature("area", "numeric", unit="sq ft"),
+                Feature("age", "numeric", unit="years", unit_one="year"),
                 Feature("rooms", "numeric"))
     return LinearRegression().fit(X, y), TabularDataset(X=X, features=features), X
 
@@ -40,9 +41,20 @@ def test_the_terms_add_up_to_the_models_prediction(fitted):
 def test_the_rendered_formula_shows_weights_but_not_the_total(fitted):
     model, dataset, X = fitted
     html = render_html(explain("linear_model", model, X[0], dataset=dataset))
-    assert "per sq ft" in html and "per years" in html and "Starting value" in html
+    assert "per sq ft<" in html and "per year<" in html and "Starting value" in html
+    assert "per years" not in html  # a weight is per one unit
+    assert "per point<" in html  # a feature without a unit
     # The simulation step must leave the sum to the participant.
     assert f"{model.predict(X[:1])[0]:,.0f}" not in html
+
+
+def test_a_payload_stored_before_the_unit_of_one_still_renders(fitted):
+    model, dataset, X = fitted
+    stored = explain("linear_model", model, X[0], dataset=dataset)
+    for term in stored.content["terms"]:
+        del term["unit_one"]  # payloads prepared before the field have only "unit"
+    html = render_html(stored)
+    assert "per sq ft<" in html and "per years<" in html
 
 
 def test_a_model_without_an_equation_is_refused(fitted):

@@ -139,7 +139,7 @@ def _global(summary: str) -> dict[str, Any]:
                      "median_change_display": "+5.5 hours"}]}
     return {"summary": "linear_model", "intercept": -2.5, "output_value": 0.1, "terms": [
         {"feature": "age", "label": "Age", "coefficient": 0.035, "value": 39.0,
-         "display_value": "39 years", "unit": "years", "contribution": 1.4},
+         "display_value": "39 years", "unit": "years", "unit_one": "year", "contribution": 1.4},
         {"feature": "gain", "label": "Capital gains last year", "coefficient": 0.0002,
          "value": 2174.0, "display_value": "2,174 dollars", "unit": "", "contribution": 0.4}]}
 
@@ -240,9 +240,10 @@ def test_numbers_are_written_as_the_language_writes_them(case, language):
 
 
 def test_the_english_rendering_is_what_it_was():
-    # Oracle: the sentences the English renderers wrote before they were translatable.
+    # Oracle: the sentences the English renderers wrote before they were translatable (but a
+    # number and its unit now joined by a no-break space).
     html = render_html(_explanation("rule", "anchors", _rule()))
-    assert ("Age is at least 38 years and at most 45 years" in html
+    assert ("Age is at least 38\u00a0years and at most 45\u00a0years" in html
             and "In 96% of similar cases the AI predicts the same." in html)
     html = render_html(_explanation("attribution", "tree_shap", _attribution()))
     assert "For an average case the AI gives “More than $50K” a probability of 24%" in html
@@ -251,12 +252,21 @@ def test_the_english_rendering_is_what_it_was():
 def test_german_reads_as_the_item_table_does():
     # Oracle: locale/de (the words the item table shows) and the German number conventions.
     html = render_html(_explanation("attribution", "tree_shap", _attribution()), language="de")
-    assert "Alter = 39 Jahre" in html and "2.174" in html
+    assert "Alter = 39\u00a0Jahre" in html and "2.174\u00a0Dollar" in html
     assert "„Mehr als 50.000 $“ eine Wahrscheinlichkeit von 24\u00a0%" in html
     assert "+12,0" in html
     rule = render_html(_explanation("rule", "anchors", _rule()), language="de")
-    assert "Alter: mindestens 38 Jahre und höchstens 45 Jahre" in rule
+    assert "Alter: mindestens 38\u00a0Jahre und höchstens 45\u00a0Jahre" in rule
     assert "In 96\u00a0% der ähnlichen Fälle sagt die KI dasselbe vorher." in rule
+
+
+@pytest.mark.parametrize(("language", "per_year"),
+                         [("en", "per year"), ("de", "pro Jahr"), ("es", "por año")])
+def test_a_weight_is_given_per_one_unit_in_every_language(language, per_year):
+    # Oracle: the grammar of each language ("per years" and "pro Jahre" before) and locale/.
+    html = render_html(_explanation("global", "linear_model", _global("linear_model")),
+                       language=language)
+    assert f"{per_year}<" in html
 
 
 def test_a_language_without_a_catalogue_is_an_error_not_english():

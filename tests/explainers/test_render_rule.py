@@ -28,8 +28,10 @@ AGE_RANGE = [
 
 def test_the_rule_reads_if_and_then_with_ranges_merged():
     html = render(make_rule(AGE_RANGE))
-    assert html.index(">IF<") < html.index("Age is at least 38 years and at most 45 years")
-    assert html.index("45 years") < html.index(">AND<") < html.index("Job")
+    # A number and its unit are joined by a no-break space: they never part at a line's end.
+    assert html.index(">IF<") < html.index("Age is at least 38\u00a0years and at most "
+                                           "45\u00a0years")
+    assert html.index("45\u00a0years") < html.index(">AND<") < html.index("Job")
     assert ">THEN</span> the AI predicts <strong>" in html
 
 

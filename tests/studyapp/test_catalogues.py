@@ -106,7 +106,8 @@ def test_the_compiled_catalogue_is_up_to_date_with_the_po_file(language):
 def test_the_adult_scenario_s_words_are_translated(language):
     words = {"$50K or less", "More than $50K"}
     for spec in ADULT:
-        words |= {spec.feature.display_name, spec.feature.unit, *spec.feature.categories}
+        words |= {spec.feature.display_name, spec.feature.unit, spec.feature.unit_one,
+                  *spec.feature.categories}
         words |= {spec.default} if spec.default else set()
     words.discard("")
     assert "adult" in LOADERS
