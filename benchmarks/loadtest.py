@@ -76,13 +76,16 @@ def warm_up(config: Any, participants: int) -> list[Any]:
 
 
 def floor_run(config: Any, participants: int) -> Any:
-    """The floor: participants one after another, each alone on the server, no pauses."""
+    """The floor: participants one after another, each alone on the server, no pauses;
+    None for none (``--floor 0``)."""
     from dataclasses import replace
 
     from studyapp.bots.load import load_run
 
     runs = [load_run(replace(config, think_seconds=(0.0, 0.0)), 1, first=900_000 + k)
             for k in range(participants)]
+    if not runs:
+        return None
     merged = runs[0]
     for run in runs[1:]:
         merged.results += run.results
@@ -166,8 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         warm = warm_up(config, args.workers * args.threads)
         print(f"warm-up: {len(warm)} participants at once, not timed")
         floor = floor_run(config, args.floor)
-        figures["floor"] = report(f"floor: {args.floor} participants, one at a time, alone",
-                                  floor, server, {})
+        if floor is not None:
+            figures["floor"] = report(f"floor: {args.floor} participants, one at a time, "
+                                      "alone", floor, server, {})
         before = CpuSnapshot.take()
         with profiled(server, args.profile), MachineSampler(server) as machine:
             load = load_run(config, args.participants, ramp_seconds=args.ramp,
@@ -179,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
                                  server, cpu, machine.shares)
         _warn_if_shared(cpu, others)
         server_errors = server.server_errors()
-    return _check(study, warm + floor.results + load.results, server_errors, figures, args)
+    floor_results = floor.results if floor is not None else []
+    return _check(study, warm + floor_results + load.results, server_errors, figures, args)
 
 
 def _print_setup(args: argparse.Namespace, enrol_rate: int, log_dir: Path) -> None:

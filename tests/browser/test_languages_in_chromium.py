@@ -1,10 +1,10 @@
 """The German example (feedback, a bonus and a per-condition tutorial) walked in Chromium by a
 participant, on a desktop (1280x800) and a 390 px phone: every page in German (html lang, the
-platform's words, the spec's texts), nothing wider than the screen, and a screenshot of every
-page under var/screenshots/languages/ to look at.
+platform's words, the spec's texts), no WCAG 2.2 AA violation found by axe, nothing wider than
+the screen, and a screenshot of every page under var/screenshots/languages/ to look at.
 
 Oracle: the German catalogue (locale/de) and the spec's own German texts; English platform
-words that must not be left over are listed below.
+words that must not be left over are listed below; axe-core as in test_every_page.py.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from studyapp.models import Participant
 from studyapp.services import preparation, studies
 from tests.browser.steps import agree, pass_comprehension, submit
 from tests.browser.test_demo_in_chromium import browser  # noqa: F401 (fixture)
+from tests.browser.test_every_page import AXE_RUN, WCAG_AA, _load_axe
 from tests.browser.test_material_page_in_chromium import _signed_in_page
 from tests.studyapp.helpers import prolific_id
 
@@ -33,8 +34,14 @@ LEFT_OVER = ("I agree", "I have read", "Check my answers", "Withdraw from the st
              "Finish", "Thank you", "completion code", "Return to Prolific", "Practice")
 
 
+def axe_violations(page: Any, name: str) -> list[str]:
+    """What axe-core (WCAG 2.2 AA, the oracle of test_every_page.py) finds on the page."""
+    _load_axe(page)
+    return [f"{name}: {violation}" for violation in page.evaluate(AXE_RUN, WCAG_AA)]
+
+
 class Looker:
-    """At both sizes: the page is German, fits the screen, and is photographed."""
+    """At both sizes: the page is German, passes axe, fits the screen, and is photographed."""
 
     def __init__(self) -> None:
         self.problems: list[str] = []
@@ -50,6 +57,7 @@ class Looker:
                 self.problems.append(f"{name}: English left over: {words!r}")
         for size, viewport in SIZES.items():
             page.set_viewport_size(viewport)
+            self.problems += axe_violations(page, f"{name} {size}")
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > viewport["width"]:
                 self.problems.append(f"{name} {size}: {width} px wide")
@@ -187,6 +195,7 @@ def test_a_researcher_previews_the_explained_condition_and_switches_its_language
     page.locator(".preview-languages button", has_text="English").click()
     assert page.evaluate("document.documentElement.lang") == "en"
     assert "For an average case" in page.locator("main").inner_text()
+    looker.problems += axe_violations(page, "7-preview-explained-switched-en")
     page.screenshot(path=str(SCREENSHOTS / "7-preview-explained-switched-en.png"),
                     full_page=True)
     page.context.close()
