@@ -164,7 +164,7 @@ def _equation(content: dict[str, Any], words: Words) -> str:
             f'<td class="xl-num">{_signed(content["intercept"], words)}</td></tr>']
     for term in content["terms"]:
         unit = term.get("unit_one") or term["unit"]  # "per year", not "per years"
-        per = (words.gettext("per {unit}").format(unit=words.gettext(unit))
+        per = (words.gettext("per {unit}").format(unit=words.unit(unit))
                if unit else words.gettext("per point"))
         rows.append(
             f'<tr><th scope="row">{escape(words.gettext(term["label"]))}</th>'

@@ -98,7 +98,11 @@ class Words:
         # A no-break space: a narrow column must not put "0" at a line's end and "Dollar"
         # on the next (it did at 390 px).
         return NO_BREAK_SPACE.join(filter(None, [localised_number(number, self.language),
-                                                 self.gettext(unit or "")]))
+                                                 self.unit(unit or "")]))
+
+    def unit(self, text: str) -> str:
+        """A unit in this language's words, never broken across lines ("sq ft" is one)."""
+        return self.gettext(text).replace(" ", NO_BREAK_SPACE)
 
     def general(self, value: float) -> str:
         """``value`` to three significant digits (a score, an importance)."""

@@ -6,6 +6,8 @@ over features, is exactly the model's prediction; and scikit-learn's own ``coef_
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.ensemble import GradientBoostingRegressor
@@ -41,7 +43,9 @@ def test_the_terms_add_up_to_the_models_prediction(fitted):
 def test_the_rendered_formula_shows_weights_but_not_the_total(fitted):
     model, dataset, X = fitted
     html = render_html(explain("linear_model", model, X[0], dataset=dataset))
-    assert "per sq ft<" in html and "per year<" in html and "Starting value" in html
+    # A unit is one word to the line breaker: "sq ft" never parts (it did at 390 px).
+    assert "per sq\u00a0ft<" in html and "per year<" in html and "Starting value" in html
+    assert re.search(r"\d\u00a0sq\u00a0ft<", html)  # "This case": number and unit whole
     assert "per years" not in html  # a weight is per one unit
     assert "per point<" in html  # a feature without a unit
     # The simulation step must leave the sum to the participant.
@@ -54,7 +58,7 @@ def test_a_payload_stored_before_the_unit_of_one_still_renders(fitted):
     for term in stored.content["terms"]:
         del term["unit_one"]  # payloads prepared before the field have only "unit"
     html = render_html(stored)
-    assert "per sq ft<" in html and "per years<" in html
+    assert "per sq\u00a0ft<" in html and "per years<" in html
 
 
 def test_a_model_without_an_equation_is_refused(fitted):
