@@ -31,6 +31,9 @@ DECIMAL_COMMA = frozenset({"de", "es"})
 # A number as the scenarios write a value ("2,174", "39", "-1.5"), then its unit ("dollars").
 _NUMBER_WITH_UNIT = re.compile(r"^([-+\u2212]?[0-9][0-9,]*(?:\.[0-9]+)?)(?: (.+))?$")
 NO_BREAK_SPACE = "\u00a0"
+# The longest unit kept on one line ("hours a week"): a longer run is a phrase, and a phrase
+# that never breaks can be wider than a phone's column.
+_LONGEST_UNIT = 12
 
 
 def gettext_noop(text: str) -> str:
@@ -89,11 +92,18 @@ class Words:
     def value(self, text: object) -> str:
         """A value as a scenario displays it ("2,174 dollars", "Married") in this language:
         the number as the language writes it and the unit or category in its words (what the
-        item table shows, studyapp.translation)."""
+        item table shows, studyapp.translation).
+
+        A category label that starts with a number ("0 to 200 DM", "200 DM or more, or salary
+        paid in") is translated whole when the catalogue has it, and only its first gap is
+        kept from breaking when it is longer than a unit."""
         shown = str(text)
         match = _NUMBER_WITH_UNIT.match(shown)
         if match is None:
             return self.gettext(shown)
+        whole = self._catalogue.gettext(shown)  # a probe: most numbers are not in the catalogue
+        if whole != shown:
+            return whole
         number, unit = match.groups()
         # A no-break space: a narrow column must not put "0" at a line's end and "Dollar"
         # on the next (it did at 390 px).
@@ -101,8 +111,13 @@ class Words:
                                                  self.unit(unit or "")]))
 
     def unit(self, text: str) -> str:
-        """A unit in this language's words, never broken across lines ("sq ft" is one)."""
-        return self.gettext(text).replace(" ", NO_BREAK_SPACE)
+        """A unit in this language's words, never broken across lines ("sq ft" is one).
+
+        Only a unit-sized run is kept whole: the rest of a category label after its number
+        ("DM or more, or salary paid in") unbroken pushed an influence card 8 px past a
+        390 px phone."""
+        words = self.gettext(text)
+        return words.replace(" ", NO_BREAK_SPACE) if len(words) <= _LONGEST_UNIT else words
 
     def general(self, value: float) -> str:
         """``value`` to three significant digits (a score, an importance)."""

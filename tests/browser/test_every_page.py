@@ -51,6 +51,20 @@ PAGE_TYPE = """() => {
       .filter(Boolean).join('-');
 }"""
 
+# The innermost elements whose right edge passes the window: what a too-wide page names, so
+# the next person starts from the culprit, not from a screenshot.
+STICKING_OUT = """(limit) => {
+  const out = [...document.body.querySelectorAll('*')]
+      .filter(e => e.getBoundingClientRect().right > limit + 0.5);
+  const innermost = out.filter(e => !out.some(o => o !== e && e.contains(o)));
+  return innermost.slice(0, 4).map(e => {
+    const name = e.tagName.toLowerCase() + (e.className && typeof e.className === 'string'
+        ? '.' + e.className.trim().split(/\\s+/).join('.') : '');
+    const text = (e.innerText || '').trim().slice(0, 40);
+    return `${name} (${Math.round(e.getBoundingClientRect().right)} px) "${text}"`;
+  });
+}"""
+
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
@@ -90,7 +104,8 @@ class Inspector:
                 self.problems.append(f"{self.name} {slug} {size}: {violation}")
             width = page.evaluate("document.documentElement.scrollWidth")
             if width > viewport["width"]:
-                self.problems.append(f"{self.name} {slug} {size}: {width} px wide")
+                culprits = "; ".join(page.evaluate(STICKING_OUT, viewport["width"]))
+                self.problems.append(f"{self.name} {slug} {size}: {width} px wide: {culprits}")
             page.screenshot(path=str(SCREENSHOTS / self.name / f"{slug}-{size}.png"),
                             full_page=True)
         page.set_viewport_size(SIZES["desktop"])

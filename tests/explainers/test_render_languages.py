@@ -272,3 +272,25 @@ def test_a_weight_is_given_per_one_unit_in_every_language(language, per_year):
 def test_a_language_without_a_catalogue_is_an_error_not_english():
     with pytest.raises(LookupError, match="xx"):
         render_html(_explanation("rule", "anchors", _rule()), language="xx")
+
+
+def test_a_unit_stays_whole_but_a_category_label_after_a_number_still_wraps():
+    words = Words("en")
+    # Oracle: the no-break space (U+00A0) is the only space the line breaker never uses.
+    assert words.value("1,337 sq ft") == "1,337\u00a0sq\u00a0ft"
+    # A German-credit category: unbroken, it pushed an influence card 8 px past a 390 px phone.
+    label = words.value("200 DM or more, or salary paid in")
+    assert label == "200\u00a0DM or more, or salary paid in"
+
+
+def test_a_category_label_that_starts_with_a_number_is_translated_whole(monkeypatch):
+    import gettext
+
+    class Catalogue(gettext.NullTranslations):
+        def gettext(self, message: str) -> str:
+            return {"0 to 200 DM": "0 bis 200 DM", "to 200 DM": "WRONG"}.get(message, message)
+
+    words = Words("de")
+    monkeypatch.setattr(words, "_catalogue", Catalogue())
+    assert words.value("0 to 200 DM") == "0 bis 200 DM"
+    assert words.value("2,174 dollars") == "2.174\u00a0dollars"  # no whole entry: number + unit

@@ -353,7 +353,8 @@ def test_the_transparent_condition_shows_the_formula_that_gives_the_prediction(o
     total = content["intercept"] + sum(t["contribution"] for t in content["terms"])
     assert total == pytest.approx(float(item.ai_prediction), abs=0.5)
     assert len(content["terms"]) == 2
-    assert "Living area" in explanation.html and "per sq ft" in explanation.html
+    # A unit is one word to the line breaker: its spaces are no-break spaces.
+    assert "Living area" in explanation.html and "per sq\u00a0ft" in explanation.html
 
 
 def _comparison_spec() -> dict[str, Any]:
