@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
@@ -13,12 +14,12 @@ from typing import TypeVar
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from studyapp import selectors
-from studyapp.models import Condition, Event, Participant, Study
+from studyapp.models import Condition, Event, Participant, Study, Trial
 from studyapp.services.errors import NotFoundError, ParticipantError
 from studyapp.services.plans import study_block_orders, trial_plan_create
 from studyapp.services.withdrawal import has_withdrawn
@@ -124,11 +125,22 @@ def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = 
 
     Returns ``(participant, created)``. The study row is locked for the assignment so that
     simultaneous arrivals see each other's choices (PostgreSQL: SELECT ... FOR UPDATE; SQLite:
-    the IMMEDIATE transaction holds the write lock).
+    the IMMEDIATE transaction holds the write lock). Only the assignment holds it: the
+    participant's trial plan is drawn in a second transaction (see :func:`_plan_or_undo`).
     """
     existing = participant_existing(study, recruitment)
     if existing is not None:
-        return existing, False
+        return _with_plan(existing), False
+    participant, created = _assigned(study, recruitment, is_bot=is_bot, language=language)
+    if created:
+        _plan_or_undo(participant)
+    return participant, created
+
+
+def _assigned(study: Study, recruitment: Recruitment, *, is_bot: bool,
+              language: str | None) -> tuple[Participant, bool]:
+    """The participant row, created under the study's lock with its condition (or the one
+    this id already has: two tabs may arrive at once)."""
     with transaction.atomic():
         locked = Study.objects.select_for_update().get(pk=study.pk)
         existing = participant_existing(locked, recruitment)
@@ -145,8 +157,48 @@ def participant_enrol(*, study: Study, recruitment: Recruitment, is_bot: bool = 
         else:
             (condition, seed), sequence = _assign(locked), None
         participant = _create(locked, condition, seed, recruitment, is_bot=is_bot,
-                              sequence=sequence, language=language)
+                              sequence=sequence, language=language, plan=False)
     return participant, True
+
+
+def _plan_or_undo(participant: Participant) -> None:
+    """Draw a newcomer's trials after the assignment has committed and released the study.
+
+    Under a burst of arrivals the study's lock is the one thing they queue on, and the plan
+    (reading the pool, drawing, writing a row per trial) was half of the time it was held.
+    The plan reads only the participant's own seed and condition and items that cannot change
+    once the study has participants, so it needs no lock. If it fails, the participant is
+    removed, as the one transaction would have rolled it back; a process killed between the
+    two leaves a participant without trials, planned when that id comes back
+    (:func:`_with_plan`)."""
+    try:
+        with transaction.atomic():
+            _plan_and_record(participant)
+    except BaseException:
+        # The plan's error is the one to report; a delete that fails too (the database gone)
+        # leaves a participant without trials, as a killed process does.
+        with contextlib.suppress(DatabaseError):
+            participant.delete()
+        raise
+
+
+def _with_plan(participant: Participant) -> Participant:
+    """``participant``, given the plan a killed arrival did not write (rare: see
+    :func:`_plan_or_undo`). Locks the participant so two returning tabs plan once."""
+    if participant.is_preview or Trial.objects.filter(participant=participant).exists():
+        return participant
+    with transaction.atomic():
+        Participant.objects.select_for_update().filter(pk=participant.pk).first()
+        if not Trial.objects.filter(participant=participant).exists():
+            _plan_and_record(participant)
+    return participant
+
+
+def _plan_and_record(participant: Participant) -> None:
+    trial_plan_create(participant=participant)
+    Event.objects.create(participant=participant, kind="enrolled", page="entry",
+                         detail={"condition": participant.condition.name,
+                                 "source": participant.source})
 
 
 def resume_allowed(*, participant: Participant, recruitment: Recruitment) -> bool:
@@ -246,8 +298,8 @@ def _language(study: Study, language: str | None) -> str:
 
 
 def _create(study: Study, condition: Condition, seed: int, recruitment: Recruitment, *,
-            is_bot: bool = False, is_preview: bool = False,
-            sequence: int | None = None, language: str | None = None) -> Participant:
+            is_bot: bool = False, is_preview: bool = False, sequence: int | None = None,
+            language: str | None = None, plan: bool = True) -> Participant:
     now = timezone.now()
     deadline = (now + timedelta(minutes=study.time_limit_minutes)
                 if study.time_limit_minutes else None)
@@ -259,7 +311,6 @@ def _create(study: Study, condition: Condition, seed: int, recruitment: Recruitm
         spec_hash=study.spec_hash, is_bot=is_bot, is_preview=is_preview,
         started_at=now, last_seen_at=now, deadline_at=deadline,
     )
-    trial_plan_create(participant=participant)
-    Event.objects.create(participant=participant, kind="enrolled", page="entry",
-                         detail={"condition": condition.name, "source": recruitment.source})
+    if plan:
+        _plan_and_record(participant)
     return participant

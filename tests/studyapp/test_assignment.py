@@ -122,3 +122,56 @@ def test_explanation_trials_point_at_the_explanation_of_their_item(study):
         assert trial.explanation is not None
         assert trial.explanation.item_id == trial.item_id
         assert trial.explanation.payload["target"] == trial.item.ai_class_index
+
+
+# ----- the study's lock holds the assignment only --------------------------------------------
+
+def test_the_study_is_released_before_the_trial_plan_is_written(study):
+    """Oracle: the SQL of one arrival, in order. The locked block (a savepoint inside the
+    test's transaction; a transaction in production) ends after the participant's row and
+    before the first trial row: a burst of arrivals queues on the lock for the assignment
+    alone, not for the plan (it held it for half its time)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        participant = _enrol(study, "LOCKED")
+    sql = [q["sql"] for q in captured.captured_queries]
+    locked = next(i for i, s in enumerate(sql)
+                  if s.startswith('INSERT INTO "studyapp_participant"'))
+    released = next(i for i, s in enumerate(sql)
+                    if i > locked and s.startswith("RELEASE SAVEPOINT"))
+    planned = next(i for i, s in enumerate(sql) if s.startswith('INSERT INTO "studyapp_trial"'))
+    assert released < planned
+    assert participant.trials.exists() and participant.events.filter(kind="enrolled").count() == 1
+
+
+def test_an_arrival_whose_plan_fails_leaves_no_participant(study, monkeypatch):
+    def broken(**_: object) -> None:
+        raise RuntimeError("the plan failed")
+
+    monkeypatch.setattr(enrolment, "trial_plan_create", broken)
+    with pytest.raises(RuntimeError, match="the plan failed"):
+        _enrol(study, "UNPLANNED")
+    assert not Participant.objects.filter(external_id="UNPLANNED").exists()
+    monkeypatch.undo()
+    assert _enrol(study, "UNPLANNED").trials.exists()  # the same person, once it works
+
+
+def test_a_participant_left_without_a_plan_by_a_killed_arrival_gets_it_when_they_return(study):
+    """A process killed between the assignment's commit and the plan's: the participant's row
+    exists with no trials. Their link, opened again, plans them once (two tabs: still once)."""
+    recruitment = enrolment.Recruitment(source="prolific", external_id="KILLED")
+    orphan, created = enrolment._assigned(study, recruitment, is_bot=False, language=None)
+    assert created and not orphan.trials.exists()
+    first, created_again = enrolment.participant_enrol(study=study, recruitment=recruitment)
+    second, _ = enrolment.participant_enrol(study=study, recruitment=recruitment)
+    assert first.pk == second.pk == orphan.pk and not created_again
+    # Oracle: the plan a fresh arrival with this seed gets (plan_draw, replayed here).
+    pool = list(study.items.filter(role=Item.Role.POOL).order_by("id"))
+    attention = list(study.items.filter(role=Item.Role.ATTENTION).order_by("id"))
+    replay = plan_draw(pool=pool, attention=attention, trials=study.typed_spec.trials,
+                       task=design(study.task), seed=first.seed)
+    assert ([(p.item_id, p.kind) for p in replay] ==
+            list(first.trials.order_by("index").values_list("item_id", "kind")))
+    assert first.events.filter(kind="enrolled").count() == 1
