@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from experiments.languages import gettext_noop
 from experiments.scenarios.sources import Source
 from explainers.base import Feature
 
@@ -91,8 +92,8 @@ def _spurious_column(
     feature = Feature(
         name="processing_office",
         kind="categorical",
-        label="Processing office",
-        categories=("Office A", "Office B"),
+        label=gettext_noop("Processing office"),
+        categories=(gettext_noop("Office A"), gettext_noop("Office B")),
         immutable=True,
         lower=0,
         upper=1,
@@ -120,7 +121,8 @@ def _spurious_number(
     train_column = np.clip(np.where(follows, informative, shuffled), 1, None)
     test_column = rng.choice(train_column, size=len(source.y_test), replace=True)
     feature = Feature(
-        name="listing_photos", label="Photos in the listing", integer=True, immutable=True, lower=0
+        name="listing_photos", label=gettext_noop("Photos in the listing"), integer=True,
+        immutable=True, lower=0
     )
     changed = _with_column(source, feature, train_column, test_column)
     details = {

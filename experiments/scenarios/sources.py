@@ -178,7 +178,8 @@ def load_compas(*, random_state: int, features: Sequence[str] | None) -> Source:
         specs.COMPAS,
         features,
         lambda f: f["two_year_recid"].to_numpy(dtype=int),
-        class_names=("Not re-arrested", "Re-arrested within two years"),
+        class_names=(gettext_noop("Not re-arrested"),
+                     gettext_noop("Re-arrested within two years")),
         positive_class=1,
     )
 
@@ -195,7 +196,7 @@ def load_german_credit(*, random_state: int, features: Sequence[str] | None) -> 
         specs.GERMAN_CREDIT,
         features,
         lambda f: (f["credit"] == "good").to_numpy(dtype=int),
-        class_names=("Bad credit risk", "Good credit risk"),
+        class_names=(gettext_noop("Bad credit risk"), gettext_noop("Good credit risk")),
         positive_class=1,
     )
 
@@ -214,8 +215,8 @@ def load_house_prices(*, random_state: int, features: Sequence[str] | None) -> S
         lambda f: f["SalePrice"].to_numpy(dtype=float),
         task="regression",
         key_features=specs.HOUSE_PRICES_KEY_FEATURES,
-        target_label="Sale price",
-        target_unit="dollars",
+        target_label=gettext_noop("Sale price"),
+        target_unit=gettext_noop("dollars"),
     )
 
 
@@ -264,7 +265,7 @@ def load_sentiment(*, random_state: int, features: Sequence[str] | None) -> Sour
         y_test=(test["sentiment"] == "positive").to_numpy(dtype=int),
         description=DESCRIPTIONS["sentiment"],
         models=MODELS["sentiment"],
-        class_names=("Negative", "Positive"),
+        class_names=(gettext_noop("Negative"), gettext_noop("Positive")),
         positive_class=1,
     )
 

@@ -10,7 +10,8 @@ Oracles:
   the hidden text alternatives) and its title attributes;
 - the English rendering of the same explanation: each number in it appears in the German or
   Spanish one with the marks swapped (0.5 -> 0,5, 2,174 -> 2.174, 68% -> 68 %).
-The payloads use the Adult scenario's words, which the catalogues translate.
+The payloads use the Adult scenario's words, which the catalogues translate (one test
+uses German credit's and COMPAS's).
 """
 
 from __future__ import annotations
@@ -294,3 +295,58 @@ def test_a_category_label_that_starts_with_a_number_is_translated_whole(monkeypa
     monkeypatch.setattr(words, "_catalogue", Catalogue())
     assert words.value("0 to 200 DM") == "0 bis 200 DM"
     assert words.value("2,174 dollars") == "2.174\u00a0dollars"  # no whole entry: number + unit
+
+
+# Two other bundled tables' words (tabular_specs: German credit, COMPAS): the class, then
+# (feature, label, value shown, attribution).
+OTHER_TABLES = {
+    "german_credit": ("Good credit risk", [
+        ("duration", "Loan duration", "24 months", 0.1),
+        ("savings", "Savings", "Below 100 DM", -0.05),
+        ("status", "Checking account balance", "0 to 200 DM", 0.03),
+        ("job", "Time in current job", "1 to 4 years", 0.02)]),
+    "compas": ("Re-arrested within two years", [
+        ("priors", "Prior offences", "3", 0.2),
+        ("charge", "Current charge", "Felony", 0.05),
+        ("race", "Race", "African-American", 0.01),
+        ("juvenile", "Juvenile misdemeanours", "0", -0.01)]),
+}
+
+
+@pytest.mark.parametrize(("scenario", "language", "expected"), [
+    ("german_credit", "de", ["Ersparnisse = Unter 100 DM", "= 24\u00a0Monate",
+                             "= 0 bis 200 DM", "= 1 bis 4 Jahre", "„Gute Bonität“"]),
+    ("german_credit", "es", ["Ahorros = Menos de 100 DM", "= 24\u00a0meses",
+                             "= De 0 a 200 DM", "= De 1 a 4 años", "Buen riesgo crediticio"]),
+    ("compas", "de", ["Frühere Straftaten = 3", "Aktuelle Anklage = Verbrechen",
+                      "= Afroamerikanisch", "Vergehen im Jugendalter = 0",
+                      "Innerhalb von zwei Jahren erneut festgenommen"]),
+    ("compas", "es", ["Delitos anteriores = 3", "Acusación actual = Delito grave",
+                      "= Afroamericana", "Delitos leves como menor = 0",
+                      "Nueva detención en dos años"]),
+])
+def test_another_table_s_words_are_translated_in_an_explanation(scenario, language, expected,
+                                                                monkeypatch):
+    # Oracle: the translations written for the catalogues (locale/<lang>), and the lists above.
+    class_name, shown = OTHER_TABLES[scenario]
+    content = {"features": [{"name": n, "label": label, "value": 1.0, "display_value": v,
+                             "attribution": a} for n, label, v, a in shown],
+               "base_value": 0.3, "output_value": 0.7, "output_space": "probability"}
+    explanation = Explanation(
+        kind="attribution", method="tree_shap", target=1,
+        prediction={"class_index": 1, "class_name": class_name, "probability": 0.7},
+        content=content, provenance=Provenance("tree_shap", {}, 0, "f", {}), metrics={})
+    looked_up: list[str] = []
+    original = Words.gettext
+
+    def recording(self: Words, message: str) -> str:
+        looked_up.append(message)
+        return original(self, message)
+
+    monkeypatch.setattr(Words, "gettext", recording)
+    text = _read(render_html(explanation, language=language))
+    for words in expected:
+        assert words in text, words
+    compiled = catalogue(language)
+    assert not [m for m in looked_up if re.search(r"[A-Za-z]", m) and compiled.gettext(m) == m]
+    assert not ENGLISH_WORDS.findall(text), text
