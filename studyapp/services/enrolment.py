@@ -157,7 +157,7 @@ def _assigned(study: Study, recruitment: Recruitment, *, is_bot: bool,
         else:
             (condition, seed), sequence = _assign(locked), None
         participant = _create(locked, condition, seed, recruitment, is_bot=is_bot,
-                              sequence=sequence, language=language, plan=False)
+                              sequence=sequence, language=language)
     return participant, True
 
 
@@ -231,8 +231,10 @@ def preview_participant_create(*, study: Study, condition: Condition,
         sequence = next(r for r, order in enumerate(orders)
                         if order.conditions[0] == condition.name)
     with transaction.atomic():
-        return _create(study, condition, seed, recruitment, is_preview=True,
-                       sequence=sequence, language=language)
+        participant = _create(study, condition, seed, recruitment, is_preview=True,
+                              sequence=sequence, language=language)
+        _plan_and_record(participant)  # a preview takes no lock: one transaction will do
+    return participant
 
 
 def preview_language_set(*, participant: Participant, language: str) -> Participant:
@@ -298,8 +300,9 @@ def _language(study: Study, language: str | None) -> str:
 
 
 def _create(study: Study, condition: Condition, seed: int, recruitment: Recruitment, *,
-            is_bot: bool = False, is_preview: bool = False, sequence: int | None = None,
-            language: str | None = None, plan: bool = True) -> Participant:
+            is_bot: bool = False, is_preview: bool = False,
+            sequence: int | None = None, language: str | None = None) -> Participant:
+    """The participant's row alone: its plan is :func:`_plan_and_record`'s."""
     now = timezone.now()
     deadline = (now + timedelta(minutes=study.time_limit_minutes)
                 if study.time_limit_minutes else None)
@@ -311,6 +314,4 @@ def _create(study: Study, condition: Condition, seed: int, recruitment: Recruitm
         spec_hash=study.spec_hash, is_bot=is_bot, is_preview=is_preview,
         started_at=now, last_seen_at=now, deadline_at=deadline,
     )
-    if plan:
-        _plan_and_record(participant)
     return participant
