@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.translation import gettext, gettext_lazy
 
+from experiments.designs import Step
 from explainers.render.words import localised_number
 from studyapp import selectors
 from studyapp.models import Participant, Study, Trial
@@ -92,7 +93,7 @@ def _trial(participant: Participant) -> dict[str, Any]:
         "step": step,
         "question": question,
         "two_step": steps[0].name == "initial",
-        "initial_answer": _initial_answer(trial) if steps[0].name == "initial"
+        "initial_answer": _initial_answer(study, steps[0], trial) if steps[0].name == "initial"
         and step.name == "final" else None,
         "show_ai": step.shows_ai,
         "show_edit": step.shows_edit and bool(trial.item.edit),
@@ -157,6 +158,11 @@ def _display_kind(display: Any) -> str:
     return "table"
 
 
-def _initial_answer(trial: Trial) -> str | None:
+def _initial_answer(study: Study, initial: Step, trial: Trial) -> str | None:
+    """The participant's first answer as its option read on the page (the stored value is the
+    English class name: a German page echoed "Bad credit risk" under "Ihre erste Antwort")."""
     response = trial.responses.filter(step="initial").first()
-    return response.answer if response else None
+    if response is None:
+        return None
+    labels = {c["value"]: c["label"] for c in selectors.answer_choices(study, initial, trial)}
+    return labels.get(response.answer, response.answer)

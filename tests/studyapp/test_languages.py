@@ -244,3 +244,24 @@ def test_bots_complete_the_german_example_reading_its_german_pages(owner, live_s
     assert completed and all(p["attention_passed"] == "true" for p in completed)
     assert set(Participant.objects.filter(study=study).values_list("language", flat=True)) \
         == {"de"}
+
+
+def test_the_first_answer_is_echoed_in_the_page_s_language(owner):
+    """A judge-advisor page repeats the participant's first answer above the AI's advice. It
+    echoed the stored value, the English class name ("Bad credit risk" on a German page).
+    Oracle: the German catalogue's class name, as the answer options on the page show it."""
+    from django.utils import translation
+
+    spec = multilingual_spec(("de",), slug="erst", task={
+        "design": "judge_advisor", "question": "Does this person earn more than $50K?",
+        "confidence_scale": 5})
+    study = make_study(owner, spec)
+    walker = Walker(study)
+    _to_trials(walker, "de")
+    chosen = study.answer_options[0]["value"]
+    walker.answer_current(chosen, step="initial")
+    with translation.override("de"):
+        german = translation.gettext(chosen)
+    assert german != chosen
+    text = _text(walker.page())
+    assert f"Ihre erste Antwort: {german}" in text and chosen not in text
