@@ -167,13 +167,12 @@ def _plan_or_undo(participant: Participant) -> None:
     Under a burst of arrivals the study's lock is the one thing they queue on, and the plan
     (reading the pool, drawing, writing a row per trial) was half of the time it was held.
     The plan reads only the participant's own seed and condition and items that cannot change
-    once the study has participants, so it needs no lock. If it fails, the participant is
-    removed, as the one transaction would have rolled it back; a process killed between the
-    two leaves a participant without trials, planned when that id comes back
+    once the study has participants, so it needs no lock on the study. If it fails, the
+    participant is removed, as the one transaction would have rolled it back; a process killed
+    between the two leaves a participant without trials, planned when that id comes back
     (:func:`_with_plan`)."""
     try:
-        with transaction.atomic():
-            _plan_and_record(participant)
+        _plan_once(participant)
     except BaseException:
         # The plan's error is the one to report; a delete that fails too (the database gone)
         # leaves a participant without trials, as a killed process does.
@@ -184,14 +183,21 @@ def _plan_or_undo(participant: Participant) -> None:
 
 def _with_plan(participant: Participant) -> Participant:
     """``participant``, given the plan a killed arrival did not write (rare: see
-    :func:`_plan_or_undo`). Locks the participant so two returning tabs plan once."""
-    if participant.is_preview or Trial.objects.filter(participant=participant).exists():
-        return participant
+    :func:`_plan_or_undo`)."""
+    if not participant.is_preview and not Trial.objects.filter(participant=participant).exists():
+        _plan_once(participant)
+    return participant
+
+
+def _plan_once(participant: Participant) -> None:
+    """Plan ``participant`` unless someone has, under their row's lock. The same id may arrive
+    twice at once: the second request finds the first's participant committed but not yet
+    planned, and the two must not both write a plan (the loser's unique-index error used to
+    undo the participant the other had just planned)."""
     with transaction.atomic():
         Participant.objects.select_for_update().filter(pk=participant.pk).first()
         if not Trial.objects.filter(participant=participant).exists():
             _plan_and_record(participant)
-    return participant
 
 
 def _plan_and_record(participant: Participant) -> None:

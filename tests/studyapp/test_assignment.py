@@ -175,3 +175,19 @@ def test_a_participant_left_without_a_plan_by_a_killed_arrival_gets_it_when_they
     assert ([(p.item_id, p.kind) for p in replay] ==
             list(first.trials.order_by("index").values_list("item_id", "kind")))
     assert first.events.filter(kind="enrolled").count() == 1
+
+
+def test_the_same_id_planned_by_a_second_request_first_is_planned_once_and_kept(study):
+    """Two tabs with one id: the second finds the first's participant committed but not yet
+    planned and plans it; then the first goes on to plan. Seen in CI (20 arrivals of one PID
+    at once): the first's plan hit the unique index and its undo deleted the participant.
+    Oracle: this interleaving, played in order on one connection."""
+    recruitment = enrolment.Recruitment(source="prolific", external_id="TWOTABS")
+    first, _ = enrolment._assigned(study, recruitment, is_bot=False, language=None)
+    second, created = enrolment.participant_enrol(study=study, recruitment=recruitment)
+    assert second.pk == first.pk and not created and second.trials.exists()
+    planned = list(second.trials.order_by("index").values_list("item_id", flat=True))
+    enrolment._plan_or_undo(first)  # the first request resumes
+    assert Participant.objects.filter(pk=first.pk).exists()
+    assert list(first.trials.order_by("index").values_list("item_id", flat=True)) == planned
+    assert first.events.filter(kind="enrolled").count() == 1
